@@ -1,0 +1,123 @@
+# oncall-sync: make (all), check, demo, bench, install, uninstall, clean.
+# SANITIZE=1 builds and tests with ASan and UBSan; WERROR=1 adds -Werror.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/lib/oncall-sync
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+       -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wformat=2 \
+       -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+VARIANT = default
+ifeq ($(SANITIZE),1)
+VARIANT = sanitize
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+CPPFLAGS += -Ilib -DONCALL_VERSION='"$(VERSION)"'
+LDLIBS = -lcurl -lcjson -lcrypto -lm
+
+BUILD = build/$(VARIANT)
+PROGS = fetch-oncall match-users reconcile-groups
+
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A = $(BUILD)/lib/liboncall.a
+
+# Each program: its main.c plus modules only it uses (an archive, so unit
+# tests can link its pure functions).
+define prog_rules
+$(1)_SRC = $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(1)_OBJ = $$($(1)_SRC:%.c=$(BUILD)/%.o)
+$(1)_A = $(BUILD)/$(1)/lib$(1).a
+$$($(1)_A): $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+$(BUILD)/$(1)/$(1): $(BUILD)/$(1)/main.o $$($(1)_A) $(LIB_A)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+bin/$(1): $(BUILD)/$(1)/$(1) build/variant
+	cp $$< $$@
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+PROG_A = $(foreach p,$(PROGS),$($(p)_A))
+
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
+
+# Rebuild the copies in bin/ when the variant changes.
+$(shell mkdir -p build; echo '$(VARIANT)' | cmp -s - build/variant || echo '$(VARIANT)' > build/variant)
+
+all: $(PROGS:%=bin/%)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(PROG_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(PROG_A) $(LIB_A) $(LDLIBS)
+
+# Test drivers: small programs the end-to-end tests run (not tests themselves).
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(PROG_A) $(LIB_A) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(TOOL_BIN)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+PROVE ?= prove
+PROVE_FLAGS ?=
+E2E = $(sort $(wildcard tests/e2e/*.t))
+check: deps all unit
+	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(E2E)
+
+demo: deps all
+	scripts/demo
+
+bench: deps all
+	scripts/bench $(or $(SIZE),large)
+
+FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+fuzz:
+	@scripts/fuzz $(FUZZ_RUNS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
+	sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT=$(LIBEXECDIR)|' bin/oncall-sync > $(DESTDIR)$(BINDIR)/oncall-sync
+	chmod 755 $(DESTDIR)$(BINDIR)/oncall-sync
+	for p in $(PROGS); do ln -sf $(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
+	install -m 644 scripts/oncall-sync.service scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 644 scripts/oncall-sync.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/oncall-sync $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man1/oncall-sync.1 $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
+	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+
+clean:
+	rm -rf build $(PROGS:%=bin/%)
+
+.PHONY: all unit deps check demo bench fuzz install uninstall clean
+.SECONDARY:
+-include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

@@ -1,0 +1,63 @@
+/* util.h: one error and log helper for every program, and allocation that
+ * cannot fail silently.
+ *
+ * Messages are "prog: message"; a format ending in ':' appends ": strerror(errno)".
+ * No trailing newline in formats: the helper adds it. */
+#ifndef ONCALL_UTIL_H
+#define ONCALL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Exit statuses shared by every program (DESIGN.md). */
+enum {
+	EXIT_DONE = 0,
+	EXIT_FAILED = 1,   /* API, network, some change failed */
+	EXIT_USAGE = 2,    /* usage or configuration */
+	EXIT_REFUSED = 3   /* refused for safety */
+};
+
+extern const char *progname;
+
+/* Log levels: ONCALL_LOG=debug|info|warn|error (default warn), or log_set_level. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_init(const char *name);          /* sets progname, reads ONCALL_LOG */
+void log_set_level(enum log_level lvl);
+int log_enabled(enum log_level lvl);
+
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define weprintf warnx_
+/* print then exit(status) */
+void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vlogmsg(enum log_level lvl, const char *fmt, va_list ap);
+
+void *emalloc(size_t n);
+void *ecalloc(size_t nmemb, size_t size);
+void *erealloc(void *p, size_t n);
+char *estrdup(const char *s);
+char *estrndup(const char *s, size_t n);
+char *easprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
+int fshut_stdout(void);
+
+/* Read a whole secret file, trailing whitespace trimmed. Refuses a file that
+ * group or others may read (returns -1 with a message in err). */
+int read_secret_file(const char *path, char **out, char *err, size_t errlen);
+
+/* Monotonic milliseconds. */
+long long now_ms_monotonic(void);
+
+#endif
