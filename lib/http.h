@@ -27,7 +27,7 @@ struct http_client_opts {
 	int max_inflight;          /* concurrent transfers; default 8 */
 	long connect_timeout_ms;   /* default 10000 */
 	long timeout_ms;           /* whole attempt; default 30000 */
-	int max_retries;           /* retries after the first attempt; default 5 */
+	int max_retries;           /* retries after the first attempt; 0: default 5; <0: none */
 	long backoff_base_ms;      /* first backoff; default 500 */
 	long backoff_max_ms;       /* cap; default 30000 */
 	int http2;                 /* 1: HTTP/2 (ALPN over TLS, prior knowledge for http://) */
@@ -101,6 +101,11 @@ const char *http_header_get(const struct http_request *req, const char *name);
  * else exponential backoff with jitter; never retry other 4xx. It also paces
  * the client by X-RateLimit-Remaining/X-RateLimit-Reset. */
 enum http_verdict http_classify_rest(struct http_request *req, long *delay_ms);
+
+/* Whether a transfer error (curl_code != CURLE_OK) is worth retrying:
+ * network trouble yes; a bad URL, a failed TLS verification or a response
+ * over the size limit no. For classify hooks. */
+int http_transport_retryable(CURLcode code);
 
 /* Backoff for the n-th retry (n >= 1) of this client: base * 2^(n-1), capped,
  * with ±20% jitter. */

@@ -1,0 +1,858 @@
+/* http.c: the shared HTTP client on libcurl's multi interface.
+ *
+ * One loop (http_run) starts waiting requests while fewer than max_inflight
+ * transfers run, drives curl with curl_multi_poll, and hands every finished
+ * attempt to the request's classify hook. A retry goes back to the queue
+ * with a not-before time; the poll timeout is cut to the nearest such time,
+ * so the loop wakes up for timers as well as for sockets. Plaintext HTTP/2
+ * (h2c, loopback test servers only) works around a libcurl 7.88 bug: see
+ * h2c_version(). */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "timeutil.h"
+
+#ifndef ONCALL_VERSION
+#define ONCALL_VERSION "dev"
+#endif
+
+#define RESP_MAX (256L * 1024 * 1024) /* a bigger response is an error, not an OOM */
+#define RETRY_AFTER_MAX_MS 60000L
+#define RATE_PAUSE_MAX_MS 65000L
+#define POLL_MAX_MS 1000
+
+struct http_client {
+	CURLM *multi;
+	struct http_client_opts opts;
+	char *user_agent;
+	struct http_request *queue;   /* waiting to start (new or retrying), FIFO */
+	struct http_request *queue_tail;
+	int inflight;
+	int64_t pause_until;          /* wall clock, Unix ms */
+	uint64_t rng;
+	struct http_stats stats;
+	/* libcurl < 8.0 and h2c: see h2c_version() */
+	int h2c_workaround;
+	int h2c_live;                 /* an h2c connection is believed open */
+	int h2c_opening;              /* prior-knowledge attempts in flight */
+	int h2c_force_open;           /* the next attempt opens (a replay) */
+	int h2c_replays;              /* since the last h2c success; bounded */
+};
+
+/* What one attempt needs beside the request; CURLOPT_PRIVATE points here. */
+struct attempt {
+	struct http_request *req;
+	struct curl_slist *sent_headers;
+	char errbuf[CURL_ERROR_SIZE];
+	int too_big;
+	int h2c;                      /* H2C_OPEN or H2C_REUSE under the workaround */
+};
+
+enum { H2C_NONE, H2C_OPEN, H2C_REUSE };
+
+/* splitmix64: a small PRNG per client, so jitter does not touch rand(). */
+static uint64_t
+rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+struct http_client *
+http_client_new(const struct http_client_opts *opts)
+{
+	struct http_client *c = ecalloc(1, sizeof *c);
+	struct timespec ts;
+	CURLcode rc;
+
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
+		die(EXIT_FAILED, "libcurl: %s", curl_easy_strerror(rc));
+	if (opts)
+		c->opts = *opts;
+	if (c->opts.max_inflight <= 0)
+		c->opts.max_inflight = 8;
+	if (c->opts.connect_timeout_ms <= 0)
+		c->opts.connect_timeout_ms = 10000;
+	if (c->opts.timeout_ms <= 0)
+		c->opts.timeout_ms = 30000;
+	/* 0 means the default like every other field; negative: no retries */
+	if (c->opts.max_retries < 0)
+		c->opts.max_retries = 0;
+	else if (c->opts.max_retries == 0)
+		c->opts.max_retries = 5;
+	if (c->opts.backoff_base_ms <= 0)
+		c->opts.backoff_base_ms = 500;
+	if (c->opts.backoff_max_ms <= 0)
+		c->opts.backoff_max_ms = 30000;
+	c->user_agent = estrdup(c->opts.user_agent ? c->opts.user_agent : "oncall-sync/" ONCALL_VERSION);
+	c->opts.user_agent = c->user_agent;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->rng = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
+	         (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)c;
+
+	c->h2c_workaround = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+	if (!(c->multi = curl_multi_init()))
+		die(EXIT_FAILED, "libcurl: cannot create a multi handle");
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->opts.max_inflight);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->opts.max_inflight);
+	return c;
+}
+
+void
+http_client_free(struct http_client *c)
+{
+	struct http_request *r, *next;
+
+	if (!c)
+		return;
+	/* Requests never run (http_run not called, or abandoned). */
+	for (r = c->queue; r; r = next) {
+		next = r->next;
+		http_request_free(r);
+	}
+	curl_multi_cleanup(c->multi);
+	free(c->user_agent);
+	free(c);
+	curl_global_cleanup();
+}
+
+const struct http_client_opts *
+http_client_options(const struct http_client *c)
+{
+	return &c->opts;
+}
+
+void
+http_client_stats(const struct http_client *c, struct http_stats *out)
+{
+	*out = c->stats;
+}
+
+void
+http_client_pause_until(struct http_client *c, int64_t unix_ms)
+{
+	if (unix_ms > c->pause_until)
+		c->pause_until = unix_ms;
+}
+
+long
+http_backoff_ms(const struct http_client *c, int n)
+{
+	/* The PRNG state is the only thing that changes: the client itself is
+	 * never a const object (always from http_client_new). */
+	struct http_client *mc = (struct http_client *)c;
+	double ms = (double)c->opts.backoff_base_ms;
+	double jitter;
+
+	for (int i = 1; i < n && ms < (double)c->opts.backoff_max_ms; i++)
+		ms *= 2;
+	if (ms > (double)c->opts.backoff_max_ms)
+		ms = (double)c->opts.backoff_max_ms;
+	/* uniform in [-0.2, +0.2] */
+	jitter = ((double)(rng_next(&mc->rng) >> 11) / 9007199254740992.0) * 0.4 - 0.2;
+	ms += ms * jitter;
+	return ms < 0 ? 0 : (long)ms;
+}
+
+/* ---- URLs ---- */
+
+static int
+is_loopback_ipv4(const char *h, size_t n)
+{
+	int parts = 0, first = -1;
+	size_t i = 0;
+
+	while (i < n) {
+		int v = 0;
+		size_t start = i;
+		while (i < n && isdigit((unsigned char)h[i])) {
+			v = v * 10 + (h[i] - '0');
+			if (v > 255)
+				return 0;
+			i++;
+		}
+		/* no empty part and no leading zero (octal to some parsers) */
+		if (i == start || (h[start] == '0' && i - start > 1))
+			return 0;
+		if (parts == 0)
+			first = v;
+		parts++;
+		if (i < n) {
+			if (h[i] != '.' || parts == 4)
+				return 0;
+			i++;
+			if (i == n)
+				return 0;
+		}
+	}
+	return parts == 4 && first == 127;
+}
+
+static int
+is_loopback_ipv6(const char *h, size_t n)
+{
+	/* Only the usual spellings of ::1; anything fancier is refused. */
+	static const char *const ok[] = { "::1", "0:0:0:0:0:0:0:1", "::0:1" };
+
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (strlen(ok[i]) == n && strncmp(h, ok[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+http_url_check(const char *url, char *err, size_t errlen)
+{
+	const char *p, *auth, *end, *host, *port = NULL;
+	size_t hostlen;
+	int https;
+
+	if (!url) {
+		snprintf(err, errlen, "no URL");
+		return -1;
+	}
+	for (p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
+			snprintf(err, errlen, "URL contains white space or a control character");
+			return -1;
+		}
+	if (!strncasecmp(url, "https://", 8)) {
+		https = 1;
+		auth = url + 8;
+	} else if (!strncasecmp(url, "http://", 7)) {
+		https = 0;
+		auth = url + 7;
+	} else {
+		snprintf(err, errlen, "only https:// URLs (and http:// to a loopback host) are allowed");
+		return -1;
+	}
+	end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(end - auth))) {
+		/* Never echo the URL: userinfo may be a password. */
+		snprintf(err, errlen, "URLs with a user name or password are refused (put credentials in the key settings)");
+		return -1;
+	}
+	host = auth;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+		if (!rb) {
+			snprintf(err, errlen, "malformed IPv6 address in URL");
+			return -1;
+		}
+		host++;
+		hostlen = (size_t)(rb - host);
+		if (rb + 1 < end) {
+			if (rb[1] != ':') {
+				snprintf(err, errlen, "malformed URL authority");
+				return -1;
+			}
+			port = rb + 2;
+		}
+	} else {
+		const char *colon = memchr(host, ':', (size_t)(end - host));
+		hostlen = (size_t)((colon ? colon : end) - host);
+		if (colon)
+			port = colon + 1;
+	}
+	if (hostlen == 0) {
+		snprintf(err, errlen, "URL has no host");
+		return -1;
+	}
+	if (port) {
+		long v = 0;
+		if (port == end) {
+			snprintf(err, errlen, "URL has an empty port");
+			return -1;
+		}
+		for (p = port; p < end; p++) {
+			if (!isdigit((unsigned char)*p) || (v = v * 10 + (*p - '0')) > 65535) {
+				snprintf(err, errlen, "URL has an invalid port");
+				return -1;
+			}
+		}
+		if (v == 0) {
+			snprintf(err, errlen, "URL has an invalid port");
+			return -1;
+		}
+	}
+	if (https)
+		return 0;
+	if ((hostlen == 9 && !strncasecmp(host, "localhost", 9)) ||
+	    (hostlen == 10 && !strncasecmp(host, "localhost.", 10)) ||
+	    (auth[0] != '[' && is_loopback_ipv4(host, hostlen)) ||
+	    (auth[0] == '[' && is_loopback_ipv6(host, hostlen)))
+		return 0;
+	snprintf(err, errlen, "plaintext http:// is allowed only to a loopback host, not %.*s; use https://",
+	         (int)(hostlen > 200 ? 200 : hostlen), host);
+	return -1;
+}
+
+/* ---- requests ---- */
+
+struct http_request *
+http_request_new(const char *method, const char *url)
+{
+	struct http_request *req = ecalloc(1, sizeof *req);
+
+	req->method = estrdup(method);
+	req->url = estrdup(url);
+	return req;
+}
+
+static void
+free_headers(struct http_request *req)
+{
+	for (size_t i = 0; i < req->nhdrs; i++) {
+		free(req->hdrs[i].name);
+		free(req->hdrs[i].value);
+	}
+	free(req->hdrs);
+	req->hdrs = NULL;
+	req->nhdrs = 0;
+}
+
+void
+http_request_free(struct http_request *req)
+{
+	if (!req)
+		return;
+	free(req->method);
+	free(req->url);
+	curl_slist_free_all(req->headers);
+	curl_slist_free_all(req->attempt_headers);
+	free(req->body);
+	buf_free(&req->resp);
+	free_headers(req);
+	free(req);
+}
+
+void
+http_request_header(struct http_request *req, const char *fmt, ...)
+{
+	va_list ap;
+	struct buf b = { 0 };
+	struct curl_slist *l;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die(EXIT_FAILED, "formatting failed");
+	b.data = emalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (!(l = curl_slist_append(req->headers, b.data)))
+		die(EXIT_FAILED, "out of memory");
+	req->headers = l;
+	/* the header may carry a key: do not leave it in freed memory */
+	explicit_bzero(b.data, (size_t)n);
+	free(b.data);
+}
+
+void
+http_request_body(struct http_request *req, const void *p, size_t n)
+{
+	free(req->body);
+	req->body = emalloc(n ? n : 1);
+	if (n)
+		memcpy(req->body, p, n);
+	req->body_len = n;
+}
+
+const char *
+http_header_get(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nhdrs; i++)
+		if (!strcasecmp(req->hdrs[i].name, name))
+			return req->hdrs[i].value;
+	return NULL;
+}
+
+/* ---- curl callbacks ---- */
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct attempt *a = userdata;
+	size_t n = size * nmemb;
+
+	if (a->req->resp.len + n > (size_t)RESP_MAX) {
+		a->too_big = 1;
+		return 0; /* curl aborts with CURLE_WRITE_ERROR */
+	}
+	buf_append(&a->req->resp, ptr, n);
+	return n;
+}
+
+/* Headers, and for HTTP/2 also trailers after the body, one line a call. */
+static size_t
+on_header(char *ptr, size_t size, size_t nitems, void *userdata)
+{
+	struct attempt *a = userdata;
+	struct http_request *req = a->req;
+	size_t n = size * nitems, nl, vs, ve;
+	const char *colon;
+
+	if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) {
+		/* A new response head (after 1xx): forget the interim one. */
+		free_headers(req);
+		return n;
+	}
+	colon = memchr(ptr, ':', n);
+	if (!colon || colon == ptr)
+		return n; /* the blank line ending the head, or junk */
+	nl = (size_t)(colon - ptr);
+	vs = nl + 1;
+	ve = n;
+	while (vs < ve && (ptr[vs] == ' ' || ptr[vs] == '\t'))
+		vs++;
+	while (ve > vs && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' ||
+	                   ptr[ve - 1] == ' ' || ptr[ve - 1] == '\t'))
+		ve--;
+	req->hdrs = erealloc(req->hdrs, (req->nhdrs + 1) * sizeof *req->hdrs);
+	req->hdrs[req->nhdrs].name = estrndup(ptr, nl);
+	for (char *q = req->hdrs[req->nhdrs].name; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	req->hdrs[req->nhdrs].value = estrndup(ptr + vs, ve - vs);
+	req->nhdrs++;
+	return n;
+}
+
+/* ---- the loop ---- */
+
+static void
+enqueue(struct http_client *c, struct http_request *req)
+{
+	req->next = NULL;
+	if (c->queue_tail)
+		c->queue_tail->next = req;
+	else
+		c->queue = req;
+	c->queue_tail = req;
+}
+
+void
+http_submit(struct http_client *c, struct http_request *req)
+{
+	req->client = c;
+	req->not_before_ms = 0;
+	enqueue(c, req);
+}
+
+static void
+finish(struct http_client *c, struct http_request *req)
+{
+	(void)c;
+	if (req->done)
+		req->done(req);
+	http_request_free(req);
+}
+
+static void
+reset_results(struct http_request *req)
+{
+	req->status = 0;
+	req->resp.len = 0;
+	if (req->resp.data)
+		req->resp.data[0] = '\0';
+	free_headers(req);
+	req->curl_code = CURLE_OK;
+	req->error[0] = '\0';
+}
+
+static void
+slist_add(struct curl_slist **l, const char *s)
+{
+	struct curl_slist *n = curl_slist_append(*l, s);
+
+	if (!n)
+		die(EXIT_FAILED, "out of memory");
+	*l = n;
+}
+
+/* libcurl before 8.0 fails a prior-knowledge HTTP/2 transfer that reuses
+ * a connection ("Error in the HTTP2 framing layer", curl issue 10634). A
+ * transfer that asks for plain HTTP/2 (CURL_HTTP_VERSION_2_0) reuses an
+ * open HTTP/2 connection correctly, but would open a new one with an
+ * HTTP/1.1 Upgrade that a gRPC server does not speak. So: open with prior
+ * knowledge while no h2c connection is known (later transfers wait for it
+ * by PIPEWAIT), then reuse with 2_0; an Upgrade that fails (the server's
+ * answer reads as HTTP/0.9: the request was never served) is replayed with
+ * prior knowledge, see end_attempt. Only plaintext loopback uses h2c; TLS
+ * negotiates HTTP/2 by ALPN and is not affected. */
+static long
+h2c_version(struct http_client *c, struct attempt *a)
+{
+	if (c->h2c_opening || (!c->h2c_force_open && c->h2c_live)) {
+		a->h2c = H2C_REUSE;
+		return CURL_HTTP_VERSION_2_0;
+	}
+	a->h2c = H2C_OPEN;
+	c->h2c_opening++;
+	c->h2c_force_open = 0;
+	return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+}
+
+/* Start one attempt; on a failure before any transfer the request is
+ * finished here (done() called). */
+static void
+start_attempt(struct http_client *c, struct http_request *req)
+{
+	struct attempt *a;
+	struct curl_slist *h;
+	CURL *e;
+	int https;
+
+	reset_results(req);
+	req->attempts++;
+	c->stats.requests++;
+	char msg[CURL_ERROR_SIZE];
+	if (http_url_check(req->url, msg, sizeof msg)) {
+		snprintf(req->error, sizeof req->error, "%s: %s", req->method, msg);
+		req->curl_code = CURLE_UNSUPPORTED_PROTOCOL;
+		finish(c, req);
+		return;
+	}
+	curl_slist_free_all(req->attempt_headers);
+	req->attempt_headers = NULL;
+	if (req->prepare && req->prepare(req) != 0) {
+		if (!req->error[0])
+			snprintf(req->error, sizeof req->error, "%s %s: could not prepare the request",
+			         req->method, req->url);
+		req->status = 0;
+		finish(c, req);
+		return;
+	}
+
+	a = ecalloc(1, sizeof *a);
+	a->req = req;
+	for (h = req->headers; h; h = h->next)
+		slist_add(&a->sent_headers, h->data);
+	for (h = req->attempt_headers; h; h = h->next)
+		slist_add(&a->sent_headers, h->data);
+	slist_add(&a->sent_headers, "Expect:"); /* no 100-continue round trip */
+
+	if (!(e = curl_easy_init()))
+		die(EXIT_FAILED, "libcurl: cannot create a handle");
+	req->easy = e;
+	https = !strncasecmp(req->url, "https://", 8);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, a);
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, a->sent_headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (c->opts.http2 && !https && c->h2c_workaround) {
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, h2c_version(c, a));
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+		/* prior knowledge on a reused connection is the bug itself */
+		if (a->h2c == H2C_OPEN)
+			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	} else if (c->opts.http2) {
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+		                 https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	}
+	if (!strcmp(req->method, "GET")) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(req->method, "POST")) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? (char *)req->body : "");
+	} else {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)req->body);
+		}
+	}
+	if (log_enabled(LOG_DEBUG))
+		logmsg(LOG_DEBUG, "%s %s (attempt %d)", req->method, req->url, req->attempts);
+	if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
+		die(EXIT_FAILED, "libcurl: cannot add a transfer");
+	c->inflight++;
+}
+
+/* An attempt has finished: collect its result, then retry or finish. */
+static void
+end_attempt(struct http_client *c, CURL *e, CURLcode result)
+{
+	struct attempt *a;
+	struct http_request *req;
+	enum http_verdict v;
+	long delay = 0, status = 0;
+	char *priv = NULL;
+	int replay = 0;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+	a = (struct attempt *)(void *)priv;
+	req = a->req;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(c->multi, e);
+	c->inflight--;
+	if (a->h2c != H2C_NONE) {
+		if (a->h2c == H2C_OPEN)
+			c->h2c_opening--;
+		c->h2c_live = result == CURLE_OK;
+		if (result == CURLE_OK)
+			c->h2c_replays = 0;
+		/* No response head at all on a connection we meant to reuse: it
+		 * was gone (closed, GOAWAY) or curl tried an Upgrade; the server
+		 * did not serve the call. */
+		replay = a->h2c == H2C_REUSE && status == 0 && req->nhdrs == 0 &&
+		         (result == CURLE_UNSUPPORTED_PROTOCOL || result == CURLE_HTTP2 ||
+		          result == CURLE_HTTP2_STREAM || result == CURLE_RECV_ERROR ||
+		          result == CURLE_SEND_ERROR || result == CURLE_GOT_NOTHING) &&
+		         c->h2c_replays++ < 2 * c->opts.max_inflight;
+	}
+	req->curl_code = result;
+	if (result == CURLE_OK) {
+		req->status = status;
+	} else {
+		/* A cut or failed transfer has no trustworthy response. */
+		req->status = 0;
+		snprintf(req->error, sizeof req->error, "%s %s: %s", req->method, req->url,
+		         a->too_big ? "response larger than 256 MiB" :
+		         a->errbuf[0] ? a->errbuf : curl_easy_strerror(result));
+	}
+	curl_easy_cleanup(e);
+	req->easy = NULL;
+	curl_slist_free_all(a->sent_headers);
+	free(a);
+	if (replay) {
+		/* Not an attempt the server saw: run it again, uncounted, on a new
+		 * connection (or the one being opened). */
+		logmsg(LOG_DEBUG, "%s %s: no open HTTP/2 connection to reuse; opening one",
+		       req->method, req->url);
+		req->attempts--;
+		c->stats.requests--;
+		c->h2c_force_open = 1;
+		start_attempt(c, req);
+		c->h2c_force_open = 0; /* in case start_attempt finished early */
+		return;
+	}
+
+	if (log_enabled(LOG_DEBUG))
+		logmsg(LOG_DEBUG, "%s %s: %ld%s%s", req->method, req->url, req->status,
+		       req->error[0] ? " " : "", req->error);
+	v = (req->classify ? req->classify : http_classify_rest)(req, &delay);
+	if (v == HTTP_RETRY) {
+		c->stats.retries++;
+		if (delay < 0)
+			delay = 0;
+		req->not_before_ms = now_ms_monotonic() + delay;
+		if (log_enabled(LOG_INFO)) {
+			if (req->error[0])
+				logmsg(LOG_INFO, "%s; retry %d in %ld ms", req->error, req->attempts, delay);
+			else
+				logmsg(LOG_INFO, "%s %s: HTTP %ld; retry %d in %ld ms", req->method, req->url,
+				       req->status, req->attempts, delay);
+		}
+		enqueue(c, req);
+		return;
+	}
+	finish(c, req);
+}
+
+/* Start what may start now; returns how long the loop may sleep before
+ * something queued becomes due (-1: nothing queued). */
+static long
+start_due(struct http_client *c)
+{
+	struct http_request *r, *prev = NULL, *next;
+	long long mono = now_ms_monotonic();
+	int64_t wall_wait = c->pause_until - now_ms();
+	long wait = -1;
+
+	if (!c->queue)
+		return -1;
+	if (wall_wait > 0)
+		return wall_wait > POLL_MAX_MS ? POLL_MAX_MS : (long)wall_wait;
+	for (r = c->queue; r; r = next) {
+		next = r->next;
+		if (r->not_before_ms > mono) {
+			long w = (long)(r->not_before_ms - mono);
+			if (wait < 0 || w < wait)
+				wait = w;
+			prev = r;
+			continue;
+		}
+		if (c->inflight >= c->opts.max_inflight) {
+			/* woken by the transfer that frees a slot */
+			prev = r;
+			continue;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			c->queue = next;
+		if (c->queue_tail == r)
+			c->queue_tail = prev;
+		r->next = NULL;
+		start_attempt(c, r);
+		/* start_attempt may finish r, whose done() may enqueue more at the
+		 * tail: re-read next from prev so none is skipped. */
+		next = prev ? prev->next : c->queue;
+	}
+	if (wait > POLL_MAX_MS)
+		wait = POLL_MAX_MS;
+	return wait;
+}
+
+int
+http_run(struct http_client *c)
+{
+	CURLMsg *msg;
+	int running, left;
+	long wait;
+
+	for (;;) {
+		wait = start_due(c);
+		if (c->inflight == 0 && !c->queue)
+			break;
+		if (wait < 0 || wait > POLL_MAX_MS)
+			wait = POLL_MAX_MS;
+		if (c->inflight == 0) {
+			/* Only timers: sleep until the first is due. */
+			poll(NULL, 0, (int)wait);
+			continue;
+		}
+		/* curl cuts the wait to its own timers (timeouts, new transfers). */
+		curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+		curl_multi_perform(c->multi, &running);
+		while ((msg = curl_multi_info_read(c->multi, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				end_attempt(c, msg->easy_handle, msg->data.result);
+	}
+	return 0;
+}
+
+/* ---- the REST retry policy ---- */
+
+int
+http_transport_retryable(CURLcode code)
+{
+	switch (code) {
+	case CURLE_OK:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+	case CURLE_FAILED_INIT:
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+	case CURLE_WRITE_ERROR:         /* our own limit on the response size */
+	case CURLE_ABORTED_BY_CALLBACK:
+	case CURLE_PEER_FAILED_VERIFICATION: /* TLS trust does not fix itself */
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_LOGIN_DENIED:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Retry-After: delta seconds or an HTTP date; -1 when absent or unreadable. */
+static long
+retry_after_ms(const struct http_request *req)
+{
+	const char *v = http_header_get(req, "retry-after");
+	int64_t when;
+	char *end;
+	long long secs;
+
+	if (!v || !*v)
+		return -1;
+	if (isdigit((unsigned char)*v)) {
+		errno = 0;
+		secs = strtoll(v, &end, 10);
+		if (*end || errno)
+			return errno == ERANGE ? RETRY_AFTER_MAX_MS : -1;
+		return secs > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : (long)(secs * 1000);
+	}
+	if (http_date_parse(v, &when))
+		return -1;
+	when -= now_ms();
+	if (when < 0)
+		return 0;
+	return when > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : (long)when;
+}
+
+/* X-RateLimit-Remaining: 0 with X-RateLimit-Reset (Unix seconds) holds every
+ * new attempt until the reset. */
+static void
+rate_limit_pace(const struct http_request *req)
+{
+	const char *rem = http_header_get(req, "x-ratelimit-remaining");
+	const char *reset = http_header_get(req, "x-ratelimit-reset");
+	int64_t now, until;
+	long long v;
+	char *end;
+
+	if (!rem || !reset || strcmp(rem, "0") != 0)
+		return;
+	errno = 0;
+	v = strtoll(reset, &end, 10);
+	if (end == reset || *end || errno || v < 0)
+		return;
+	now = now_ms();
+	/* Unix seconds per the documentation; a small number is read as
+	 * seconds from now, which some servers send. */
+	until = v < 1000000000LL ? now + v * 1000 : v * 1000;
+	if (until - now > RATE_PAUSE_MAX_MS)
+		until = now + RATE_PAUSE_MAX_MS;
+	if (until > now) {
+		logmsg(LOG_INFO, "rate limit reached; holding requests for %lld ms",
+		       (long long)(until - now));
+		http_client_pause_until(req->client, until);
+	}
+}
+
+enum http_verdict
+http_classify_rest(struct http_request *req, long *delay_ms)
+{
+	const struct http_client_opts *o = http_client_options(req->client);
+	int retryable;
+	long ra;
+
+	rate_limit_pace(req);
+	retryable = req->curl_code != CURLE_OK ? http_transport_retryable(req->curl_code) :
+	            req->status == 429 || req->status >= 500;
+	if (!retryable || req->attempts > o->max_retries)
+		return HTTP_DONE;
+	ra = req->curl_code == CURLE_OK ? retry_after_ms(req) : -1;
+	*delay_ms = ra >= 0 ? ra : http_backoff_ms(req->client, req->attempts);
+	return HTTP_RETRY;
+}

@@ -1,0 +1,427 @@
+/* ndjson.c: read and write NDJSON record streams with the end-record rule.
+ *
+ * The reader is strict on purpose (DESIGN.md, Safety 1): a stream that is
+ * not exactly what a stage wrote is refused with its line number, never
+ * half-understood. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndjson.h"
+#include "util.h"
+
+#define NDJSON_MAX_DEPTH 64
+
+void
+ndjson_reader_init(struct ndjson_reader *r, FILE *fp, const char *name)
+{
+	memset(r, 0, sizeof *r);
+	r->fp = fp;
+	r->name = name ? name : "<stdin>";
+	r->end_records = -1;
+}
+
+void
+ndjson_reader_free(struct ndjson_reader *r)
+{
+	free(r->line);
+	free(r->end_stage);
+	r->line = NULL;
+	r->end_stage = NULL;
+	r->cap = 0;
+}
+
+void
+ndjson_error(const struct ndjson_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s:%ld: %s\n", progname, r->name, r->lineno, msg);
+}
+
+/* One pass over the raw line: valid UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), no NUL byte and no \u0000 escape
+ * (cJSON would silently cut the string there), and nesting no deeper than
+ * NDJSON_MAX_DEPTH (checked before cJSON recurses). Returns NULL or a
+ * message; *col gets the 1-based byte offset of the problem. */
+static const char *
+scan_line(const unsigned char *s, size_t n, size_t *col)
+{
+	int depth = 0, in_str = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		*col = i + 1;
+		if (c == 0)
+			return "NUL byte in line";
+		if (c < 0x80) {
+			if (in_str) {
+				if (c == '\\') {
+					if (i + 1 < n && s[i + 1] == 'u' && i + 5 < n &&
+					    memcmp(s + i + 2, "0000", 4) == 0)
+						return "\\u0000 (NUL) escape in a string";
+					i += 2; /* the escaped character is ASCII or invalid JSON anyway */
+					continue;
+				}
+				if (c == '"')
+					in_str = 0;
+			} else if (c == '"') {
+				in_str = 1;
+			} else if (c == '{' || c == '[') {
+				if (++depth > NDJSON_MAX_DEPTH)
+					return "JSON nested too deeply";
+			} else if (c == '}' || c == ']') {
+				depth--;
+			}
+			i++;
+			continue;
+		}
+		/* Multi-byte sequence. */
+		unsigned int cp;
+		size_t len;
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return "invalid UTF-8";
+		}
+		if (i + len > n)
+			return "invalid UTF-8 (truncated sequence)";
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return "invalid UTF-8";
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+			return "invalid UTF-8 (overlong encoding)";
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			return "invalid UTF-8 (surrogate)";
+		if (cp > 0x10ffff)
+			return "invalid UTF-8 (beyond U+10FFFF)";
+		i += len;
+	}
+	return NULL;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+/* The first key that occurs twice in one object anywhere in v, or NULL. */
+static const char *
+duplicate_key(const cJSON *v)
+{
+	const cJSON *c;
+	const char *d;
+	size_t n = 0, i;
+
+	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+		return NULL;
+	for (c = v->child; c; c = c->next) {
+		if ((d = duplicate_key(c)))
+			return d;
+		n++;
+	}
+	if (!cJSON_IsObject(v) || n < 2)
+		return NULL;
+	if (n <= 16) {
+		for (c = v->child; c; c = c->next)
+			for (const cJSON *e = c->next; e; e = e->next)
+				if (strcmp(c->string, e->string) == 0)
+					return c->string;
+		return NULL;
+	}
+	const cJSON **arr = emalloc(n * sizeof *arr);
+	for (i = 0, c = v->child; c; c = c->next)
+		arr[i++] = c;
+	qsort(arr, n, sizeof *arr, cmp_names);
+	d = NULL;
+	for (i = 1; i < n && !d; i++)
+		if (strcmp(arr[i - 1]->string, arr[i]->string) == 0)
+			d = arr[i]->string;
+	free(arr);
+	return d;
+}
+
+static int
+is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* Read one line; 1 line, 0 EOF, -1 error (printed). */
+static int
+read_line(struct ndjson_reader *r, size_t *len)
+{
+	ssize_t n;
+
+	errno = 0;
+	n = getline(&r->line, &r->cap, r->fp);
+	if (n < 0) {
+		if (ferror(r->fp)) {
+			ndjson_error(r, "read error: %s", strerror(errno ? errno : EIO));
+			return -1;
+		}
+		return 0;
+	}
+	r->lineno++;
+	*len = (size_t)n;
+	return 1;
+}
+
+static enum ndjson_status
+fail(struct ndjson_reader *r)
+{
+	r->ended = -1; /* sticky: every later call fails too */
+	return NDJSON_ERR;
+}
+
+/* Parse and check the line just read. */
+static cJSON *
+parse_line(struct ndjson_reader *r, size_t n)
+{
+	const char *msg, *dup, *end = NULL;
+	size_t col = 0;
+	cJSON *v, *type;
+
+	if (n > NDJSON_MAX_LINE) {
+		ndjson_error(r, "line is %zu bytes, longer than the limit of %d", n, NDJSON_MAX_LINE);
+		return NULL;
+	}
+	if (n > 0 && r->line[n - 1] == '\n')
+		n--;
+	if (is_blank(r->line, n)) {
+		ndjson_error(r, "blank line (every line must be one JSON record)");
+		return NULL;
+	}
+	if ((msg = scan_line((const unsigned char *)r->line, n, &col))) {
+		ndjson_error(r, "%s at byte %zu", msg, col);
+		return NULL;
+	}
+	r->line[n] = '\0';
+	v = cJSON_ParseWithOpts(r->line, &end, 1);
+	if (!v) {
+		if (end && end >= r->line && (size_t)(end - r->line) <= n)
+			ndjson_error(r, "invalid JSON at byte %zu", (size_t)(end - r->line) + 1);
+		else
+			ndjson_error(r, "invalid JSON");
+		return NULL;
+	}
+	if (!cJSON_IsObject(v)) {
+		ndjson_error(r, "record is not a JSON object");
+		goto bad;
+	}
+	if ((dup = duplicate_key(v))) {
+		ndjson_error(r, "duplicate key \"%s\"", dup);
+		goto bad;
+	}
+	type = cJSON_GetObjectItemCaseSensitive(v, "type");
+	if (!cJSON_IsString(type) || !type->valuestring[0]) {
+		ndjson_error(r, "record has no string \"type\"");
+		goto bad;
+	}
+	return v;
+bad:
+	cJSON_Delete(v);
+	return NULL;
+}
+
+/* The end record: "stage" a string and "records" the count before it. */
+static int
+check_end(struct ndjson_reader *r, const cJSON *v)
+{
+	const cJSON *stage = cJSON_GetObjectItemCaseSensitive(v, "stage");
+	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(v, "records");
+	double d;
+
+	if (!cJSON_IsString(stage) || !stage->valuestring[0]) {
+		ndjson_error(r, "end record has no string \"stage\"");
+		return -1;
+	}
+	if (!cJSON_IsNumber(recs) || (d = recs->valuedouble) < 0 || d != floor(d) || d > 9e15) {
+		ndjson_error(r, "end record has no whole-number \"records\"");
+		return -1;
+	}
+	if ((long)d != r->records) {
+		ndjson_error(r, "end record says %ld records, %ld were read: the stream was changed or cut",
+		             (long)d, r->records);
+		return -1;
+	}
+	r->end_records = (long)d;
+	free(r->end_stage);
+	r->end_stage = estrdup(stage->valuestring);
+	return 0;
+}
+
+enum ndjson_status
+ndjson_read(struct ndjson_reader *r, cJSON **out)
+{
+	size_t n;
+	int rc;
+	cJSON *v;
+
+	*out = NULL;
+	if (r->ended < 0)
+		return NDJSON_ERR;
+	if (r->ended)
+		return NDJSON_END;
+	rc = read_line(r, &n);
+	if (rc < 0)
+		return fail(r);
+	if (rc == 0) {
+		ndjson_error(r, "input ended without an end record: the stream was cut short "
+		             "(%ld records read)", r->records);
+		return fail(r);
+	}
+	if (!(v = parse_line(r, n)))
+		return fail(r);
+	if (strcmp(cJSON_GetObjectItemCaseSensitive(v, "type")->valuestring, "end") != 0) {
+		r->records++;
+		*out = v;
+		return NDJSON_RECORD;
+	}
+	rc = check_end(r, v);
+	cJSON_Delete(v);
+	if (rc)
+		return fail(r);
+	/* Nothing may follow the end: look now, so a caller that stops at
+	 * NDJSON_END cannot miss it. */
+	rc = read_line(r, &n);
+	if (rc < 0)
+		return fail(r);
+	if (rc > 0) {
+		ndjson_error(r, "line after the end record");
+		return fail(r);
+	}
+	r->ended = 1;
+	return NDJSON_END;
+}
+
+void
+ndjson_writer_init(struct ndjson_writer *w, FILE *fp)
+{
+	memset(w, 0, sizeof *w);
+	w->fp = fp;
+}
+
+static int
+write_line(struct ndjson_writer *w, const cJSON *rec)
+{
+	char *s;
+	int rc = 0;
+
+	if (w->failed)
+		return -1;
+	s = cJSON_PrintUnformatted(rec);
+	if (!s)
+		die(EXIT_FAILED, "out of memory");
+	if (fputs(s, w->fp) == EOF || putc('\n', w->fp) == EOF) {
+		weprintf("write error:");
+		w->failed = 1;
+		rc = -1;
+	}
+	free(s);
+	return rc;
+}
+
+int
+ndjson_write(struct ndjson_writer *w, const cJSON *rec)
+{
+	if (write_line(w, rec))
+		return -1;
+	w->records++;
+	return 0;
+}
+
+int
+ndjson_write_end(struct ndjson_writer *w, const char *stage)
+{
+	cJSON *end = cJSON_CreateObject();
+	int rc;
+
+	if (!end || !cJSON_AddStringToObject(end, "type", "end") ||
+	    !cJSON_AddStringToObject(end, "stage", stage) ||
+	    !cJSON_AddNumberToObject(end, "records", (double)w->records))
+		die(EXIT_FAILED, "out of memory");
+	rc = write_line(w, end);
+	cJSON_Delete(end);
+	if (rc == 0 && fflush(w->fp) == EOF) {
+		weprintf("write error:");
+		w->failed = 1;
+		rc = -1;
+	}
+	return rc;
+}
+
+const char *
+json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+expect(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required,
+       int ok, const char *what)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *type = json_str(obj, "type");
+
+	/* An optional field may be absent or null. */
+	if (ok || (!required && (!v || cJSON_IsNull(v))))
+		return 0;
+	if (!v) {
+		if (type)
+			ndjson_error(r, "%s has no \"%s\"", type, key);
+		else
+			ndjson_error(r, "missing \"%s\"", key);
+	} else if (type) {
+		ndjson_error(r, "%s \"%s\" must be %s", type, key, what);
+	} else {
+		ndjson_error(r, "\"%s\" must be %s", key, what);
+	}
+	return -1;
+}
+
+int
+json_expect_string(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
+{
+	return expect(r, obj, key, required,
+	              cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, key)), "a string");
+}
+
+int
+json_expect_object(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
+{
+	return expect(r, obj, key, required,
+	              cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, key)), "an object");
+}
+
+int
+json_expect_array(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
+{
+	return expect(r, obj, key, required,
+	              cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(obj, key)), "an array");
+}

@@ -1,0 +1,364 @@
+/* util.c: errors, logging, allocation, buffers, secret files, clocks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *progname = "oncall-sync";
+static enum log_level log_level = LOG_WARN;
+
+#define SECRET_MAX (64 * 1024)
+
+void
+log_init(const char *name)
+{
+	const char *slash, *env;
+
+	if (name && *name) {
+		slash = strrchr(name, '/');
+		progname = slash && slash[1] ? slash + 1 : name;
+	}
+	env = getenv("ONCALL_LOG");
+	if (!env || !*env)
+		return;
+	if (!strcasecmp(env, "debug"))
+		log_level = LOG_DEBUG;
+	else if (!strcasecmp(env, "info"))
+		log_level = LOG_INFO;
+	else if (!strcasecmp(env, "warn") || !strcasecmp(env, "warning"))
+		log_level = LOG_WARN;
+	else if (!strcasecmp(env, "error"))
+		log_level = LOG_ERROR;
+	else
+		fprintf(stderr, "%s: ONCALL_LOG=%s is not debug, info, warn or error; using warn\n",
+		        progname, env);
+}
+
+void
+log_set_level(enum log_level lvl)
+{
+	log_level = lvl;
+}
+
+int
+log_enabled(enum log_level lvl)
+{
+	return lvl >= log_level;
+}
+
+/* "prog: [prefix]message[: strerror]\n" in one write, so that lines from
+ * concurrent processes sharing stderr do not interleave. */
+static void
+vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char msg[4096];
+	size_t flen = strlen(fmt);
+	int n, m;
+
+	n = snprintf(msg, sizeof msg, "%s: %s", progname, prefix);
+	if (n < 0 || (size_t)n >= sizeof msg)
+		n = 0;
+	m = vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if ((size_t)n >= sizeof msg)
+		n = sizeof msg - 1;
+	if (flen > 0 && fmt[flen - 1] == ':') {
+		m = snprintf(msg + n, sizeof msg - n, " %s", strerror(saved));
+		if (m > 0)
+			n += m;
+		if ((size_t)n >= sizeof msg)
+			n = sizeof msg - 1;
+	}
+	fprintf(stderr, "%.*s\n", n, msg);
+	errno = saved;
+}
+
+void
+warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("", fmt, ap);
+	va_end(ap);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+vlogmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = { "debug: ", "info: ", "", "" };
+
+	if (!log_enabled(lvl))
+		return;
+	vprint(prefix[lvl], fmt, ap);
+}
+
+void
+logmsg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlogmsg(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void *
+emalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die(EXIT_FAILED, "out of memory");
+	return p;
+}
+
+void *
+ecalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		die(EXIT_FAILED, "out of memory");
+	return p;
+}
+
+void *
+erealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		die(EXIT_FAILED, "out of memory");
+	return q;
+}
+
+char *
+estrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		die(EXIT_FAILED, "out of memory");
+	return p;
+}
+
+char *
+estrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (!p)
+		die(EXIT_FAILED, "out of memory");
+	return p;
+}
+
+static char *
+evasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	char *p;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		die(EXIT_FAILED, "formatting failed");
+	p = emalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *
+easprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = evasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+static void
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t need;
+
+	if (extra > (size_t)-1 - b->len - 1)
+		die(EXIT_FAILED, "out of memory");
+	need = b->len + extra + 1; /* always room for a NUL terminator */
+	if (need <= b->cap)
+		return;
+	if (b->cap < 64)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap = b->cap > (size_t)-1 / 2 ? need : b->cap * 2;
+	b->data = erealloc(b->data, b->cap);
+}
+
+void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		die(EXIT_FAILED, "formatting failed");
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	va_end(ap);
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+int
+fshut_stdout(void)
+{
+	int ret = 0;
+
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		weprintf("write error on standard output:");
+		ret = -1;
+	}
+	if (fclose(stdout) == EOF && ret == 0) {
+		weprintf("write error on standard output:");
+		ret = -1;
+	}
+	return ret;
+}
+
+int
+read_secret_file(const char *path, char **out, char *err, size_t errlen)
+{
+	struct stat st;
+	struct buf b = { 0 };
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* fstat on the open file: the mode checked is the mode of what is read. */
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "%s: refusing a secret file that group or others may access "
+		         "(mode %04o); run: chmod 600 %s",
+		         path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > SECRET_MAX) {
+			snprintf(err, errlen, "%s: larger than %d bytes; not a key", path, SECRET_MAX);
+			goto fail;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
+	                     b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
+		b.len--;
+	if (b.len == 0) {
+		snprintf(err, errlen, "%s: empty", path);
+		buf_free(&b);
+		return -1;
+	}
+	if (memchr(b.data, '\0', b.len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte; not a key", path);
+		explicit_bzero(b.data, b.cap);
+		buf_free(&b);
+		return -1;
+	}
+	b.data[b.len] = '\0';
+	*out = b.data;
+	return 0;
+fail:
+	close(fd);
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+	return -1;
+}
+
+long long
+now_ms_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
