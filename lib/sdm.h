@@ -54,6 +54,8 @@ void sdm_config_free(struct sdm_config *cfg);
 struct sdm_client;
 struct sdm_client *sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen);
 void sdm_client_free(struct sdm_client *c);
+/* Returns the number of calls (queued before or during this run) whose
+ * callback got an error: 0 when all succeeded. */
 int sdm_run(struct sdm_client *c);
 
 struct sdm_error {
@@ -67,6 +69,8 @@ struct sdm_stats {
 	long calls;
 	long attempts;
 	long rate_limited;
+	long retries;        /* INTERNAL/UNAVAILABLE/network retries */
+	long pages;          /* requests asked for (list pages and single calls), before retries */
 };
 void sdm_client_stats(const struct sdm_client *c, struct sdm_stats *out);
 
@@ -113,7 +117,7 @@ void sdm_filter_add(struct buf *f, const char *field, const char *value);
 void sdm_filter_add_tag(struct buf *f, const char *key, const char *value);
 
 /* List calls. filter may be NULL; limit 0 means the default (50). On error
- * v is NULL and n 0. */
+ * v is NULL and n 0. In every callback err is NULL on success. */
 typedef void (*sdm_accounts_cb)(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err);
 typedef void (*sdm_groups_cb)(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err);
 typedef void (*sdm_identity_sets_cb)(void *user, struct sdm_identity_set *v, size_t n, const struct sdm_error *err);
@@ -127,7 +131,8 @@ void sdm_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_gr
 void sdm_account_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_account_groups_cb cb, void *user);
 
 /* Single-entity calls. The group passed in is copied; the callback gets the
- * server's answer (NULL on error) and owns it. */
+ * server's answer (NULL on error) and owns it: sdm_group_free(g); free(g)
+ * (or sdm_groups_free(g, 1)). */
 typedef void (*sdm_group_cb)(void *user, struct sdm_group *g, const struct sdm_error *err);
 typedef void (*sdm_account_group_cb)(void *user, struct sdm_account_group *ag, const struct sdm_error *err);
 typedef void (*sdm_done_cb)(void *user, const struct sdm_error *err);
