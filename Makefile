@@ -56,6 +56,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 # Rebuild the copies in bin/ when the variant changes.
 $(shell mkdir -p build; echo '$(VARIANT)' | cmp -s - build/variant || echo '$(VARIANT)' > build/variant)
 
+.DEFAULT_GOAL := all
 all: $(PROGS:%=bin/%)
 
 $(BUILD)/%.o: %.c

@@ -1,0 +1,54 @@
+/* oncall.h: who is on call in a window, folded from a schedule's final
+ * shifts, and the records fetch-oncall writes. Pure: no I/O. */
+#ifndef FETCH_ONCALL_ONCALL_H
+#define FETCH_ONCALL_ONCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* One final shift [start_ms, end_ms) of one person. A shift without a user
+ * (user_id NULL) puts nobody on call. */
+struct oncall_shift {
+	const char *user_id;
+	const char *user_name;
+	const char *user_email;   /* NULL when incident.io has none */
+	int64_t start_ms, end_ms;
+};
+
+/* The window [from_ms, to_ms] (both ends included). */
+struct oncall_window {
+	int64_t from_ms, to_ms;
+};
+
+/* One person on call; the strings point into the shifts folded. */
+struct oncall_person {
+	const char *id, *name, *email;
+	int64_t until_ms;          /* the latest end of their overlapping shifts */
+};
+
+/* [at - grace, at + lead], saturating instead of overflowing. */
+struct oncall_window oncall_window_at(int64_t at_ms, int64_t lead_ms, int64_t grace_ms);
+
+/* A window that every shift overlaps (for incident.io's current_shifts,
+ * which are on call by definition). */
+struct oncall_window oncall_window_any(void);
+
+/* 1 when the shift puts its user on call in the window:
+ * start <= to && end > from. */
+int oncall_shift_overlaps(const struct oncall_shift *s, struct oncall_window w);
+
+/* Fold the shifts overlapping w into one entry per person (by user id),
+ * sorted by name, then id (byte order). Returns the count; *out is
+ * allocated (free()) or NULL when nobody is on call. */
+size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_window w,
+                   struct oncall_person **out);
+
+/* Records. Each returns a new cJSON object the caller owns. */
+cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, int64_t at_ms,
+                            struct oncall_window w, const struct oncall_person *people, size_t n);
+/* Either of id and name may be NULL (a selection that matched nothing). */
+cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message);
+cJSON *oncall_schedule_record(const char *id, const char *name, const char *timezone);
+
+#endif

@@ -1,0 +1,174 @@
+/* Unit tests of fetch-oncall's pure parts: the window, the fold, the records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../../fetch-oncall/oncall.h"
+#include "timeutil.h"
+#include "util.h"
+
+static int64_t T(const char *s)
+{
+	int64_t ms = 0;
+
+	if (rfc3339_parse(s, &ms) < 0) {
+		printf("Bail out! bad time %s\n", s);
+		exit(1);
+	}
+	return ms;
+}
+
+#define SHIFT(id, name, email, from, to) { id, name, email, T(from), T(to) }
+
+static char *json_of(cJSON *rec)
+{
+	char *s = cJSON_PrintUnformatted(rec);
+
+	cJSON_Delete(rec);
+	return s;
+}
+
+static void window_should_span_grace_before_and_lead_after(void)
+{
+	struct oncall_window w = oncall_window_at(T("2026-11-29T07:00:00Z"), 15 * 60000, 5 * 60000);
+
+	is_int(w.from_ms, T("2026-11-29T06:55:00Z"), "window starts grace before at");
+	is_int(w.to_ms, T("2026-11-29T07:15:00Z"), "window ends lead after at");
+	w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0);
+	is_int(w.from_ms, w.to_ms, "no lead and no grace: a zero-length window");
+	w = oncall_window_at(INT64_MAX - 5, 1000, 0);
+	is_int(w.to_ms, INT64_MAX, "a huge lead saturates rather than overflows");
+}
+
+static void overlap_should_include_start_at_window_end_and_exclude_end_at_window_start(void)
+{
+	struct oncall_window w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0);
+	struct oncall_shift s = SHIFT("U1", "A", NULL, "2026-11-29T07:00:00Z", "2026-11-29T08:00:00Z");
+
+	ok(oncall_shift_overlaps(&s, w), "a shift starting exactly at 'at' is on call");
+	s.start_ms = T("2026-11-29T06:00:00Z");
+	s.end_ms = T("2026-11-29T07:00:00Z");
+	ok(!oncall_shift_overlaps(&s, w), "a shift ending exactly at 'at' is not");
+	s.end_ms = T("2026-11-29T07:00:00.001Z");
+	ok(oncall_shift_overlaps(&s, w), "a shift ending a millisecond after 'at' is");
+	w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 10 * 60000);
+	s.end_ms = T("2026-11-29T06:55:00Z");
+	ok(oncall_shift_overlaps(&s, w), "a shift that ended inside the grace window is on call");
+	s.end_ms = T("2026-11-29T06:50:00Z");
+	ok(!oncall_shift_overlaps(&s, w), "one that ended before the grace window is not");
+	w = oncall_window_at(T("2026-11-29T07:00:00Z"), 10 * 60000, 0);
+	s.start_ms = T("2026-11-29T07:10:00Z");
+	s.end_ms = T("2026-11-29T09:00:00Z");
+	ok(oncall_shift_overlaps(&s, w), "a shift starting at the end of the lead window is on call");
+	s.start_ms = T("2026-11-29T07:10:01Z");
+	ok(!oncall_shift_overlaps(&s, w), "one starting after the lead window is not");
+}
+
+static void fold_should_list_each_person_once_sorted_by_name_then_id(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U3", "Carlos", "carlos@example.com", "2026-11-29T06:00:00Z", "2026-11-29T08:00:00Z"),
+		SHIFT("U1", "Alice", "alice@example.com", "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT("U3", "Carlos", "carlos@example.com", "2026-11-29T06:30:00Z", "2026-11-29T12:00:00Z"),
+		SHIFT("U0", "Carlos", NULL, "2026-11-29T06:30:00Z", "2026-11-29T07:30:00Z"),
+		SHIFT("U9", "Bob", "bob@example.com", "2026-11-29T08:00:00Z", "2026-11-29T12:00:00Z"),
+		SHIFT(NULL, NULL, NULL, "2026-11-29T06:00:00Z", "2026-11-29T08:00:00Z"),
+	};
+	struct oncall_person *p;
+	size_t n = oncall_fold(s, sizeof s / sizeof s[0],
+	                       oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0), &p);
+
+	is_int(n, 3, "three people on call: Bob's shift has not started, the userless one counts for nobody");
+	is_str(p[0].id, "U1", "Alice first");
+	is_str(p[1].id, "U0", "then the Carlos with the smaller id");
+	is_str(p[2].id, "U3", "then the other Carlos");
+	is_int(p[2].until_ms, T("2026-11-29T12:00:00Z"), "two shifts folded: until is the later end");
+	ok(p[1].email == NULL, "a user without email keeps none");
+	free(p);
+}
+
+static void fold_should_return_nobody_for_an_empty_window(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", NULL, "2026-11-29T01:00:00Z", "2026-11-29T02:00:00Z"),
+	};
+	struct oncall_person *p = (void *)1;
+	size_t n = oncall_fold(s, 1, oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0), &p);
+
+	is_int(n, 0, "nobody on call");
+	ok(p == NULL, "and nothing allocated");
+	n = oncall_fold(NULL, 0, oncall_window_any(), &p);
+	is_int(n, 0, "no shifts at all: nobody");
+	n = oncall_fold(s, 1, oncall_window_any(), &p);
+	is_int(n, 1, "the any-window takes every shift (current_shifts)");
+	free(p);
+}
+
+static void fold_should_only_extend_until_with_overlapping_shifts(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", "a@example.com", "2026-11-29T01:00:00Z", "2026-11-29T08:00:00Z"),
+		SHIFT("U1", "Alice", "a@example.com", "2026-11-29T08:00:00Z", "2026-11-29T16:00:00Z"),
+	};
+	struct oncall_person *p;
+	size_t n = oncall_fold(s, 2, oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0), &p);
+
+	is_int(n, 1, "one person");
+	is_int(p[0].until_ms, T("2026-11-29T08:00:00Z"), "a later shift outside the window does not extend until");
+	free(p);
+	n = oncall_fold(s, 2, oncall_window_at(T("2026-11-29T07:00:00Z"), 3600000, 0), &p);
+	is_int(p[0].until_ms, T("2026-11-29T16:00:00Z"), "inside the lead window it does");
+	free(p);
+}
+
+static void roster_record_should_match_the_design(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("01FCNDV6P870EA6S7TK1DSYDG0", "Alice", "alice@example.com", "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT("01FCNDV6P870EA6S7TK1DSYDG5", "Frank", NULL, "2026-11-29T01:00:00Z", "2026-11-29T09:00:00.5Z"),
+	};
+	struct oncall_window w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0);
+	struct oncall_person *p;
+	size_t n = oncall_fold(s, 2, w, &p);
+	char *js = json_of(oncall_roster_record("01G0J1EXE7AXZ2C93K61WBPYEH", "TestSchedule",
+	                                        T("2026-11-29T07:00:00Z"), w, p, n));
+
+	is_str(js, "{\"type\":\"roster\",\"schedule\":{\"id\":\"01G0J1EXE7AXZ2C93K61WBPYEH\",\"name\":\"TestSchedule\"},"
+	           "\"at\":\"2026-11-29T07:00:00Z\",\"window\":{\"from\":\"2026-11-29T07:00:00Z\",\"to\":\"2026-11-29T07:00:00Z\"},"
+	           "\"oncall\":[{\"id\":\"01FCNDV6P870EA6S7TK1DSYDG0\",\"email\":\"alice@example.com\",\"name\":\"Alice\",\"until\":\"2026-11-29T09:00:00Z\"},"
+	           "{\"id\":\"01FCNDV6P870EA6S7TK1DSYDG5\",\"name\":\"Frank\",\"until\":\"2026-11-29T09:00:00.500Z\"}]}",
+	       "roster record: fields as DESIGN.md, email omitted when none");
+	free(js);
+	free(p);
+	js = json_of(oncall_roster_record("S1", "Empty", T("2026-11-29T07:00:00Z"), w, NULL, 0));
+	ok(strstr(js, "\"oncall\":[]") != NULL, "nobody on call is \"oncall\":[]");
+	free(js);
+}
+
+static void error_and_schedule_records_should_match_the_design(void)
+{
+	char *js = json_of(oncall_error_record("01G0", "TestSchedule", "incident.io answered 404 not_found: Resource not found"));
+
+	is_str(js, "{\"type\":\"error\",\"stage\":\"fetch-oncall\",\"schedule\":{\"id\":\"01G0\",\"name\":\"TestSchedule\"},"
+	           "\"message\":\"incident.io answered 404 not_found: Resource not found\"}", "error record");
+	free(js);
+	js = json_of(oncall_error_record(NULL, "Nope", "no schedule"));
+	is_str(js, "{\"type\":\"error\",\"stage\":\"fetch-oncall\",\"schedule\":{\"name\":\"Nope\"},\"message\":\"no schedule\"}",
+	       "error record for a name that matched nothing: no id");
+	free(js);
+	js = json_of(oncall_schedule_record("S1", "Platform", "UTC"));
+	is_str(js, "{\"type\":\"schedule\",\"id\":\"S1\",\"name\":\"Platform\",\"timezone\":\"UTC\"}", "schedule record");
+	free(js);
+}
+
+int main(void)
+{
+	window_should_span_grace_before_and_lead_after();
+	overlap_should_include_start_at_window_end_and_exclude_end_at_window_start();
+	fold_should_list_each_person_once_sorted_by_name_then_id();
+	fold_should_return_nobody_for_an_empty_window();
+	fold_should_only_extend_until_with_overlapping_shifts();
+	roster_record_should_match_the_design();
+	error_and_schedule_records_should_match_the_design();
+	return tap_done();
+}
