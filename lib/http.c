@@ -562,6 +562,9 @@ start_attempt(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
+	/* A larger receive buffer: with libcurl 7.88 over HTTP/2, responses of
+	 * more than about 16 KiB otherwise stall for hundreds of milliseconds. */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, a->errbuf);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, a->sent_headers);
@@ -570,6 +573,12 @@ start_attempt(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* Plaintext goes to loopback only, and straight there: an http_proxy
+	 * from the environment would get the request, keys and all, in clear
+	 * text (curl does not exempt loopback). Through a proxy, https stays
+	 * TLS end to end (CONNECT), so it may use one. */
+	if (!https)
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	if (c->opts.http2 && !https && c->h2c_workaround) {
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, h2c_version(c, a));
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);

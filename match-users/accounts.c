@@ -1,0 +1,412 @@
+/* accounts.c: reading the StrongDM accounts (and aliases) a run needs, in
+ * as few requests as possible.
+ *
+ * P distinct people: at most --lookup-max of them are looked up one by one
+ * with a filter (the calls run concurrently); more are served by one paged
+ * listing of every user, of which only the needed ones are kept. StrongDM's
+ * filters ignore case and treat * as a wildcard, so every answer is checked
+ * again exactly in code (match_add_account_for, match_add_alias). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "sdm.h"
+#include "util.h"
+
+struct ctx {
+	struct match_index *idx;
+	struct sdm_client *c;
+	const char *set_id;         /* alias mode: the identity set's id */
+	size_t queued_accounts;     /* alias look-ups: account ids already queued */
+	int per_account;            /* alias look-ups: query accounts by id as found */
+};
+
+struct one {
+	struct ctx *ctx;
+	size_t i;                   /* the key (or alias account) looked up */
+};
+
+static enum match_kind
+kind_of(enum sdm_account_kind k)
+{
+	switch (k) {
+	case SDM_ACCOUNT_USER: return MATCH_USER;
+	case SDM_ACCOUNT_SERVICE: return MATCH_SERVICE;
+	case SDM_ACCOUNT_TOKEN: return MATCH_TOKEN;
+	}
+	return MATCH_SERVICE;   /* an account kind we do not know never matches */
+}
+
+/* The client's message names the call and the status already. */
+static void
+error_text(const struct sdm_error *err, char *out, size_t n)
+{
+	const char *m = err->message[0] ? err->message : sdm_status_name(err->code);
+
+	if (err->code == SDM_UNAUTHENTICATED)
+		snprintf(out, n, "%s (check SDM_API_ACCESS_KEY and SDM_API_SECRET_KEY)", m);
+	else if (err->code == SDM_PERMISSION_DENIED)
+		snprintf(out, n, "%s (the API key needs user:list, and identityset:read and "
+		         "identityalias:read for alias matching)", m);
+	else
+		snprintf(out, n, "%s", m);
+}
+
+/* A key or a missing permission fails every call alike: fail everyone. */
+static int
+fatal(struct ctx *x, const struct sdm_error *err)
+{
+	char msg[768];
+
+	if (err->code != SDM_UNAUTHENTICATED && err->code != SDM_PERMISSION_DENIED)
+		return 0;
+	error_text(err, msg, sizeof msg);
+	match_fail_all(x->idx, msg);
+	return 1;
+}
+
+static void
+fail_keys(struct ctx *x, const struct sdm_error *err)
+{
+	char msg[768];
+
+	if (fatal(x, err))
+		return;
+	error_text(err, msg, sizeof msg);
+	for (size_t i = 0; i < match_key_count(x->idx); i++)
+		match_fail_key(x->idx, i, msg);
+}
+
+static void
+fail_alias_accounts(struct ctx *x, const struct sdm_error *err)
+{
+	char msg[768];
+
+	if (fatal(x, err))
+		return;
+	error_text(err, msg, sizeof msg);
+	for (size_t i = 0; i < match_alias_account_count(x->idx); i++)
+		match_fail_alias_account(x->idx, match_alias_account(x->idx, i), msg);
+}
+
+static void
+add_accounts(struct match_index *idx, long key, struct sdm_account *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (key >= 0)
+			match_add_account_for(idx, (size_t)key, v[i].id, kind_of(v[i].kind),
+			                      v[i].email, v[i].suspended);
+		else
+			match_add_account(idx, v[i].id, kind_of(v[i].kind), v[i].email,
+			                  v[i].suspended);
+	}
+}
+
+/* ------------------------------------------------------------ by email */
+
+static void
+email_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+{
+	struct one *o = user;
+
+	if (err && err->code != SDM_OK) {
+		char msg[768];
+		if (!fatal(o->ctx, err)) {
+			error_text(err, msg, sizeof msg);
+			match_fail_key(o->ctx->idx, o->i, msg);
+		}
+	} else {
+		add_accounts(o->ctx->idx, (long)o->i, v, n);
+	}
+	sdm_accounts_free(v, n);
+}
+
+static void
+all_users_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+{
+	struct ctx *x = user;
+
+	if (err && err->code != SDM_OK)
+		fail_keys(x, err);
+	else
+		add_accounts(x->idx, -1, v, n);
+	sdm_accounts_free(v, n);
+}
+
+static void
+by_email(struct ctx *x, const struct accounts_opts *o, struct accounts_report *rep)
+{
+	size_t p = match_key_count(x->idx);
+	struct one *ones;
+	struct buf f = { 0 };
+
+	if (p == 0)
+		return;
+	if ((long)p > o->lookup_max) {
+		rep->listed = 1;
+		sdm_filter_add(&f, "type", "user");
+		sdm_accounts_list(x->c, f.data, ACCOUNTS_PAGE, all_users_done, x);
+		sdm_run(x->c);
+		buf_free(&f);
+		return;
+	}
+	ones = ecalloc(p, sizeof *ones);
+	for (size_t i = 0; i < p; i++) {
+		ones[i] = (struct one){ x, i };
+		f.len = 0;
+		sdm_filter_add(&f, "type", "user");
+		sdm_filter_add(&f, "email", match_key(x->idx, i));
+		sdm_accounts_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, email_one_done, &ones[i]);
+	}
+	sdm_run(x->c);
+	buf_free(&f);
+	free(ones);
+}
+
+/* ------------------------------------------------------------ by alias */
+
+struct set_lookup {
+	const char *want;
+	char *id, *name;
+	int found, failed;
+	struct sdm_error err;
+	struct buf known;           /* "name (id), ..." when not found */
+};
+
+static int
+set_is(const struct sdm_identity_set *s, const char *want)
+{
+	return (s->id && strcmp(s->id, want) == 0) || (s->name && strcmp(s->name, want) == 0);
+}
+
+static void
+sets_done(void *user, struct sdm_identity_set *v, size_t n, const struct sdm_error *err)
+{
+	struct set_lookup *l = user;
+
+	if (err && err->code != SDM_OK) {
+		l->failed = 1;
+		l->err = *err;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (!l->found && set_is(&v[i], l->want)) {
+				l->found = 1;
+				l->id = estrdup(v[i].id ? v[i].id : "");
+				l->name = estrdup(v[i].name ? v[i].name : "");
+			}
+			buf_printf(&l->known, "%s%s (%s)", l->known.len ? ", " : "",
+			           v[i].name ? v[i].name : "", v[i].id ? v[i].id : "");
+		}
+	}
+	sdm_identity_sets_free(v, n);
+}
+
+/* Finds the identity set: 0 found, -1 failed (recorded), EXIT_USAGE. */
+static int
+find_set(struct ctx *x, const char *want, struct set_lookup *l)
+{
+	struct buf f = { 0 };
+	char msg[768];
+
+	sdm_filter_add(&f, strncmp(want, "ig-", 3) == 0 ? "id" : "name", want);
+	sdm_identity_sets_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, sets_done, l);
+	sdm_run(x->c);
+	buf_free(&f);
+	if (!l->found && !l->failed) {
+		/* Name the sets there are, to help the user choose. */
+		l->known.len = 0;
+		sdm_identity_sets_list(x->c, NULL, ACCOUNTS_PAGE, sets_done, l);
+		sdm_run(x->c);
+		if (!l->failed) {
+			weprintf("identity set %s not found in StrongDM; the sets there: %s", want,
+			         l->known.len ? l->known.data : "none");
+			return EXIT_USAGE;
+		}
+	}
+	if (l->failed) {
+		if (!fatal(x, &l->err)) {
+			error_text(&l->err, msg, sizeof msg);
+			match_fail_all(x->idx, msg);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_aliases(struct ctx *x, long key, struct sdm_identity_alias *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].identity_set_id || strcmp(v[i].identity_set_id, x->set_id) != 0)
+			continue;
+		if (key >= 0 && (!v[i].username ||
+		                 strcmp(v[i].username, match_key(x->idx, (size_t)key)) != 0))
+			continue;
+		match_add_alias(x->idx, v[i].username, v[i].account_id);
+	}
+}
+
+static void account_one_done(void *user, struct sdm_account *v, size_t n,
+                             const struct sdm_error *err);
+
+/* Queues a look-up by id for every alias account not yet queued. */
+static void
+queue_account_lookups(struct ctx *x)
+{
+	struct buf f = { 0 };
+	size_t n = match_alias_account_count(x->idx);
+
+	for (; x->queued_accounts < n; x->queued_accounts++) {
+		struct one *o = emalloc(sizeof *o);
+		*o = (struct one){ x, x->queued_accounts };
+		f.len = 0;
+		sdm_filter_add(&f, "id", match_alias_account(x->idx, x->queued_accounts));
+		sdm_accounts_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, account_one_done, o);
+	}
+	buf_free(&f);
+}
+
+static void
+account_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+{
+	struct one *o = user;
+	const char *id = match_alias_account(o->ctx->idx, o->i);
+
+	if (err && err->code != SDM_OK) {
+		char msg[768];
+		if (!fatal(o->ctx, err)) {
+			error_text(err, msg, sizeof msg);
+			match_fail_alias_account(o->ctx->idx, id, msg);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].id && strcmp(v[i].id, id) == 0)
+				match_add_account(o->ctx->idx, v[i].id, kind_of(v[i].kind), v[i].email,
+				                  v[i].suspended);
+	}
+	sdm_accounts_free(v, n);
+	free(o);
+}
+
+static void
+alias_one_done(void *user, struct sdm_identity_alias *v, size_t n, const struct sdm_error *err)
+{
+	struct one *o = user;
+
+	if (err && err->code != SDM_OK) {
+		char msg[768];
+		if (!fatal(o->ctx, err)) {
+			error_text(err, msg, sizeof msg);
+			match_fail_key(o->ctx->idx, o->i, msg);
+		}
+	} else {
+		add_aliases(o->ctx, (long)o->i, v, n);
+		if (o->ctx->per_account)
+			queue_account_lookups(o->ctx);
+	}
+	sdm_identity_aliases_free(v, n);
+}
+
+static void
+all_aliases_done(void *user, struct sdm_identity_alias *v, size_t n, const struct sdm_error *err)
+{
+	struct ctx *x = user;
+
+	if (err && err->code != SDM_OK)
+		fail_keys(x, err);
+	else
+		add_aliases(x, -1, v, n);
+	sdm_identity_aliases_free(v, n);
+}
+
+static void
+all_accounts_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+{
+	struct ctx *x = user;
+
+	if (err && err->code != SDM_OK)
+		fail_alias_accounts(x, err);
+	else
+		add_accounts(x->idx, -1, v, n);
+	sdm_accounts_free(v, n);
+}
+
+static int
+by_alias(struct ctx *x, const struct accounts_opts *o, struct accounts_report *rep)
+{
+	struct set_lookup l = { .want = o->identity_set };
+	size_t p = match_key_count(x->idx), a;
+	struct buf f = { 0 };
+	struct one *ones = NULL;
+	int rc;
+
+	/* The set is looked up even with nobody on call: a wrong name is a
+	 * usage error whatever the roster. */
+	rc = find_set(x, o->identity_set, &l);
+	if (rc)
+		goto out;
+	x->set_id = l.id;
+	if (strcmp(l.name, o->identity_set) == 0 || !*l.name)
+		match_set_identity_set(x->idx, o->identity_set);
+	else {
+		char *label = easprintf("%s (%s)", l.name, l.id);
+		match_set_identity_set(x->idx, label);
+		free(label);
+	}
+	if (p == 0)
+		goto out;
+	if ((long)p <= o->lookup_max) {
+		/* Each alias answer queues the look-up of its account at once,
+		 * so the two kinds of call overlap. */
+		x->per_account = 1;
+		ones = ecalloc(p, sizeof *ones);
+		for (size_t i = 0; i < p; i++) {
+			ones[i] = (struct one){ x, i };
+			f.len = 0;
+			sdm_filter_add(&f, "identitysetid", x->set_id);
+			sdm_filter_add(&f, "username", match_key(x->idx, i));
+			sdm_identity_aliases_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, alias_one_done,
+			                          &ones[i]);
+		}
+		sdm_run(x->c);
+		goto out;
+	}
+	rep->listed = 1;
+	sdm_filter_add(&f, "identitysetid", x->set_id);
+	sdm_identity_aliases_list(x->c, f.data, ACCOUNTS_PAGE, all_aliases_done, x);
+	sdm_run(x->c);
+	a = match_alias_account_count(x->idx);
+	if (a == 0 || match_failed_all(x->idx))
+		goto out;
+	if ((long)a <= o->lookup_max) {
+		queue_account_lookups(x);
+	} else {
+		/* Every kind of account: an alias may name a service, and the
+		 * reason should say so. */
+		rep->accounts_listed = 1;
+		sdm_accounts_list(x->c, NULL, ACCOUNTS_PAGE, all_accounts_done, x);
+	}
+	sdm_run(x->c);
+out:
+	x->set_id = NULL;
+	buf_free(&f);
+	buf_free(&l.known);
+	free(l.id);
+	free(l.name);
+	free(ones);
+	return rc == EXIT_USAGE ? EXIT_USAGE : 0;
+}
+
+int
+accounts_read_sdm(struct match_index *idx, struct sdm_client *c,
+                  const struct accounts_opts *o, struct accounts_report *rep)
+{
+	struct ctx x = { .idx = idx, .c = c };
+
+	memset(rep, 0, sizeof *rep);
+	rep->people = match_key_count(idx);
+	if (match_index_by(idx) == MATCH_BY_ALIAS)
+		return by_alias(&x, o, rep);
+	by_email(&x, o, rep);
+	return 0;
+}

@@ -1,0 +1,410 @@
+/* roster.c: checking a roster record and adding the matches to it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "roster.h"
+#include "util.h"
+
+static int
+entry_error(const struct ndjson_reader *r, int i, const char *what)
+{
+	ndjson_error(r, "roster \"oncall\" entry %d %s", i + 1, what);
+	return -1;
+}
+
+static int
+optional_string(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return !v || cJSON_IsNull(v) || cJSON_IsString(v);
+}
+
+/* The fields of an on-call entry, found in one walk over its members (a
+ * million entries make cJSON's lookup-by-name add up). */
+struct entry {
+	const cJSON *id, *email, *name;
+	int annotated;          /* has "account" or "unmatched" already */
+};
+
+static void
+entry_fields(const cJSON *e, struct entry *f)
+{
+	const cJSON *c;
+
+	memset(f, 0, sizeof *f);
+	for (c = e->child; c; c = c->next) {
+		const char *k = c->string;
+		switch (k[0]) {
+		case 'i':
+			if (strcmp(k, "id") == 0)
+				f->id = c;
+			break;
+		case 'e':
+			if (strcmp(k, "email") == 0)
+				f->email = c;
+			break;
+		case 'n':
+			if (strcmp(k, "name") == 0)
+				f->name = c;
+			break;
+		case 'a':
+			if (strcmp(k, "account") == 0)
+				f->annotated = 1;
+			break;
+		case 'u':
+			if (strcmp(k, "unmatched") == 0)
+				f->annotated = 1;
+			break;
+		}
+	}
+}
+
+static int
+null_or_string(const cJSON *v)
+{
+	return !v || cJSON_IsNull(v) || cJSON_IsString(v);
+}
+
+static const char *
+str_of(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+roster_check(const struct ndjson_reader *r, const cJSON *roster)
+{
+	const cJSON *sched, *oncall, *e;
+	int i = 0;
+
+	if (json_expect_object(r, roster, "schedule", 1))
+		return -1;
+	sched = cJSON_GetObjectItemCaseSensitive(roster, "schedule");
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sched, "id"))) {
+		ndjson_error(r, "roster \"schedule\" has no string \"id\"");
+		return -1;
+	}
+	if (!optional_string(sched, "name")) {
+		ndjson_error(r, "roster \"schedule\" \"name\" must be a string");
+		return -1;
+	}
+	if (json_expect_array(r, roster, "oncall", 1))
+		return -1;
+	oncall = cJSON_GetObjectItemCaseSensitive(roster, "oncall");
+	cJSON_ArrayForEach(e, oncall) {
+		struct entry f;
+		if (!cJSON_IsObject(e))
+			return entry_error(r, i, "is not an object");
+		entry_fields(e, &f);
+		if (!cJSON_IsString(f.id) || !f.id->valuestring[0])
+			return entry_error(r, i, "has no string \"id\"");
+		if (!null_or_string(f.email))
+			return entry_error(r, i, "\"email\" must be a string");
+		if (!null_or_string(f.name))
+			return entry_error(r, i, "\"name\" must be a string");
+		i++;
+	}
+	return 0;
+}
+
+int
+roster_need(struct match_index *idx, const cJSON *roster, struct buf *scratch, struct buf *keys)
+{
+	const cJSON *e;
+	int simple = 1;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(roster, "oncall")) {
+		struct entry f;
+		const char *key;
+		int32_t k;
+		entry_fields(e, &f);
+		key = match_person_key(idx, str_of(f.id), str_of(f.email), scratch);
+		k = key ? (int32_t)match_need(idx, key) : -1;
+		if (keys)
+			buf_append(keys, &k, sizeof k);
+		if (f.annotated)
+			simple = 0;
+	}
+	return simple;
+}
+
+const char *
+roster_schedule_label(const cJSON *roster)
+{
+	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(roster, "schedule");
+	const char *name = json_str(sched, "name");
+
+	return name && *name ? name : json_str(sched, "id");
+}
+
+static void
+warn_person(const struct match_index *idx, const char *label, const cJSON *e,
+            const struct match_result *res, roster_warn_fn warn, void *user)
+{
+	struct buf w = { 0 };
+	const char *name = json_str(e, "name"), *email = json_str(e, "email");
+	const char *id = json_str(e, "id");
+
+	if (!id)
+		id = "?";
+	buf_printf(&w, "%s: %s (", label ? label : "?", name && *name ? name : id);
+	if (email && *email)
+		buf_printf(&w, "%s, ", email);
+	buf_printf(&w, "%s): ", id);
+	match_hint(idx, res, &w);
+	warn(user, w.data);
+	buf_free(&w);
+}
+
+const char *
+roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratch,
+                roster_warn_fn warn, void *user)
+{
+	cJSON *oncall = cJSON_GetObjectItemCaseSensitive(roster, "oncall"), *e;
+	struct buf reason = { 0 };
+
+	/* A failed look-up anywhere turns the whole roster into an error:
+	 * look before changing anything. */
+	if (match_failed_all(idx))
+		return match_failed_all(idx);
+	cJSON_ArrayForEach(e, oncall) {
+		const char *key = match_person_key(idx, json_str(e, "id"), json_str(e, "email"),
+		                                   scratch);
+		struct match_result res = match_person(idx, key);
+		if (res.status == MATCH_FAILED)
+			return res.error;
+	}
+	cJSON_ArrayForEach(e, oncall) {
+		const char *key = match_person_key(idx, json_str(e, "id"), json_str(e, "email"),
+		                                   scratch);
+		struct match_result res = match_person(idx, key);
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "account");
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "unmatched");
+		if (res.status == MATCH_OK) {
+			cJSON *acc = cJSON_AddObjectToObject(e, "account");
+			if (!acc || !cJSON_AddStringToObject(acc, "id", res.account->id) ||
+			    !cJSON_AddStringToObject(acc, "email",
+			                             res.account->email ? res.account->email : ""))
+				die(EXIT_FAILED, "out of memory");
+		} else {
+			reason.len = 0;
+			match_reason(idx, &res, &reason);
+			if (!cJSON_AddStringToObject(e, "unmatched", reason.data))
+				die(EXIT_FAILED, "out of memory");
+			if (warn)
+				warn_person(idx, roster_schedule_label(roster), e, &res, warn, user);
+		}
+	}
+	buf_free(&reason);
+	return NULL;
+}
+
+cJSON *
+roster_error(const cJSON *roster, const char *message)
+{
+	cJSON *rec = cJSON_CreateObject();
+	cJSON *sched = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(roster, "schedule"), 1);
+	char *msg = easprintf("StrongDM: %s", message);
+
+	if (!rec || !sched || !cJSON_AddStringToObject(rec, "type", "error") ||
+	    !cJSON_AddStringToObject(rec, "stage", "match-users") ||
+	    !cJSON_AddItemToObject(rec, "schedule", sched) ||
+	    !cJSON_AddStringToObject(rec, "message", msg))
+		die(EXIT_FAILED, "out of memory");
+	free(msg);
+	return rec;
+}
+
+/* ,"account":{...} or ,"unmatched":"..." for one verdict. */
+static char *
+verdict_text(const struct match_index *idx, const struct match_result *res, size_t *len)
+{
+	cJSON *o = cJSON_CreateObject(), *acc;
+	struct buf reason = { 0 };
+	char *s;
+
+	if (!o)
+		die(EXIT_FAILED, "out of memory");
+	if (res->status == MATCH_OK) {
+		if (!(acc = cJSON_AddObjectToObject(o, "account")) ||
+		    !cJSON_AddStringToObject(acc, "id", res->account->id) ||
+		    !cJSON_AddStringToObject(acc, "email",
+		                             res->account->email ? res->account->email : ""))
+			die(EXIT_FAILED, "out of memory");
+	} else {
+		match_reason(idx, res, &reason);
+		if (!cJSON_AddStringToObject(o, "unmatched", reason.data ? reason.data : ""))
+			die(EXIT_FAILED, "out of memory");
+	}
+	if (!(s = cJSON_PrintUnformatted(o)))
+		die(EXIT_FAILED, "out of memory");
+	cJSON_Delete(o);
+	buf_free(&reason);
+	/* "{...}" -> ",...": the braces go, a comma leads. */
+	*len = strlen(s) - 1;
+	s[0] = ',';
+	s[*len] = '\0';
+	return s;
+}
+
+void
+roster_verdicts_init(struct roster_verdicts *v, const struct match_index *idx)
+{
+	struct match_result res;
+
+	memset(v, 0, sizeof *v);
+	v->idx = idx;
+	v->n = match_key_count(idx);
+	v->text = ecalloc(v->n ? v->n : 1, sizeof *v->text);
+	v->len = ecalloc(v->n ? v->n : 1, sizeof *v->len);
+	v->status = ecalloc(v->n ? v->n : 1, sizeof *v->status);
+	for (size_t i = 0; i < v->n; i++) {
+		res = match_person_at(idx, (long)i);
+		v->status[i] = (unsigned char)res.status;
+		if (res.status != MATCH_FAILED)
+			v->text[i] = verdict_text(idx, &res, &v->len[i]);
+	}
+	res = match_person_at(idx, -1);
+	v->none_status = (unsigned char)res.status;
+	v->none = verdict_text(idx, &res, &v->none_len);
+}
+
+void
+roster_verdicts_free(struct roster_verdicts *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->text[i]);
+	free(v->text);
+	free(v->len);
+	free(v->status);
+	free(v->none);
+	free(v->starts);
+	free(v->ends);
+	memset(v, 0, sizeof *v);
+}
+
+static size_t
+skip_string(const char *s, size_t n, size_t i, int *escaped)
+{
+	/* s[i] is the opening quote; returns the index of the closing one. */
+	for (i++; i < n; i++) {
+		if (s[i] == '\\') {
+			*escaped = 1;
+			i++;
+		} else if (s[i] == '"') {
+			break;
+		}
+	}
+	return i;
+}
+
+long
+roster_scan_oncall(const char *s, size_t n, size_t *starts, size_t *ends, size_t max)
+{
+	int depth = 0, expect_key = 0, in_oncall = 0, next_is_oncall = 0;
+	long count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		switch (c) {
+		case '"': {
+			int escaped = 0;
+			size_t end = skip_string(s, n, i, &escaped);
+			if (depth == 1 && expect_key) {
+				if (escaped)
+					return -1;  /* a key we would have to decode */
+				next_is_oncall = end - i - 1 == 6 && memcmp(s + i + 1, "oncall", 6) == 0;
+				expect_key = 0;
+			}
+			i = end;
+			break;
+		}
+		case '{':
+		case '[':
+			if (in_oncall && depth == 2) {
+				if (c != '{' || (size_t)count >= max)
+					return -1;
+				starts[count] = i;
+			}
+			depth++;
+			if (depth == 1)
+				expect_key = 1;
+			if (depth == 2 && next_is_oncall) {
+				if (c != '[')
+					return -1;
+				in_oncall = 1;
+			}
+			break;
+		case '}':
+		case ']':
+			depth--;
+			if (in_oncall && depth == 2)
+				ends[count++] = i;
+			else if (in_oncall && depth == 1)
+				in_oncall = next_is_oncall = 0;
+			break;
+		case ',':
+			if (depth == 1) {
+				expect_key = 1;
+				next_is_oncall = 0;
+			}
+			break;
+		case ':':
+			break;
+		default:
+			if (in_oncall && depth == 2 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+				return -1;  /* a scalar element */
+			break;
+		}
+	}
+	return count;
+}
+
+static int
+put(FILE *out, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, out) == n ? 0 : -1;
+}
+
+int
+roster_write_fast(FILE *out, const char *line, size_t len, const int32_t *keys, size_t n,
+                  const char *label, struct roster_verdicts *v, roster_warn_fn warn, void *user)
+{
+	size_t pos = 0;
+	long count;
+
+	if (match_failed_all(v->idx))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] >= 0 && ((size_t)keys[i] >= v->n || v->status[keys[i]] == MATCH_FAILED))
+			return 1;
+	if (n > v->cap) {
+		v->cap = n * 2;
+		v->starts = erealloc(v->starts, v->cap * sizeof *v->starts);
+		v->ends = erealloc(v->ends, v->cap * sizeof *v->ends);
+	}
+	count = roster_scan_oncall(line, len, v->starts, v->ends, n);
+	if (count < 0 || (size_t)count != n)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		int32_t k = keys[i];
+		const char *t = k >= 0 ? v->text[k] : v->none;
+		size_t tl = k >= 0 ? v->len[k] : v->none_len;
+		unsigned char st = k >= 0 ? v->status[k] : v->none_status;
+		if (put(out, line + pos, v->ends[i] - pos) || put(out, t, tl))
+			return -1;
+		pos = v->ends[i];
+		if (st != MATCH_OK && warn) {
+			/* Rare: parse just this entry, for the names in the warning. */
+			cJSON *e = cJSON_ParseWithLength(line + v->starts[i],
+			                                 v->ends[i] - v->starts[i] + 1);
+			struct match_result res = match_person_at(v->idx, k);
+			warn_person(v->idx, label, e, &res, warn, user);
+			cJSON_Delete(e);
+		}
+	}
+	if (put(out, line + pos, len - pos) || putc('\n', out) == EOF)
+		return -1;
+	return 0;
+}

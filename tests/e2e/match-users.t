@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# match-users against strongdm-sim: both modes, every unmatched reason,
+# mixed-case and padded emails, pass-through, the requests chosen, the
+# --accounts file, bad and cut input, and --help agreeing with the man page.
+# VALGRIND=1 runs match-users under valgrind (leaks are failures);
+# MATCH_USERS=path tests another binary (a sanitizer build).
+# shellcheck disable=SC2016
+set -euo pipefail
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
+# shellcheck source=tests/sim-strongdm.sh
+. "$ROOT/tests/sim-strongdm.sh"
+TAP_CLEANUP_HOOK=strongdm_sim_stop
+
+FX=$ROOT/tests/fixtures/match-users
+MU=${MATCH_USERS:-$BIN/match-users}
+mu() {
+	if [ -n "${VALGRIND:-}" ]; then
+		valgrind -q --leak-check=full --error-exitcode=99 "$MU" "$@"
+	else
+		"$MU" "$@"
+	fi
+}
+reset_log() { : >"$STRONGDM_SIM_LOG"; }
+count() { strongdm_sim_count "$@"; }
+filters() { jq -r --arg m "$1" 'select(.method == $m) | .filter' "$STRONGDM_SIM_LOG" | sort; }
+
+[ -x "$MU" ] || skip_all "bin/match-users not built"
+strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
+
+# --- by email (the default): filtered look-ups ------------------------------
+reset_log
+run mu <"$FX/roster.ndjson"
+is "$rc" 0 "email: exit 0"
+same_file "$T/out" "$FX/expected-email.ndjson" \
+	"email: accounts and reasons added, error and unknown records passed on, own end"
+same_file "$T/err" "$FX/expected-email.err" "email: one warning per unmatched person, with what to check"
+is "$(jq -r 'select(.type=="roster") | .oncall[] | select(.name=="Bob") | .account.id' "$T/out")" \
+	a-0000000000000002 "email: '  BOB@example.COM ' matches StrongDM's Bob@Example.com"
+is "$(jq -r 'select(.type=="roster") | .oncall[] | select(.name=="Star") | .unmatched' "$T/out")" \
+	"no StrongDM user with email a*@example.com" \
+	"email: a * in an email is not a wildcard (aa@example.com does not match)"
+for line in 2 4; do
+	is "$(sed -n "${line}p" "$T/out")" "$(sed -n "${line}p" "$FX/roster.ndjson")" \
+		"email: record $line (not a roster) passed on byte for byte"
+done
+is "$(grep -c . "$T/err")" 6 "email: six warnings (suspended, service, duplicate, two unknown, no email)"
+is "$(count Accounts.List)" 8 "email: 8 people, 8 filtered Accounts.List calls"
+is "$(count '*')" 8 "email: no other call"
+is "$(filters Accounts.List | head -n 1)" 'type:"user" email:"a*@example.com"' \
+	"email: the filter names users and the normalized email"
+
+# --- by alias ------------------------------------------------------------------
+reset_log
+run mu --by alias --identity-set incidentio <"$FX/roster.ndjson"
+is "$rc" 0 "alias: exit 0"
+same_file "$T/out" "$FX/expected-alias.ndjson" \
+	"alias: exact aliases match; suspended, service, duplicate and case-different aliases do not"
+same_file "$T/err" "$FX/expected-alias.err" "alias: one warning per unmatched person"
+is "$(count IdentitySets.List)" 1 "alias: the identity set looked up once"
+is "$(count IdentityAliases.List)" 9 "alias: one alias look-up per person (9)"
+is "$(count Accounts.List)" 6 "alias: one account look-up per account an alias names (6)"
+is "$(filters IdentityAliases.List | head -n 1)" \
+	'identitysetid:"ig-0000000000000001" username:"01FCNDV6P870EA6S7TK1DSYDG0"' \
+	"alias: filtered by set id and username"
+
+reset_log
+run mu -b alias -i ig-0000000000000001 <"$FX/roster.ndjson"
+is "$rc" 0 "alias by set id: exit 0"
+is "$(jq -c 'select(.type=="roster") | [.oncall[].account.id]' "$T/out")" \
+	"$(jq -c 'select(.type=="roster") | [.oncall[].account.id]' "$FX/expected-alias.ndjson")" \
+	"alias by set id: the same accounts"
+is "$(filters IdentitySets.List)" 'id:"ig-0000000000000001"' "alias by set id: the set found by id"
+like "$(jq -r 'select(.type=="roster") | .oncall[] | select(.name=="Erin") | .unmatched' "$T/out")" \
+	'identity set incidentio \(ig-0000000000000001\) has no alias' "alias by set id: reasons name the set and its id"
+
+run mu -b alias -i nosuchset <"$FX/roster.ndjson"
+is "$rc" 2 "unknown identity set: exit 2"
+is "$(cat "$T/out")" "" "unknown identity set: nothing on stdout"
+is "$(cat "$T/err")" \
+	"match-users: identity set nosuchset not found in StrongDM; the sets there: incidentio (ig-0000000000000001), default (ig-0000000000000002)" \
+	"unknown identity set: the message lists the sets that exist"
+
+# --- many people: one paged listing instead -----------------------------------
+reset_log
+run mu --lookup-max 2 <"$FX/roster.ndjson"
+is "$rc" 0 "email listing: exit 0"
+same_file "$T/out" "$FX/expected-email.ndjson" "email listing: the same result as look-ups"
+is "$(count '*')" 1 "email listing: one call"
+is "$(filters Accounts.List)" 'type:"user"' "email listing: all users"
+
+reset_log
+run mu --lookup-max 2 -b alias -i incidentio <"$FX/roster.ndjson"
+is "$rc" 0 "alias listing: exit 0"
+same_file "$T/out" "$FX/expected-alias.ndjson" "alias listing: the same result as look-ups"
+is "$(count IdentitySets.List)/$(count IdentityAliases.List)/$(count Accounts.List)" 1/1/1 \
+	"alias listing: one call each for the set, its aliases and the accounts"
+is "$(filters IdentityAliases.List)" 'identitysetid:"ig-0000000000000001"' "alias listing: the set's aliases"
+
+reset_log
+printf '%s\n' '{"type":"roster","schedule":{"id":"S1"},"oncall":[]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/nobody"
+run mu <"$T/nobody"
+is "$rc/$(count '*')" 0/0 "nobody on call: no call to StrongDM"
+
+# --- the same from an --accounts file ------------------------------------------
+jq -c '.strongdm.accounts[]' "$FX/world.json" >"$T/accounts.ndjson"
+jq -c '.strongdm.identity_sets[] | {type: "identity_set", id, name}' "$FX/world.json" >>"$T/accounts.ndjson"
+jq -c '.strongdm.identity_aliases[] | {type: "alias", identity_set, username, account_id}' \
+	"$FX/world.json" >>"$T/accounts.ndjson"
+reset_log
+run mu --accounts "$T/accounts.ndjson" <"$FX/roster.ndjson"
+is "$rc" 0 "--accounts email: exit 0"
+same_file "$T/out" "$FX/expected-email.ndjson" "--accounts email: the same as StrongDM's answer"
+same_file "$T/err" "$FX/expected-email.err" "--accounts email: the same warnings"
+run mu -b alias -i incidentio --accounts "$T/accounts.ndjson" <"$FX/roster.ndjson"
+[ "$rc" = 0 ] || diag "$(cat "$T/err")"
+is "$rc" 0 "--accounts alias: exit 0"
+same_file "$T/out" "$FX/expected-alias.ndjson" "--accounts alias: the same as StrongDM's answer"
+is "$(count '*')" 0 "--accounts: no call to StrongDM"
+run mu -b alias -i incidentio --accounts "$FX/accounts.ndjson" <"$FX/roster.ndjson"
+is "$(jq -r 'select(.type=="roster") | .oncall[] | select(.name=="Erin") | .unmatched' "$T/out")" \
+	"the alias equal to incident.io id 01FCNDV6P870EA6S7TK1DSYDG8 in identity set incidentio points to account a-0000000000000099, which does not exist" \
+	"--accounts alias: an alias naming a missing account"
+is "$(jq -r 'select(.type=="roster") | .oncall[] | select(.name=="Bob") | .account.id' "$T/out")" \
+	a-0000000000000002 "--accounts alias: an alias naming its set by id"
+run mu -b alias -i other --accounts "$FX/accounts.ndjson" <"$FX/roster.ndjson"
+is "$rc" 2 "--accounts unknown set: exit 2"
+like "$(cat "$T/err")" 'identity set other not found in .*accounts.ndjson; the sets there: .*incidentio.*default' \
+	"--accounts unknown set: lists the sets"
+printf '{"type":"user","id":"a-1"}\n{"type":"user"\n' >"$T/bad-accounts"
+run mu --accounts "$T/bad-accounts" <"$FX/roster.ndjson"
+is "$rc" 1 "--accounts with a bad line: exit 1"
+like "$(cat "$T/err")" "bad-accounts:2: invalid JSON" "--accounts with a bad line: file and line named"
+run mu --accounts "$T/no-such-file" <"$FX/roster.ndjson"
+is "$rc" 2 "--accounts with a missing file: exit 2"
+
+# --- memory grows with the people, not with the stream ----------------------------
+if [ -x /usr/bin/time ]; then
+	mkdir "$T/small" "$T/big"
+	/usr/bin/python3 "$FX/gen-bench.py" 2000 5000 10 "$T/small"
+	/usr/bin/python3 "$FX/gen-bench.py" 2000 100000 10 "$T/big"
+	# (ASan's quarantine would hold on to freed memory: not ours to count.)
+	rss() { ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M "$MU" --accounts "$1/accounts.ndjson" <"$1/roster.ndjson" 2>&1 >/dev/null | tail -n 1; }
+	small=$(rss "$T/small") big=$(rss "$T/big")
+	ok "memory: 100,000 entries take at most 4 MB more than 5,000 (${small} KB, ${big} KB; the stream is $(($(wc -c <"$T/big/roster.ndjson") / 1024)) KB)" \
+		test "$((big - small))" -lt 4096
+else
+	pass "# SKIP no /usr/bin/time"
+fi
+
+# --- running again over its own output changes nothing ----------------------------
+run mu <"$FX/expected-email.ndjson"
+[ "$rc" = 0 ] || diag "$(cat "$T/err")"
+is "$rc" 0 "again over matched output: exit 0"
+same_file "$T/out" "$FX/expected-email.ndjson" "again over matched output: the same stream"
+
+# --- bad input: stop at the line, no end, nothing asked of StrongDM -------------
+bad() { # bad DESC WANT_ERR LINE...
+	local desc=$1 want=$2
+	shift 2
+	printf '%s\n' "$@" >"$T/in"
+	reset_log
+	run mu <"$T/in"
+	is "$rc" 1 "$desc: exit 1"
+	is "$(cat "$T/out")" "" "$desc: nothing on stdout, no end"
+	is "$(cat "$T/err")" "$want" "$desc: the message names the line"
+	is "$(count '*')" 0 "$desc: StrongDM not asked"
+}
+R='{"type":"roster","schedule":{"id":"S1","name":"One"},"oncall":[{"id":"U1","email":"alice@example.com"}]}'
+bad "not JSON" 'match-users: <stdin>:2: invalid JSON at byte 1' "$R" 'not json' \
+	'{"type":"end","stage":"fetch-oncall","records":2}'
+bad "no schedule" 'match-users: <stdin>:2: roster has no "schedule"' "$R" \
+	'{"type":"roster","oncall":[]}' '{"type":"end","stage":"fetch-oncall","records":2}'
+bad "no oncall" 'match-users: <stdin>:1: roster has no "oncall"' \
+	'{"type":"roster","schedule":{"id":"S1"}}' '{"type":"end","stage":"fetch-oncall","records":1}'
+bad "an entry without id" 'match-users: <stdin>:1: roster "oncall" entry 2 has no string "id"' \
+	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1"},{"email":"x@y"}]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}'
+bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" entry 1 "email" must be a string' \
+	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}'
+bad "cut input" 'match-users: <stdin>:1: input ended without an end record: the stream was cut short (1 records read)' "$R"
+
+# --- usage, --help and the man page agree ----------------------------------------
+run mu --by phone
+is "$rc" 2 "--by phone: exit 2"
+run mu --by alias
+is "$rc" 2 "--by alias without --identity-set: exit 2"
+run mu --identity-set x
+is "$rc" 2 "--identity-set without --by alias: exit 2"
+run mu --lookup-max -1
+is "$rc" 2 "--lookup-max -1: exit 2"
+run mu extra
+is "$rc" 2 "an operand: exit 2"
+run mu -V
+like "$(cat "$T/out")" '^match-users [0-9]+\.[0-9]+' "-V prints the version"
+run mu --help
+is "$rc" 0 "--help: exit 0"
+help_opts=$(grep -o -- '--[a-z-]*' "$T/out" | sort -u)
+man_opts=$(grep -o -- '\\-\\-[a-z-]*' "$ROOT/man/match-users.1" | sed 's/\\//g' | sort -u)
+is "$man_opts" "$help_opts" "--help and the man page name the same long options"
+if [ -f "$ROOT/doc/match-users.md" ]; then
+	readme_opts=$(grep -o -- '--[a-z][a-z-]*' "$ROOT/doc/match-users.md" | sort -u)
+	is "$readme_opts" "$help_opts" "the README section names the same long options"
+else
+	pass "# SKIP no doc/match-users.md"
+fi
+syn=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' "$ROOT/man/match-users.1" | grep -o -- '\\-\\-[a-z-]*\|\\-[a-zA-Z]\b' | sed 's/\\//g' | sort -u | tr '\n' ' ')
+use=$(sed -n '1,/^$/p' "$T/out" | grep -o -- '--[a-z-]*\|-[a-zA-Z]\b' | sort -u | tr '\n' ' ')
+is "$syn" "$use" "usage() and the SYNOPSIS name the same options"
+
+done_testing
