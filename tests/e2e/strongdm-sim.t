@@ -226,7 +226,7 @@ t_is "$(code Accounts.List '{"meta":{"cursor":"garbage!"}}')" 3 "bad cursor: INV
 t_is "$(jcall '[.items[].user.email]' Accounts.List --all-pages '{"meta":{"limit":1},"filter":"email:\"*@example.com\" suspended:false type:user"}')" \
 	'["alice@example.com","bob@example.com","carlos@example.com","deanna@example.com","dup@example.com","dup@example.com"]' \
 	"filtered paging with limit 1 keeps order and filter"
-t_is "$(jcall '[.response.rate_limit | (.limit, .remaining < .limit, .reset_at.seconds > 0, .bucket != "")]' Accounts.List)" \
+t_is "$(jcall '[.response.rate_limit | (.limit, .remaining <= .limit, .reset_at.seconds > 0, .bucket != "")]' Accounts.List)" \
 	'[5000,true,true,true]' "a success carries rate_limit (limit, remaining, reset_at, bucket)"
 
 # --- identity sets and aliases

@@ -1,0 +1,558 @@
+/* plan.c: the pure planner of reconcile-groups (see plan.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+#include "plan.h"
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? estrdup(s) : NULL;
+}
+
+int
+group_name_equal(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+char *
+plan_group_name(const char *prefix, const char *schedule_name)
+{
+	return easprintf("%s%s", prefix ? prefix : "", schedule_name ? schedule_name : "");
+}
+
+static int
+tag_char_ok(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || (ch && strchr(" +-=._:/@", ch));
+}
+
+char *
+tag_value_sanitize(const char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	char *out = emalloc(len + 1);
+
+	while (s[i] && o < TAG_VALUE_MAX) {
+		unsigned char ch = (unsigned char)s[i];
+		if (tag_char_ok(ch)) {
+			out[o++] = (char)ch;
+			i++;
+			continue;
+		}
+		/* one '_' for a whole UTF-8 sequence */
+		out[o++] = '_';
+		i++;
+		while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+change_action_name(enum change_action a)
+{
+	switch (a) {
+	case CHANGE_CREATE_GROUP: return "create_group";
+	case CHANGE_RENAME_GROUP: return "rename_group";
+	case CHANGE_ADD: return "add";
+	case CHANGE_REMOVE: return "remove";
+	case CHANGE_DELETE_GROUP: return "delete_group";
+	}
+	return "?";
+}
+
+const char *
+change_status_name(enum change_status s)
+{
+	switch (s) {
+	case CHANGE_PLANNED: return "planned";
+	case CHANGE_DONE: return "done";
+	case CHANGE_FAILED: return "failed";
+	case CHANGE_HELD: return "held";
+	}
+	return "?";
+}
+
+void
+change_set_failed(struct change *c, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	free(c->error);
+	c->error = estrdup(tmp);
+	c->status = CHANGE_FAILED;
+}
+
+static void
+note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (p->n_notes == p->cap_notes) {
+		p->cap_notes = p->cap_notes ? 2 * p->cap_notes : 8;
+		p->notes = erealloc(p->notes, p->cap_notes * sizeof *p->notes);
+	}
+	p->notes[p->n_notes++] = estrdup(tmp);
+}
+
+static struct change *
+push(struct plan *p, enum change_action action, size_t sched_index)
+{
+	struct change *c;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->v = erealloc(p->v, p->cap * sizeof *p->v);
+	}
+	c = &p->v[p->n++];
+	memset(c, 0, sizeof *c);
+	c->action = action;
+	c->status = CHANGE_PLANNED;
+	c->group_change = NO_CHANGE;
+	c->schedule_index = sched_index;
+	c->phase = action == CHANGE_CREATE_GROUP || action == CHANGE_RENAME_GROUP ? 1 :
+	           action == CHANGE_DELETE_GROUP ? 3 : 2;
+	return c;
+}
+
+static void
+change_free(struct change *c)
+{
+	free(c->error);
+	free(c->schedule_id);
+	free(c->schedule_name);
+	free(c->group_id);
+	free(c->group_name);
+	free(c->previous_name);
+	free(c->account_id);
+	free(c->account_email);
+	free(c->membership_id);
+}
+
+void
+plan_free(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		change_free(&p->v[i]);
+	free(p->v);
+	for (i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	memset(p, 0, sizeof *p);
+}
+
+/* Sort keys: email (absent sorts first), then account id. */
+static int
+cmp_email_id(const char *ea, const char *ia, const char *eb, const char *ib)
+{
+	int r = strcmp(ea ? ea : "", eb ? eb : "");
+	return r ? r : strcmp(ia ? ia : "", ib ? ib : "");
+}
+
+static int
+cmp_change_account(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	return cmp_email_id(x->account_email, x->account_id, y->account_email, y->account_id);
+}
+
+/* The managed groups of a schedule id: count and the first one. */
+static size_t
+managed_groups_of(const struct plan_input *in, const char *schedule_id, const struct plan_group **first)
+{
+	size_t i, n = 0;
+
+	*first = NULL;
+	for (i = 0; i < in->n_groups; i++) {
+		const struct plan_group *g = &in->groups[i];
+		if (g->schedule_id && strcmp(g->schedule_id, schedule_id) == 0) {
+			if (!n)
+				*first = g;
+			n++;
+		}
+	}
+	return n;
+}
+
+static int
+account_in(const struct plan_account *v, size_t n, const char *id)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+member_in(const struct plan_group *g, const char *account_id)
+{
+	size_t i;
+	for (i = 0; g && i < g->n_members; i++)
+		if (strcmp(g->members[i].account_id, account_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The group (other than own) already holding name, or NULL. */
+static const struct plan_group *
+name_holder(const struct plan_input *in, const char *name, const struct plan_group *own)
+{
+	size_t i;
+	for (i = 0; i < in->n_groups; i++)
+		if (&in->groups[i] != own && group_name_equal(in->groups[i].name, name))
+			return &in->groups[i];
+	return NULL;
+}
+
+static int
+name_blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t')
+			return 0;
+	return 1;
+}
+
+static int
+schedule_known(const struct plan_input *in, const char *id)
+{
+	size_t i;
+	for (i = 0; i < in->n_schedules; i++)
+		if (in->schedules[i].id && strcmp(in->schedules[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+fill_schedule(struct change *c, const struct plan_schedule *s)
+{
+	c->schedule_id = dup_or_null(s->id);
+	c->schedule_name = dup_or_null(s->name);
+}
+
+/* Add and remove changes of one group, sorted by email. */
+static void
+plan_members(struct plan *p, const struct plan_schedule *s, size_t si,
+             const struct plan_group *g, const char *group_name, size_t group_change)
+{
+	size_t i, start, j;
+	struct change *c;
+
+	start = p->n;
+	for (i = 0; i < s->n_oncall; i++) {
+		const struct plan_account *a = &s->oncall[i];
+		if (member_in(g, a->id) || account_in(s->oncall, i, a->id))
+			continue;   /* already a member, or a duplicate */
+		c = push(p, CHANGE_ADD, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(group_name);
+		c->account_id = estrdup(a->id);
+		c->account_email = dup_or_null(a->email);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_account);
+	start = p->n;
+	for (i = 0; g && i < g->n_members; i++) {
+		const struct plan_member *m = &g->members[i];
+		int dup = 0;
+		if (account_in(s->oncall, s->n_oncall, m->account_id))
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(g->members[j].id, m->id) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		c = push(p, CHANGE_REMOVE, si);
+		fill_schedule(c, s);
+		c->group_id = estrdup(g->id);
+		c->group_name = estrdup(group_name);
+		c->account_id = estrdup(m->account_id);
+		c->account_email = dup_or_null(m->email);
+		c->membership_id = estrdup(m->id);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_account);
+}
+
+static void
+describe_holder(char *out, size_t len, const struct plan_input *in, const struct plan_group *h)
+{
+	size_t i;
+
+	if (!h->schedule_id) {
+		snprintf(out, len, "group %s which oncall-sync does not manage", h->id);
+		return;
+	}
+	for (i = 0; i < in->n_schedules; i++)
+		if (in->schedules[i].id && strcmp(in->schedules[i].id, h->schedule_id) == 0 &&
+		    in->schedules[i].name) {
+			snprintf(out, len, "group %s which oncall-sync manages for schedule %s (%s)",
+			         h->id, in->schedules[i].name, h->schedule_id);
+			return;
+		}
+	snprintf(out, len, "group %s which oncall-sync manages for schedule %s", h->id, h->schedule_id);
+}
+
+static void
+plan_schedule(struct plan *p, const struct plan_input *in, size_t si, char **claimed)
+{
+	const struct plan_schedule *s = &in->schedules[si];
+	const struct plan_group *g, *holder;
+	size_t n, j, group_change = NO_CHANGE;
+	char *want;
+	char why[512];
+	struct change *c;
+
+	claimed[si] = NULL;
+	if (s->upstream_error) {
+		p->failed_schedules++;
+		return;
+	}
+	n = managed_groups_of(in, s->id, &g);
+	if (n > 1) {
+		struct buf ids = {0};
+		for (j = 0; j < in->n_groups; j++)
+			if (in->groups[j].schedule_id && strcmp(in->groups[j].schedule_id, s->id) == 0)
+				buf_printf(&ids, "%s%s", ids.len ? ", " : "", in->groups[j].id);
+		note(p, "schedule %s (%s) has %zu managed groups (%s); changing none of them",
+		     s->name, s->id, n, ids.data);
+		buf_free(&ids);
+		p->failed_schedules++;
+		return;
+	}
+	want = plan_group_name(in->group_prefix, s->name);
+	if (!g || strcmp(g->name, want) != 0) {
+		c = push(p, g ? CHANGE_RENAME_GROUP : CHANGE_CREATE_GROUP, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(want);
+		c->previous_name = dup_or_null(g ? g->name : NULL);
+		group_change = p->n - 1;
+		holder = name_holder(in, want, g);
+		if (name_blank(want)) {
+			change_set_failed(c, "schedule %s has an empty name", s->id);
+		} else if (holder) {
+			describe_holder(why, sizeof why, in, holder);
+			change_set_failed(c, "name %s is taken by %s", want, why);
+		} else {
+			for (j = 0; j < si; j++)
+				if (claimed[j] && group_name_equal(claimed[j], want)) {
+					change_set_failed(c, "name %s is also wanted by schedule %s (%s)",
+					                  want, in->schedules[j].name, in->schedules[j].id);
+					break;
+				}
+		}
+		if (c->status == CHANGE_FAILED) {
+			note(p, "schedule %s (%s): %s", s->name, s->id, c->error);
+			p->failed_schedules++;
+			free(want);
+			return;
+		}
+	}
+	claimed[si] = want;
+	plan_members(p, s, si, g, want, group_change);
+}
+
+static int
+cmp_group_ptr_name(const void *a, const void *b)
+{
+	const struct plan_group *x = *(const struct plan_group *const *)a;
+	const struct plan_group *y = *(const struct plan_group *const *)b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : strcmp(x->id, y->id);
+}
+
+static void
+plan_prune(struct plan *p, const struct plan_input *in)
+{
+	const struct plan_group **gone;
+	size_t i, n = 0, start, j;
+	struct change *c;
+
+	gone = ecalloc(in->n_groups + 1, sizeof *gone);
+	for (i = 0; i < in->n_groups; i++)
+		if (in->groups[i].schedule_id && !schedule_known(in, in->groups[i].schedule_id))
+			gone[n++] = &in->groups[i];
+	if (n && in->prune_unsafe) {
+		note(p, "--prune skipped: an error record names no schedule id, so its group cannot be told apart");
+		p->prune_skipped = 1;
+		free(gone);
+		return;
+	}
+	if (n > 1)
+		qsort(gone, n, sizeof *gone, cmp_group_ptr_name);
+	for (i = 0; i < n; i++) {
+		const struct plan_group *g = gone[i];
+		start = p->n;
+		for (j = 0; j < g->n_members; j++) {
+			c = push(p, CHANGE_REMOVE, NO_CHANGE);
+			c->schedule_id = estrdup(g->schedule_id);
+			c->schedule_name = dup_or_null(g->schedule_name);
+			c->group_id = estrdup(g->id);
+			c->group_name = estrdup(g->name);
+			c->account_id = estrdup(g->members[j].account_id);
+			c->account_email = dup_or_null(g->members[j].email);
+			c->membership_id = estrdup(g->members[j].id);
+		}
+		if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_account);
+		c = push(p, CHANGE_DELETE_GROUP, NO_CHANGE);
+		c->schedule_id = estrdup(g->schedule_id);
+		c->schedule_name = dup_or_null(g->schedule_name);
+		c->group_id = estrdup(g->id);
+		c->group_name = estrdup(g->name);
+	}
+	free(gone);
+}
+
+void
+plan_changes(const struct plan_input *in, struct plan *out)
+{
+	char **claimed;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	claimed = ecalloc(in->n_schedules + 1, sizeof *claimed);
+	for (i = 0; i < in->n_schedules; i++)
+		plan_schedule(out, in, i, claimed);
+	for (i = 0; i < in->n_schedules; i++)
+		free(claimed[i]);
+	free(claimed);
+	if (in->prune)
+		plan_prune(out, in);
+}
+
+size_t
+plan_wanted_names(const struct plan_input *in, char ***names)
+{
+	size_t i, j, n = 0;
+	char **v = ecalloc(in->n_schedules + 1, sizeof *v);
+
+	for (i = 0; i < in->n_schedules; i++) {
+		const struct plan_schedule *s = &in->schedules[i];
+		const struct plan_group *g;
+		char *want;
+		int seen = 0;
+		if (s->upstream_error || managed_groups_of(in, s->id, &g) > 1)
+			continue;
+		want = plan_group_name(in->group_prefix, s->name);
+		if (g && strcmp(g->name, want) == 0) {
+			free(want);
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			if (group_name_equal(v[j], want))
+				seen = 1;
+		if (seen || name_blank(want)) {
+			free(want);
+			continue;
+		}
+		v[n++] = want;
+	}
+	*names = v;
+	return n;
+}
+
+size_t
+plan_count(const struct plan *p, enum change_status st)
+{
+	size_t i, n = 0;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].status == st)
+			n++;
+	return n;
+}
+
+int
+plan_hold(struct plan *p, long max)
+{
+	size_t i;
+
+	if (max < 0 || plan_count(p, CHANGE_PLANNED) <= (size_t)max)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].status == CHANGE_PLANNED)
+			p->v[i].status = CHANGE_HELD;
+	return 1;
+}
+
+void
+plan_cascade_failures(struct plan *p, int phase)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++) {
+		struct change *c = &p->v[i];
+		if (c->phase != phase || c->status != CHANGE_PLANNED)
+			continue;
+		if (c->group_change != NO_CHANGE && p->v[c->group_change].status == CHANGE_FAILED) {
+			change_set_failed(c, "not attempted: %s of %s failed",
+			                  change_action_name(p->v[c->group_change].action), c->group_name);
+			continue;
+		}
+		if (c->action != CHANGE_DELETE_GROUP)
+			continue;
+		for (j = 0; j < p->n; j++)
+			if (p->v[j].action == CHANGE_REMOVE && p->v[j].status == CHANGE_FAILED &&
+			    p->v[j].schedule_index == NO_CHANGE &&
+			    strcmp(p->v[j].group_id, c->group_id) == 0) {
+				change_set_failed(c, "not attempted: a member of %s could not be removed",
+				                  c->group_name);
+				break;
+			}
+	}
+}
+
+cJSON *
+change_to_json(const struct change *c)
+{
+	cJSON *o = cJSON_CreateObject(), *s, *g, *a;
+
+	cJSON_AddStringToObject(o, "type", "change");
+	cJSON_AddStringToObject(o, "action", change_action_name(c->action));
+	cJSON_AddStringToObject(o, "status", change_status_name(c->status));
+	s = cJSON_AddObjectToObject(o, "schedule");
+	cJSON_AddStringToObject(s, "id", c->schedule_id ? c->schedule_id : "");
+	if (c->schedule_name)
+		cJSON_AddStringToObject(s, "name", c->schedule_name);
+	g = cJSON_AddObjectToObject(o, "group");
+	if (c->group_id)
+		cJSON_AddStringToObject(g, "id", c->group_id);
+	cJSON_AddStringToObject(g, "name", c->group_name ? c->group_name : "");
+	if (c->previous_name)
+		cJSON_AddStringToObject(g, "previous_name", c->previous_name);
+	if (c->account_id) {
+		a = cJSON_AddObjectToObject(o, "account");
+		cJSON_AddStringToObject(a, "id", c->account_id);
+		if (c->account_email)
+			cJSON_AddStringToObject(a, "email", c->account_email);
+	}
+	if (c->status == CHANGE_FAILED && c->error)
+		cJSON_AddStringToObject(o, "error", c->error);
+	return o;
+}

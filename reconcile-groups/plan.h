@@ -1,0 +1,150 @@
+/* plan.h: what must change in StrongDM so that every managed group holds
+ * exactly the matched on-call people of its schedule.
+ *
+ * Pure: the planner reads plain structs (the schedules from the input, the
+ * managed groups with their members, and any other group found holding a
+ * wanted name) and returns an ordered list of changes. No I/O. */
+#ifndef RECONCILE_PLAN_H
+#define RECONCILE_PLAN_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#define MANAGED_BY_TAG "managed-by"
+#define MANAGED_BY_VALUE "oncall-sync"
+#define SCHEDULE_ID_TAG "incidentio-schedule-id"
+#define SCHEDULE_NAME_TAG "incidentio-schedule-name"
+#define TAG_VALUE_MAX 256
+
+/* A matched on-call person: a StrongDM account. */
+struct plan_account {
+	const char *id;
+	const char *email;          /* may be NULL */
+};
+
+/* One schedule of the input, in input order. */
+struct plan_schedule {
+	const char *id;
+	const char *name;           /* may be NULL for an error record */
+	int upstream_error;         /* arrived as an error record: keep its group */
+	const struct plan_account *oncall;   /* matched people only */
+	size_t n_oncall;
+};
+
+struct plan_member {
+	const char *id;             /* the AccountGroup id (accountgroup-…) */
+	const char *account_id;
+	const char *email;          /* may be NULL (not a user, or unknown) */
+};
+
+/* A group known to the run: every managed group, plus any other group that
+ * holds a name some schedule wants. */
+struct plan_group {
+	const char *id;
+	const char *name;
+	const char *schedule_id;    /* managed for this schedule; NULL: not managed */
+	const char *schedule_name;  /* its incidentio-schedule-name tag, or NULL */
+	const struct plan_member *members;
+	size_t n_members;
+};
+
+struct plan_input {
+	const struct plan_schedule *schedules;
+	size_t n_schedules;
+	const struct plan_group *groups;
+	size_t n_groups;
+	const char *group_prefix;   /* NULL or "" for none */
+	int prune;                  /* --prune */
+	int prune_unsafe;           /* an error record named no schedule id */
+};
+
+enum change_action {
+	CHANGE_CREATE_GROUP,
+	CHANGE_RENAME_GROUP,
+	CHANGE_ADD,
+	CHANGE_REMOVE,
+	CHANGE_DELETE_GROUP
+};
+
+enum change_status {
+	CHANGE_PLANNED,
+	CHANGE_DONE,
+	CHANGE_FAILED,
+	CHANGE_HELD
+};
+
+#define NO_CHANGE ((size_t)-1)
+
+/* Every string is owned by the change. */
+struct change {
+	enum change_action action;
+	enum change_status status;
+	char *error;                /* with CHANGE_FAILED */
+	char *schedule_id;
+	char *schedule_name;        /* may be NULL (a pruned group without name tag) */
+	char *group_id;             /* NULL until a planned create_group is done */
+	char *group_name;           /* the (new) name */
+	char *previous_name;        /* rename_group: the name before */
+	char *account_id;           /* add, remove */
+	char *account_email;        /* may be NULL */
+	char *membership_id;        /* remove: the AccountGroup to delete */
+	size_t group_change;        /* add/remove/delete_group: the create_group,
+	                               rename_group or (delete) the removes'
+	                               schedule change it waits for, or NO_CHANGE */
+	size_t schedule_index;      /* index into the input schedules, or NO_CHANGE (pruned) */
+	int phase;                  /* 1 create/rename, 2 add/remove, 3 delete_group */
+};
+
+struct plan {
+	struct change *v;
+	size_t n, cap;
+	char **notes;               /* messages for stderr, in order */
+	size_t n_notes, cap_notes;
+	size_t failed_schedules;    /* schedules in error: upstream, name taken, duplicate groups */
+	int prune_skipped;
+};
+
+/* Plan the changes. Order: input schedule order; within a schedule its
+ * create_group or rename_group, then adds by email, then removes by email;
+ * then the pruned groups by name, each its removes then delete_group.
+ * Changes the planner already knows cannot be made (a name taken) are
+ * CHANGE_FAILED with an error; the rest CHANGE_PLANNED. */
+void plan_changes(const struct plan_input *in, struct plan *out);
+void plan_free(struct plan *p);
+
+/* The group name a schedule wants: prefix + name (caller frees). */
+char *plan_group_name(const char *prefix, const char *schedule_name);
+
+/* The names to look up before planning: those that will be given to a group
+ * (create or rename), once each, in input order. Caller frees each and the
+ * array. */
+size_t plan_wanted_names(const struct plan_input *in, char ***names);
+
+/* Changes with this status. */
+size_t plan_count(const struct plan *p, enum change_status st);
+
+/* --max-changes: when more than max changes are planned, every planned
+ * change becomes held; returns 1 then, else 0. max < 0 is unlimited. */
+int plan_hold(struct plan *p, long max);
+
+/* Mark every planned change as failed with this error when the change it
+ * waits for (group_change) failed; call between phases. */
+void plan_cascade_failures(struct plan *p, int phase);
+
+void change_set_failed(struct change *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+const char *change_action_name(enum change_action a);
+const char *change_status_name(enum change_status s);
+
+/* The change record (DESIGN.md). Caller deletes. */
+cJSON *change_to_json(const struct change *c);
+
+/* A schedule name as a tag value: characters StrongDM does not allow in a
+ * tag become '_', at most TAG_VALUE_MAX bytes. Caller frees. */
+char *tag_value_sanitize(const char *s);
+
+/* Case-insensitive (ASCII) name equality, as StrongDM's unique names. */
+int group_name_equal(const char *a, const char *b);
+
+#endif
