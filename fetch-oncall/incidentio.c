@@ -56,6 +56,10 @@ static int get_string(const cJSON *obj, const char *key, int required, char **ou
 	if (!cJSON_IsString(v) || !v->valuestring)
 		return fail(err, errlen, "%s: \"%s\" is not a string", where, key);
 	*out = estrdup(v->valuestring);
+	/* JSON is UTF-8 (RFC 8259) but cJSON does not check, and a record
+	 * that is not would be refused whole by the next stage: bad bytes
+	 * become '?' here, so that one bad name fails no other schedule. */
+	utf8_sanitize(*out, strlen(*out));
 	return 0;
 }
 
@@ -239,8 +243,7 @@ int iio_parse_schedule_list(const char *body, size_t len, struct iio_schedule_pa
 		                             : "the response has no \"schedules\"");
 	}
 	cnt = (size_t)cJSON_GetArraySize(arr);
-	if (cnt)
-		out->items = ecalloc(cnt, sizeof *out->items);
+	out->items = ecalloc(cnt, sizeof *out->items); /* never NULL, even for none */
 	cJSON_ArrayForEach(it, arr) {
 		snprintf(w, sizeof w, "schedules[%zu]", i);
 		if (parse_schedule(it, &out->items[i], w, err, errlen) < 0)
@@ -253,7 +256,8 @@ int iio_parse_schedule_list(const char *body, size_t len, struct iio_schedule_pa
 	meta = cJSON_GetObjectItemCaseSensitive(root, "pagination_meta");
 	total = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "total_record_count") : NULL;
 	if (total && !cJSON_IsNull(total)) {
-		if (!cJSON_IsNumber(total) || total->valuedouble < 0) {
+		/* also keeps the conversion below defined */
+		if (!cJSON_IsNumber(total) || !(total->valuedouble >= 0 && total->valuedouble <= 9e15)) {
 			fail(err, errlen, "pagination_meta: \"total_record_count\" is not a count");
 			goto bad;
 		}
@@ -329,16 +333,25 @@ bad:
 	return -1;
 }
 
-/* Copy s into out, at most max bytes of it, control characters replaced. */
+/* Copy s into out, at most max bytes of it, cut between characters,
+ * control characters and bytes that are not UTF-8 replaced: the text is
+ * the server's and goes to a terminal and into records. */
 static void clean_copy(char *out, size_t outlen, const char *s, size_t max)
 {
-	size_t i, j = 0;
+	size_t i, n = strlen(s);
 
-	for (i = 0; s[i] && i < max && j + 1 < outlen; i++)
-		out[j++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	out[j] = '\0';
-	if (s[i] && j + 4 < outlen && i >= max)
-		strcpy(out + j, "...");
+	if (outlen == 0)
+		return;
+	if (max > outlen - 1)
+		max = outlen - 1;
+	if (n > max)
+		n = utf8_cut(s, max);
+	for (i = 0; i < n; i++)
+		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	out[n] = '\0';
+	utf8_sanitize(out, n);
+	if (s[n] && n + 4 < outlen)
+		memcpy(out + n, "...", 4);
 }
 
 void iio_describe_error(long status, const char *body, size_t len, char *out, size_t outlen,

@@ -118,36 +118,13 @@ static int64_t parse_window_opt(const char *opt, const char *s)
 /* The API key from INCIDENT_API_KEY or the file INCIDENT_API_KEY_FILE names. */
 static char *read_key(void)
 {
-	const char *env = getenv("INCIDENT_API_KEY"), *file = getenv("INCIDENT_API_KEY_FILE");
-	char err[512], *key = NULL;
-	size_t i, n;
+	char err[600], *key;
+	int rc = read_credential("INCIDENT_API_KEY", &key, err, sizeof err);
 
-	if (env && *env && file && *file)
-		die(EXIT_USAGE, "both INCIDENT_API_KEY and INCIDENT_API_KEY_FILE are set: set one");
-	if (file && *file) {
-		if (read_secret_file(file, &key, err, sizeof err) < 0)
-			die(EXIT_USAGE, "INCIDENT_API_KEY_FILE: %s", err);
-	} else if (env && *env) {
-		key = estrdup(env);
-	} else {
+	if (rc > 0)
 		die(EXIT_USAGE, "no incident.io API key: set INCIDENT_API_KEY or INCIDENT_API_KEY_FILE");
-	}
-	n = strlen(key);
-	while (n > 0 && isspace((unsigned char)key[n - 1]))
-		key[--n] = '\0';
-	for (i = 0; key[i] && isspace((unsigned char)key[i]); i++)
-		;
-	memmove(key, key + i, n - i + 1);
-	if (!key[0]) {
-		free(key);
-		die(EXIT_USAGE, "the incident.io API key is empty");
-	}
-	for (i = 0; key[i]; i++)
-		if ((unsigned char)key[i] < 0x21 || key[i] == 0x7f) {
-			memset(key, 0, strlen(key));
-			free(key);
-			die(EXIT_USAGE, "the incident.io API key contains white space or a control character");
-		}
+	if (rc < 0)
+		die(EXIT_USAGE, "%s", err);
 	return key;
 }
 
@@ -432,7 +409,7 @@ int main(int argc, char **argv)
 
 		if (!t->sched && !t->error)
 			continue; /* a duplicate */
-		if (t->use_entries && t->entries.error)
+		if (t->use_entries && t->sched && t->entries.error)
 			target_fail(t, t->sched->id, t->sched->name, t->entries.error);
 		if (t->error) {
 			if (t->err_id && t->err_name)

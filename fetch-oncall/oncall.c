@@ -90,7 +90,7 @@ static cJSON *add_obj(cJSON *parent, const char *key)
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
-		die(1, "out of memory");
+		die(EXIT_FAILED, "out of memory");
 	cJSON_AddItemToObject(parent, key, o);
 	return o;
 }
@@ -98,7 +98,7 @@ static cJSON *add_obj(cJSON *parent, const char *key)
 static void add_str(cJSON *o, const char *key, const char *val)
 {
 	if (!cJSON_AddStringToObject(o, key, val))
-		die(1, "out of memory");
+		die(EXIT_FAILED, "out of memory");
 }
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
@@ -113,7 +113,7 @@ static cJSON *new_record(const char *type)
 	cJSON *r = cJSON_CreateObject();
 
 	if (!r)
-		die(1, "out of memory");
+		die(EXIT_FAILED, "out of memory");
 	add_str(r, "type", type);
 	return r;
 }
@@ -133,12 +133,12 @@ cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, 
 	add_time(win, "to", w.to_ms);
 	arr = cJSON_AddArrayToObject(r, "oncall");
 	if (!arr)
-		die(1, "out of memory");
+		die(EXIT_FAILED, "out of memory");
 	for (i = 0; i < n; i++) {
 		cJSON *p = cJSON_CreateObject();
 
 		if (!p)
-			die(1, "out of memory");
+			die(EXIT_FAILED, "out of memory");
 		cJSON_AddItemToArray(arr, p);
 		add_str(p, "id", people[i].id);
 		if (people[i].email)

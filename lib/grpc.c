@@ -66,13 +66,20 @@ grpc_unframe(const void *body, size_t len, const uint8_t **msg, size_t *msglen,
 	return 0;
 }
 
+static struct curl_slist *
+slist_append_or_die(struct curl_slist *list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	if (!l)
+		die(EXIT_FAILED, "out of memory");
+	return l;
+}
+
 struct curl_slist *
 grpc_sdm_headers(struct curl_slist *list, const char *access_key,
                  const char *api_version, const char *user_agent)
 {
-	char *h;
-	struct curl_slist *l;
-
 	/* libcurl's own defaults must not leak into a gRPC request. */
 	static const char *const fixed[] = {
 		"content-type: application/grpc",
@@ -80,30 +87,18 @@ grpc_sdm_headers(struct curl_slist *list, const char *access_key,
 		"Accept:",
 		"Expect:",
 	};
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-		l = curl_slist_append(list, fixed[i]);
-		if (!l)
-			die(EXIT_FAILED, "out of memory");
-		list = l;
+	const char *const names[] = { "x-sdm-authentication", "x-sdm-api-version", "x-sdm-user-agent" };
+	const char *const values[] = { access_key, api_version, user_agent };
+	char *h;
+
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		list = slist_append_or_die(list, fixed[i]);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		h = easprintf("%s: %s", names[i], values[i]);
+		list = slist_append_or_die(list, h);
+		free(h);
 	}
-	h = easprintf("x-sdm-authentication: %s", access_key);
-	l = curl_slist_append(list, h);
-	free(h);
-	if (!l)
-		die(EXIT_FAILED, "out of memory");
-	list = l;
-	h = easprintf("x-sdm-api-version: %s", api_version);
-	l = curl_slist_append(list, h);
-	free(h);
-	if (!l)
-		die(EXIT_FAILED, "out of memory");
-	list = l;
-	h = easprintf("x-sdm-user-agent: %s", user_agent);
-	l = curl_slist_append(list, h);
-	free(h);
-	if (!l)
-		die(EXIT_FAILED, "out of memory");
-	return l;
+	return list;
 }
 
 static int
@@ -142,7 +137,25 @@ grpc_percent_decode(const char *in, char *out, size_t outlen)
 			out[o++] = in[i];
 		}
 	}
+	/* The message ends up in records, which must be UTF-8: no character
+	 * split by the bound, no stray byte from a %-escape. */
+	o = utf8_cut(out, o);
 	out[o] = '\0';
+	utf8_sanitize(out, o);
+}
+
+/* Copy text of n bytes into out (NUL-terminated), cut between characters
+ * when it does not fit; bytes that are not UTF-8 become '?'. */
+static void
+text_copy(char *out, size_t outlen, const uint8_t *p, size_t n)
+{
+	if (outlen == 0)
+		return;
+	if (n > outlen - 1)
+		n = utf8_cut((const char *)p, outlen - 1);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	utf8_sanitize(out, n);
 }
 
 static int
@@ -242,9 +255,7 @@ grpc_parse_rate_limit(const uint8_t *p, size_t n, struct grpc_rate_limit *rl)
 		case 4:
 			if (f.wt != PB_LEN || !pb_utf8_valid(f.data, f.len))
 				return -1;
-			snprintf(rl->bucket, sizeof rl->bucket, "%.*s",
-			         (int)(f.len < sizeof rl->bucket ? f.len : sizeof rl->bucket - 1),
-			         (const char *)f.data);
+			text_copy(rl->bucket, sizeof rl->bucket, f.data, f.len);
 			break;
 		default:
 			break;
@@ -293,10 +304,7 @@ grpc_parse_status_details(const uint8_t *p, size_t n, int *code, char *message,
 		} else if (f.num == 2) {
 			if (f.wt != PB_LEN || !pb_utf8_valid(f.data, f.len))
 				return -1;
-			if (msglen)
-				snprintf(message, msglen, "%.*s",
-				         (int)(f.len < msglen ? f.len : msglen - 1),
-				         (const char *)f.data);
+			text_copy(message, msglen, f.data, f.len);
 		} else if (f.num == 3) {
 			const uint8_t *val = NULL;
 			size_t vlen = 0;

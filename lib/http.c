@@ -149,6 +149,12 @@ http_client_pause_until(struct http_client *c, int64_t unix_ms)
 		c->pause_until = unix_ms;
 }
 
+double
+http_client_random(struct http_client *c)
+{
+	return (double)(rng_next(&c->rng) >> 11) / 9007199254740992.0;
+}
+
 long
 http_backoff_ms(const struct http_client *c, int n)
 {
@@ -163,7 +169,7 @@ http_backoff_ms(const struct http_client *c, int n)
 	if (ms > (double)c->opts.backoff_max_ms)
 		ms = (double)c->opts.backoff_max_ms;
 	/* uniform in [-0.2, +0.2] */
-	jitter = ((double)(rng_next(&mc->rng) >> 11) / 9007199254740992.0) * 0.4 - 0.2;
+	jitter = http_client_random(mc) * 0.4 - 0.2;
 	ms += ms * jitter;
 	return ms < 0 ? 0 : (long)ms;
 }

@@ -111,6 +111,10 @@ int http_transport_retryable(CURLcode code);
  * with ±20% jitter. */
 long http_backoff_ms(const struct http_client *c, int n);
 
+/* Uniform in [0, 1) from the client's own generator (the one behind the
+ * backoff jitter), for callers' jitter of their own. */
+double http_client_random(struct http_client *c);
+
 /* Hold every new attempt until the given wall-clock time (Unix ms): rate limits. */
 void http_client_pause_until(struct http_client *c, int64_t unix_ms);
 

@@ -85,10 +85,8 @@ void
 pb_reader_init(struct pb_reader *r, const void *p, size_t n)
 {
 	r->p = p;
-	r->end = r->p + n;
+	r->end = p ? r->p + n : NULL; /* no arithmetic on a null pointer */
 	r->depth = 0;
-	if (p == NULL)
-		r->p = r->end = NULL;
 }
 
 static int
@@ -278,44 +276,7 @@ pb_get_bool(const struct pb_field *f, int *v)
 int
 pb_utf8_valid(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t len;
-		uint32_t cp;
-
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (n - i < len)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
+	return n == 0 || (!memchr(p, 0, n) && utf8_check(p, n, NULL) == n);
 }
 
 int

@@ -33,6 +33,7 @@
 #define RATE_WAIT_MAX_MS 120000L /* never trust a reset_at further away */
 #define RETRY_BASE_MS 250
 #define RETRY_MAX_MS 4000
+#define MAX_PAGES 100000         /* a listing that never ends is an error */
 
 enum call_type { CALL_LIST, CALL_GROUP, CALL_ACCOUNT_GROUP, CALL_DONE };
 
@@ -46,6 +47,8 @@ struct sdm_call {
 	char *filter;
 	int limit;
 	char *cursor;                /* sent with the current page */
+	char **seen;                 /* every cursor followed: a cycle is an error */
+	size_t nseen;
 	struct sdm_items items;
 	/* retries of the current request */
 	int rate_waits, retries;
@@ -74,7 +77,6 @@ struct sdm_client {
 	struct sdm_stats stats;
 	int inflight[2];             /* attempts on the wire: reads, writes */
 	long failed;                 /* calls that ended in an error (sdm_run's result) */
-	uint64_t rng;
 	struct sdm_call *calls;
 };
 
@@ -100,47 +102,6 @@ wipe_free(char *s)
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
 	}
-}
-
-/* A credential from NAME or NAME_FILE. Messages name the variable or file,
- * never the value. */
-static int
-get_credential(const char *name, char **out, char *err, size_t errlen)
-{
-	char fname[64];
-	const char *v, *path;
-	char *raw = NULL;
-
-	*out = NULL;
-	snprintf(fname, sizeof fname, "%s_FILE", name);
-	v = getenv(name);
-	path = getenv(fname);
-	if (v && *v && path && *path) {
-		snprintf(err, errlen, "both %s and %s are set; set only one", name, fname);
-		return -1;
-	}
-	if (v && *v) {
-		raw = estrdup(v);
-	} else if (path && *path) {
-		char why[512];
-
-		if (read_secret_file(path, &raw, why, sizeof why) < 0) {
-			snprintf(err, errlen, "%s: %s", fname, why);
-			return -1;
-		}
-	} else {
-		snprintf(err, errlen, "%s is not set (nor %s)", name, fname);
-		return -1;
-	}
-	*out = trimmed_dup(raw);
-	wipe_free(raw);
-	if (**out == '\0') {
-		snprintf(err, errlen, "%s is empty", name);
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 /* The base URL for a host setting; NULL with a message if unusable. */
@@ -191,15 +152,9 @@ sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen)
 	if (!(base = base_url(cfg->host, err, errlen)))
 		goto fail;
 	free(base);
-	if (get_credential("SDM_API_ACCESS_KEY", &cfg->access_key, err, errlen) < 0)
-		goto fail;
-	for (const char *p = cfg->access_key; *p; p++) {
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
-			snprintf(err, errlen, "SDM_API_ACCESS_KEY contains white space or a control character");
-			goto fail;
-		}
-	}
-	if (get_credential("SDM_API_SECRET_KEY", &cfg->secret_key, err, errlen) < 0)
+	/* util's reader: the same rules as fetch-oncall's key */
+	if (read_credential("SDM_API_ACCESS_KEY", &cfg->access_key, err, errlen) != 0 ||
+	    read_credential("SDM_API_SECRET_KEY", &cfg->secret_key, err, errlen) != 0)
 		goto fail;
 	if (sdm_secret_decode(cfg->secret_key, &secret, &slen) < 0) {
 		snprintf(err, errlen, "SDM_API_SECRET_KEY is not a base64 API secret key");
@@ -226,21 +181,11 @@ sdm_config_free(struct sdm_config *cfg)
 
 /* ---------------------------------------------------------------- client */
 
-static uint64_t
-rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
+/* Uniform in [0, 1): the HTTP client's generator. */
 static double
 rng_unit(struct sdm_client *c)
 {
-	return (double)(rng_next(&c->rng) >> 11) / 9007199254740992.0;
+	return http_client_random(c->http);
 }
 
 struct sdm_client *
@@ -248,7 +193,6 @@ sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen)
 {
 	struct sdm_client *c;
 	struct http_client_opts o = { 0 };
-	struct timespec ts;
 
 	if (!cfg || !cfg->host || !cfg->access_key || !cfg->secret_key) {
 		snprintf(err, errlen, "StrongDM configuration incomplete");
@@ -269,8 +213,6 @@ sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen)
 	o.backoff_max_ms = RETRY_MAX_MS;
 	o.user_agent = SDM_USER_AGENT;
 	c->http = http_client_new(&o);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->rng = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 20 ^ (uint64_t)getpid() << 40;
 	return c;
 fail:
 	free(c->base);
@@ -358,6 +300,9 @@ call_free(struct sdm_call *call)
 	buf_free(&call->body);
 	free(call->filter);
 	free(call->cursor);
+	for (size_t i = 0; i < call->nseen; i++)
+		free(call->seen[i]);
+	free(call->seen);
 	sdm_items_free(&call->items);
 	free(call);
 }
@@ -392,30 +337,6 @@ sdm_prepare(struct http_request *req)
 		c->inflight[call->write]++;
 	}
 	return 0;
-}
-
-/* curl errors that another attempt cannot fix. */
-static int
-transport_retryable(CURLcode code)
-{
-	switch (code) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_FAILED_INIT:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-	case CURLE_WRITE_ERROR:
-	case CURLE_ABORTED_BY_CALLBACK:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_LOGIN_DENIED:
-		return 0;
-	default:
-		return 1;
-	}
 }
 
 /* How long to wait after the n-th RESOURCE_EXHAUSTED (n >= 1). */
@@ -466,7 +387,7 @@ sdm_classify(struct http_request *req, long *delay_ms)
 		return HTTP_RETRY;
 	}
 	if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
-	    (r.transport && (req->curl_code == CURLE_OK || transport_retryable(req->curl_code)))) {
+	    (r.transport && (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
 		if (++call->retries > MAX_RETRIES)
 			return HTTP_DONE;
 		c->stats.retries++;
@@ -502,6 +423,16 @@ pace(struct sdm_client *c, const struct grpc_rate_limit *rl, int write)
 	http_client_pause_until(c->http, until);
 }
 
+/* How much of msg fits in max bytes without splitting a character (messages
+ * end up in records, which must be UTF-8). */
+static int
+cut_len(const char *msg, size_t max)
+{
+	size_t n = strlen(msg);
+
+	return (int)(n > max ? utf8_cut(msg, max) : n);
+}
+
 static void
 set_error(struct sdm_error *e, const struct sdm_call *call, int code, const char *msg,
           int64_t reset_at_ms)
@@ -510,10 +441,12 @@ set_error(struct sdm_error *e, const struct sdm_call *call, int code, const char
 	e->code = code;
 	e->reset_at_ms = reset_at_ms;
 	if (code == SDM_TRANSPORT)
-		snprintf(e->message, sizeof e->message, "%s: %.460s", call->method, msg);
+		snprintf(e->message, sizeof e->message, "%s: %.*s", call->method,
+		         cut_len(msg, 460), msg);
 	else
-		snprintf(e->message, sizeof e->message, "%s: %s: %.440s", call->method,
-		         sdm_status_name(code), *msg ? msg : "(no message)");
+		snprintf(e->message, sizeof e->message, "%s: %s: %.*s", call->method,
+		         sdm_status_name(code), *msg ? cut_len(msg, 440) : 12,
+		         *msg ? msg : "(no message)");
 }
 
 static void submit(struct sdm_call *call);
@@ -566,12 +499,24 @@ list_page_done(struct sdm_call *call, const struct grpc_result *r)
 	}
 	pace(call->c, &rl, call->write);
 	if (next) {
-		if (call->cursor && strcmp(next, call->cursor) == 0) {
+		/* Not only the last cursor: a server that cycles A, B, A would
+		 * otherwise be followed until memory runs out. */
+		for (size_t i = 0; i < call->nseen; i++) {
+			if (strcmp(next, call->seen[i]) == 0) {
+				free(next);
+				set_error(&err, call, SDM_TRANSPORT, "the server repeated a page cursor", 0);
+				call_fail(call, &err);
+				return;
+			}
+		}
+		if (call->nseen >= MAX_PAGES) {
 			free(next);
-			set_error(&err, call, SDM_TRANSPORT, "the server repeated the page cursor", 0);
+			set_error(&err, call, SDM_TRANSPORT, "more than 100000 pages; stopped", 0);
 			call_fail(call, &err);
 			return;
 		}
+		call->seen = erealloc(call->seen, (call->nseen + 1) * sizeof *call->seen);
+		call->seen[call->nseen++] = estrdup(next);
 		free(call->cursor);
 		call->cursor = next;
 		call->body.len = 0;
@@ -654,9 +599,11 @@ sdm_done(struct http_request *req)
 		char msg[sizeof err.message];
 
 		if (r.code == SDM_RESOURCE_EXHAUSTED && call->rate_waits > MAX_RATE_WAITS)
-			snprintf(msg, sizeof msg, "%.400s (gave up after %d waits)", r.message, MAX_RATE_WAITS);
+			snprintf(msg, sizeof msg, "%.*s (gave up after %d waits)",
+			         cut_len(r.message, 400), r.message, MAX_RATE_WAITS);
 		else if (call->retries > MAX_RETRIES)
-			snprintf(msg, sizeof msg, "%.400s (after %d attempts)", r.message, call->retries);
+			snprintf(msg, sizeof msg, "%.*s (after %d attempts)",
+			         cut_len(r.message, 400), r.message, call->retries);
 		else
 			snprintf(msg, sizeof msg, "%s", r.message);
 		set_error(&err, call, r.code == GRPC_NO_STATUS ? SDM_TRANSPORT : r.code, msg,

@@ -354,6 +354,154 @@ fail:
 	return -1;
 }
 
+int
+read_credential(const char *name, char **out, char *err, size_t errlen)
+{
+	char fname[128], why[512], *raw = NULL;
+	const char *v, *path, *b, *e;
+	size_t rawlen;
+	int rc = -1;
+
+	*out = NULL;
+	snprintf(fname, sizeof fname, "%s_FILE", name);
+	v = getenv(name);
+	path = getenv(fname);
+	if (v && *v && path && *path) {
+		snprintf(err, errlen, "both %s and %s are set; set only one", name, fname);
+		return -1;
+	}
+	if (v && *v) {
+		raw = estrdup(v);
+	} else if (path && *path) {
+		if (read_secret_file(path, &raw, why, sizeof why) < 0) {
+			snprintf(err, errlen, "%s: %s", fname, why);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "%s is not set (nor %s)", name, fname);
+		return 1;
+	}
+	rawlen = strlen(raw);
+	for (b = raw; *b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'; b++)
+		;
+	for (e = raw + rawlen; e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	                                 e[-1] == '\r'); e--)
+		;
+	if (e == b) {
+		snprintf(err, errlen, "%s is empty", name);
+		goto out;
+	}
+	for (const char *p = b; p < e; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
+			snprintf(err, errlen, "%s contains white space or a control character", name);
+			goto out;
+		}
+	}
+	*out = estrndup(b, (size_t)(e - b));
+	rc = 0;
+out:
+	explicit_bzero(raw, rawlen);
+	free(raw);
+	return rc;
+}
+
+size_t
+utf8_check(const void *p, size_t n, const char **why)
+{
+	const unsigned char *s = p;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		unsigned int cp;
+		size_t len, k;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		for (k = 1; k < len; k++) {
+			if (i + k >= n) {
+				if (why)
+					*why = "invalid UTF-8 (truncated sequence)";
+				return i;
+			}
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
+			if (why)
+				*why = "invalid UTF-8 (overlong encoding)";
+			return i;
+		}
+		if (cp >= 0xd800 && cp <= 0xdfff) {
+			if (why)
+				*why = "invalid UTF-8 (surrogate)";
+			return i;
+		}
+		if (cp > 0x10ffff) {
+			if (why)
+				*why = "invalid UTF-8 (beyond U+10FFFF)";
+			return i;
+		}
+		i += len;
+	}
+	return n;
+bad:
+	if (why)
+		*why = "invalid UTF-8";
+	return i;
+}
+
+size_t
+utf8_sanitize(char *s, size_t n)
+{
+	size_t i = 0, bad = 0, ok;
+
+	while (i < n) {
+		ok = utf8_check(s + i, n - i, NULL);
+		i += ok;
+		if (i < n) {
+			/* one byte at a time: the next may start a valid sequence */
+			s[i++] = '?';
+			bad++;
+		}
+	}
+	return bad;
+}
+
+size_t
+utf8_cut(const char *s, size_t n)
+{
+	size_t i = n, k = 0, len;
+	unsigned char c;
+
+	while (i > 0 && k < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+		i--;
+		k++;
+	}
+	if (i == 0)
+		return n;
+	c = (unsigned char)s[i - 1];
+	if (c < 0xc0)
+		return n;
+	len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	return len > k + 1 ? i - 1 : n;
+}
+
 long long
 now_ms_monotonic(void)
 {

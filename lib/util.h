@@ -57,6 +57,27 @@ int fshut_stdout(void);
  * group or others may read (returns -1 with a message in err). */
 int read_secret_file(const char *path, char **out, char *err, size_t errlen);
 
+/* A credential from the environment: the variable NAME, or the file that
+ * NAME_FILE names (read with read_secret_file). Surrounding white space is
+ * trimmed; white space or a control character inside is refused. Returns 0
+ * and *out (the caller wipes and frees it); 1 when neither is set; -1 when
+ * both are set, the file is refused, or the value is empty or malformed.
+ * On 1 and -1, err holds a message naming the variable or file, never the
+ * value. */
+int read_credential(const char *name, char **out, char *err, size_t errlen);
+
+/* UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing above
+ * U+10FFFF. utf8_check returns the length of the longest valid prefix of
+ * p[0..n) (n when all of it is valid; NUL bytes count as valid here) and,
+ * when it is shorter, sets *why (if not NULL) to what is wrong there. */
+size_t utf8_check(const void *p, size_t n, const char **why);
+/* Replace every byte that is not part of a valid UTF-8 sequence with '?',
+ * in place; returns how many were replaced. */
+size_t utf8_sanitize(char *s, size_t n);
+/* n less an incomplete sequence at the end of s[0..n): where to cut text
+ * that was cut short so that no character is split. */
+size_t utf8_cut(const char *s, size_t n);
+
 /* Monotonic milliseconds. */
 long long now_ms_monotonic(void);
 

@@ -157,6 +157,60 @@ static void errors_should_carry_incidentio_type_and_message(void)
 	is_str(msg, "incident.io answered 500 x?y: a?b", "control characters do not reach the terminal");
 }
 
+/* The message is cut at 300 bytes: never inside a character, or the error
+ * record would not be UTF-8. */
+static void long_error_messages_should_be_cut_between_characters(void)
+{
+	struct buf b = { 0 };
+	char msg[600];
+	size_t i;
+
+	buf_puts(&b, "{\"type\":\"validation_error\",\"errors\":[{\"message\":\"");
+	for (i = 0; i < 299; i++)
+		buf_puts(&b, "a");
+	buf_puts(&b, "\xc3\xa9\xc3\xa9 and more\"}]}");
+	iio_describe_error(422, b.data, b.len, msg, sizeof msg, NULL, 0);
+	is_int(utf8_check(msg, strlen(msg), NULL), strlen(msg), "a cut message is still UTF-8");
+	ok(strstr(msg, "aaa...") != NULL, "cut before the character, and marked: %.40s", msg + strlen(msg) - 40);
+	buf_free(&b);
+}
+
+/* JSON is UTF-8; cJSON does not check. A name that is not would make a
+ * record the next stage refuses (and with it every other schedule): its bad
+ * bytes become '?'. A count beyond what a double holds exactly is not a
+ * count (and its conversion would be undefined). */
+static void responses_should_give_utf8_and_sane_counts(void)
+{
+	struct iio_schedule_page page;
+	struct iio_schedule sched;
+	const char *bad_name = "{\"schedules\":[{\"id\":\"01G0J1EXE7AXZ2C93K61WBPYEH\","
+	                       "\"name\":\"Caf\xe9\",\"timezone\":\"UTC\"},"
+	                       "{\"id\":\"S2\",\"name\":\"Good\",\"timezone\":\"UTC\"}]}";
+	const char *bad_show = "{\"schedule\":{\"id\":\"S\",\"name\":\"Bo\xc3\",\"timezone\":\"UTC\"}}";
+	const char *huge = "{\"schedules\":[],\"pagination_meta\":{\"total_record_count\":1e300}}";
+
+	if (is_int(iio_parse_schedule_list(bad_name, strlen(bad_name), &page, err, sizeof err), 0,
+	           "a Latin-1 schedule name does not fail the page")) {
+		is_str(page.items[0].name, "Caf?", "its bad byte becomes '?'");
+		is_str(page.items[1].name, "Good", "the other schedule is untouched");
+		iio_schedule_page_clear(&page);
+	}
+	if (is_int(iio_parse_schedule_show(bad_show, strlen(bad_show), &sched, err, sizeof err), 0,
+	           "show: a name cut inside a character")) {
+		is_str(sched.name, "Bo?", "show: the cut byte becomes '?'");
+		iio_schedule_clear(&sched);
+	}
+	is_int(iio_parse_schedule_list(huge, strlen(huge), &page, err, sizeof err), -1,
+	       "total_record_count 1e300 is not a count");
+	{
+		char msg[600];
+		const char *b = "{\"type\":\"not_found\",\"errors\":[{\"message\":\"gone \xff\xfe\"}]}";
+
+		iio_describe_error(404, b, strlen(b), msg, sizeof msg, NULL, 0);
+		is_str(msg, "incident.io answered 404 not_found: gone ??", "an error body that is not UTF-8: '?'");
+	}
+}
+
 static void urls_and_ids(void)
 {
 	char *e = iio_url_escape("2026-11-29T07:00:00+02:00 a/b&c");
@@ -208,6 +262,8 @@ int main(void)
 	show_should_parse_one_schedule();
 	entries_should_keep_final_and_cursor();
 	errors_should_carry_incidentio_type_and_message();
+	long_error_messages_should_be_cut_between_characters();
+	responses_should_give_utf8_and_sane_counts();
 	urls_and_ids();
 	selection_should_prefer_ids_then_exact_names();
 	return tap_done();

@@ -8,7 +8,9 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "grpc.h"
 #include "pb.h"
@@ -100,6 +102,30 @@ test_percent(void)
 	ok(strlen(out) == 5, "an escaped NUL does not cut the text");
 	grpc_percent_decode("abcdefghij", out, 5);
 	is_str(out, "abcd", "the output is bounded");
+	/* The message goes into records, which must be UTF-8. */
+	grpc_percent_decode("bad%FFbyte%C3!", out, sizeof out);
+	is_str(out, "bad?byte?!", "escapes that are not UTF-8 become '?'");
+	grpc_percent_decode("abc%C3%A9", out, 5);
+	is_str(out, "abc", "the bound never splits a character");
+}
+
+/* Status.message longer than the buffer: cut between characters. */
+static void
+status_message_should_be_cut_between_characters(void)
+{
+	struct buf st = { 0 }, msg = { 0 };
+	struct grpc_rate_limit rl;
+	char out[8];
+	int code;
+
+	buf_puts(&msg, "abcdef\xc3\xa9xyz");   /* the \xc3\xa9 straddles byte 7 */
+	pb_put_int32(&st, 1, 5);
+	pb_put_bytes(&st, 2, msg.data, msg.len);
+	is_int(grpc_parse_status_details((const uint8_t *)st.data, st.len, &code, out, sizeof out, &rl),
+	       0, "status details parsed");
+	is_str(out, "abcdef", "cut before the character that does not fit");
+	buf_free(&st);
+	buf_free(&msg);
 }
 
 static void
@@ -406,16 +432,119 @@ test_client_request(void)
 	sdm_client_free(c);
 }
 
+/* A server whose next_cursor cycles A, B, A, ...: the client must stop
+ * with an error, not follow it forever. (grpcio for /usr/bin/python3.) */
+static const char cycle_server[] =
+	"import grpc, os, time\n"
+	"from concurrent import futures\n"
+	"n = [0]\n"
+	"def lst(req, ctx):\n"
+	"    n[0] += 1\n"
+	"    cur = b'A' if n[0] % 2 else b'B'\n"
+	"    meta = b'\\x0a' + bytes([len(cur)]) + cur\n"
+	"    return b'\\x0a' + bytes([len(meta)]) + meta\n"
+	"s = grpc.server(futures.ThreadPoolExecutor(max_workers=4))\n"
+	"s.add_generic_rpc_handlers((grpc.method_handlers_generic_handler('v1.Accounts',\n"
+	"    {'List': grpc.unary_unary_rpc_method_handler(lst)}),))\n"
+	"p = s.add_insecure_port('127.0.0.1:0')\n"
+	"s.start()\n"
+	"print(p, flush=True)\n"
+	"pp = os.getppid()\n"
+	"t0 = time.time()\n"
+	"while os.getppid() == pp and time.time() - t0 < 60:\n"
+	"    time.sleep(0.2)\n";
+
+struct cycle_result {
+	int calls;
+	int code;
+	char message[512];
+};
+
+static void
+on_cycle_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+{
+	struct cycle_result *r = user;
+
+	r->calls++;
+	r->code = err ? err->code : 0;
+	snprintf(r->message, sizeof r->message, "%s", err ? err->message : "");
+	sdm_accounts_free(v, n);
+}
+
+static void
+list_should_stop_when_the_server_cycles_cursors(void)
+{
+	int fds[2], port = 0;
+	pid_t pid;
+	FILE *fp;
+	char host[64], err[512];
+	struct sdm_config cfg;
+	struct sdm_client *c;
+	struct cycle_result r = { 0 };
+	struct sdm_stats st;
+
+	if (access("/usr/bin/python3", X_OK) != 0 ||
+	    system("/usr/bin/python3 -c 'import grpc' 2>/dev/null") != 0) {
+		ok(1, "# SKIP no grpcio for /usr/bin/python3");
+		return;
+	}
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		ok(0, "pipe/fork");
+		return;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/usr/bin/python3", "python3", "-c", cycle_server, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	fp = fdopen(fds[0], "r");
+	if (!fp || fscanf(fp, "%d", &port) != 1 || port <= 0) {
+		ok(0, "the cycling server started");
+		goto out;
+	}
+	snprintf(host, sizeof host, "http://127.0.0.1:%d", port);
+	setenv("SDM_API_HOST", host, 1);
+	setenv("SDM_API_ACCESS_KEY", "ak-1", 1);
+	setenv("SDM_API_SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
+	unsetenv("SDM_API_ACCESS_KEY_FILE");
+	unsetenv("SDM_API_SECRET_KEY_FILE");
+	if (sdm_config_from_env(&cfg, err, sizeof err) < 0 ||
+	    !(c = sdm_client_new(&cfg, err, sizeof err))) {
+		ok(0, "client: %s", err);
+		goto out;
+	}
+	alarm(10); /* without the check the listing never ends */
+	sdm_accounts_list(c, NULL, 0, on_cycle_accounts, &r);
+	sdm_run(c);
+	alarm(0);
+	sdm_client_stats(c, &st);
+	ok(r.calls == 1 && r.code == SDM_TRANSPORT && strstr(r.message, "repeated a page cursor"),
+	   "a cursor cycle A, B, A ends the listing with an error: %s", r.message);
+	is_int(st.pages, 3, "after three pages");
+	sdm_client_free(c);
+	sdm_config_free(&cfg);
+out:
+	if (fp)
+		fclose(fp);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
 	test_framing();
 	test_headers();
 	test_percent();
+	status_message_should_be_cut_between_characters();
 	test_base64();
 	test_responses();
 	test_hostile_details();
 	test_config();
 	test_client_request();
+	list_should_stop_when_the_server_cycles_cursors();
 	return tap_done();
 }

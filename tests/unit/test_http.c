@@ -703,6 +703,28 @@ test_h2c(int gport)
 	http_client_free(c);
 }
 
+/* Plaintext is for loopback only and must go there directly: a proxy from
+ * the environment would receive the request, keys and all, in clear text. */
+static void
+plaintext_should_never_go_through_a_proxy(void)
+{
+	struct http_client *c = client(2, -1, 20, 5000);
+	struct result r = { 0 };
+	char proxy[64];
+
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", closed_port());
+	setenv("http_proxy", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	run1(c, "/ok", &r);
+	ok(r.status == 200 && r.attempts == 1,
+	   "http_proxy set: a loopback request goes straight to the server (status %ld, %s)",
+	   r.status, r.error);
+	unsetenv("http_proxy");
+	unsetenv("ALL_PROXY");
+	result_free(&r);
+	http_client_free(c);
+}
+
 /* TLS is verified: a self-signed server is refused, and not retried. */
 static void
 test_tls(void)
@@ -770,6 +792,7 @@ main(int argc, char **argv)
 	test_rate_limit();
 	test_hooks();
 	test_tls();
+	plaintext_should_never_go_through_a_proxy();
 	if ((gport = server_port(gfd)) > 0)
 		test_h2c(gport);
 	else

@@ -296,6 +296,61 @@ test_writer(void)
 	cJSON_Delete(rec);
 }
 
+/* Text from an API is not checked by cJSON, and a message cut at a fixed
+ * length may end inside a character: the writer must still write a line the
+ * next stage's reader accepts. */
+static void
+writer_output_with_bad_utf8_should_read_back(void)
+{
+	char *out = NULL, *msg = NULL;
+	size_t outlen = 0;
+	FILE *fp = open_memstream(&out, &outlen);
+	struct ndjson_writer w;
+	cJSON *rec = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(rec, "type", "error");
+	/* "caf\xc3\xa9" cut after its first byte, a stray \xff, then valid text */
+	cJSON_AddStringToObject(rec, "message", "caf\xc3 \xff ok \xe2\x82\xac");
+	ndjson_writer_init(&w, fp);
+	is_int(ndjson_write(&w, rec), 0, "bad UTF-8: write");
+	is_int(ndjson_write_end(&w, "fetch-oncall"), 0, "bad UTF-8: write end");
+	fclose(fp);
+	is_int(read_all(out, outlen, &msg), 1, "bad UTF-8: the written stream reads back (%s)",
+	       msg ? msg : "");
+	ok(strstr(out, "\"caf? ? ok \xe2\x82\xac\"") != NULL, "bad bytes written as '?', good ones kept");
+	free(msg);
+	free(out);
+	cJSON_Delete(rec);
+}
+
+/* The limit is on the record; the newline that ends it is not part of it. */
+static void
+line_limit_should_not_count_the_newline(void)
+{
+	struct buf b = { 0 };
+	char *msg = NULL;
+
+	buf_puts(&b, "{\"type\":\"roster\",\"pad\":\"");
+	while (b.len < NDJSON_MAX_LINE - 2)
+		buf_append(&b, "x", 1);
+	buf_puts(&b, "\"}");
+	is_int(b.len, NDJSON_MAX_LINE, "a record of exactly the limit");
+	buf_puts(&b, "\n{\"type\":\"end\",\"stage\":\"t\",\"records\":1}\n");
+	is_int(read_all(b.data, b.len, &msg), 1, "a record of exactly the limit, then a newline, is read (%.60s)",
+	       msg ? msg : "");
+	free(msg);
+	msg = NULL;
+	b.len = 0;
+	buf_puts(&b, "{\"type\":\"roster\",\"pad\":\"");
+	while (b.len < NDJSON_MAX_LINE - 1)
+		buf_append(&b, "x", 1);
+	buf_puts(&b, "\"}\n{\"type\":\"end\",\"stage\":\"t\",\"records\":1}\n");
+	is_int(read_all(b.data, b.len, &msg), -1, "one byte more is refused");
+	ok(msg && strstr(msg, "longer than the limit"), "and says why");
+	free(msg);
+	buf_free(&b);
+}
+
 static void
 test_expect(void)
 {
@@ -329,12 +384,139 @@ test_expect(void)
 	cJSON_Delete(rec);
 }
 
+/* ndjson_read_fast (lib/ndjson.c; to be declared in ndjson.h). */
+enum ndjson_status ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
+                                    int (*fast)(void *user, const char *line, size_t len),
+                                    void *user);
+
+struct fast_log {
+	int offered, taken;
+	size_t last_len;
+	int nul_terminated, has_newline;
+};
+
+/* Takes the lines that start with "{\"fast\"" (as a caller would after its
+ * own checks), records what it was offered. */
+static int
+fast_taker(void *user, const char *line, size_t len)
+{
+	struct fast_log *l = user;
+
+	l->offered++;
+	l->last_len = len;
+	l->nul_terminated = line[len] == '\0';
+	l->has_newline = len > 0 && line[len - 1] == '\n';
+	if (strncmp(line, "{\"fast\"", 7) == 0) {
+		l->taken++;
+		return 1;
+	}
+	return 0;
+}
+
+static long
+read_fast_all(const char *data, size_t len, struct fast_log *l, char **msg)
+{
+	FILE *fp = fmemopen((void *)data, len, "r");
+	struct ndjson_reader r;
+	cJSON *rec;
+	enum ndjson_status st;
+	long n = 0;
+
+	memset(l, 0, sizeof *l);
+	capture_start();
+	ndjson_reader_init(&r, fp, "in.ndjson");
+	while ((st = ndjson_read_fast(&r, &rec, fast_taker, l)) == NDJSON_RECORD) {
+		if (!rec)
+			n += 1000;   /* taken by the fast path */
+		else
+			n++;
+		cJSON_Delete(rec);
+	}
+	if (st == NDJSON_ERR)
+		n = -1;
+	else if (ndjson_read_fast(&r, &rec, fast_taker, l) != NDJSON_END)
+		n = -2;
+	ndjson_reader_free(&r);
+	fclose(fp);
+	*msg = capture_end();
+	return n;
+}
+
+static void
+read_fast_should_count_taken_lines_and_check_the_rest(void)
+{
+	struct fast_log l;
+	char *msg;
+	long n;
+	const char *s =
+		"{\"fast\":1}\n"
+		"{\"type\":\"roster\",\"oncall\":[]}\n"
+		"{\"fast\":2}\r\n"
+		"{\"type\":\"end\",\"stage\":\"s\",\"records\":3}\n";
+
+	n = read_fast_all(s, strlen(s), &l, &msg);
+	is_int(n, 2001, "read_fast: two lines taken fast (no tree), one read as usual");
+	is_str(msg, "", "read_fast: the end rule counts the fast ones");
+	is_int(l.offered, 4, "read_fast: every line offered, the end record too");
+	ok(l.nul_terminated && !l.has_newline &&
+	   l.last_len == strlen("{\"type\":\"end\",\"stage\":\"s\",\"records\":3}"),
+	   "read_fast: lines offered without the newline, NUL-terminated");
+	free(msg);
+
+	s = "{\"fast\":1}\n{\"type\":\"end\",\"stage\":\"s\",\"records\":2}\n";
+	n = read_fast_all(s, strlen(s), &l, &msg);
+	ok(n == -1 && strstr(msg, "in.ndjson:2: end record says 2 records, 1 were read"),
+	   "read_fast: a count off by the fast lines is still caught");
+	free(msg);
+
+	s = "{\"type\":\"x\",\"a\":1,\"a\":2}\n{\"type\":\"end\",\"stage\":\"s\",\"records\":1}\n";
+	n = read_fast_all(s, strlen(s), &l, &msg);
+	ok(n == -1 && strstr(msg, "in.ndjson:1: duplicate key \"a\""),
+	   "read_fast: a declined line gets every usual check");
+	free(msg);
+
+	s = "{\"type\":\"end\",\"stage\":\"s\",\"records\":0}\n{\"fast\":1}\n";
+	n = read_fast_all(s, strlen(s), &l, &msg);
+	ok(n == -1 && strstr(msg, "in.ndjson:2: line after the end record") && l.offered == 1,
+	   "read_fast: nothing after the end is offered or taken");
+	free(msg);
+
+	s = "{\"fast\":1}\n";
+	n = read_fast_all(s, strlen(s), &l, &msg);
+	ok(n == -1 && strstr(msg, "input ended without an end record: the stream was cut short "
+	                          "(1 records read)"), "read_fast: a cut stream is still refused");
+	free(msg);
+
+	/* A line over the limit is never offered: refused as usual. */
+	size_t big = NDJSON_MAX_LINE + 1;
+	char *line = malloc(big + 64);
+	memcpy(line, "{\"fast\":\"", 9);
+	memset(line + 9, 'a', big - 11);
+	memcpy(line + big - 2, "\"}\n", 3);
+	n = read_fast_all(line, big + 1, &l, &msg);
+	ok(n == -1 && l.offered == 0 && strstr(msg, "longer than the limit"),
+	   "read_fast: a line over the limit is not offered, and refused");
+	free(msg);
+	/* One at the limit (newline not counted) is. */
+	memcpy(line + big - 3, "\"}\n", 3);
+	memcpy(line + big, "{\"type\":\"end\",\"stage\":\"s\",\"records\":1}\n", 39);
+	n = read_fast_all(line, big + 39, &l, &msg);
+	ok(n == 1000 && l.offered == 2, "read_fast: a line at the limit is offered");
+	if (n != 1000 || l.offered != 2)
+		printf("#   got %ld, offered %d: %s\n", n, l.offered, msg);
+	free(msg);
+	free(line);
+}
+
 int
 main(void)
 {
 	log_init("test_ndjson");
 	test_reader();
 	test_writer();
+	writer_output_with_bad_utf8_should_read_back();
+	line_limit_should_not_count_the_newline();
 	test_expect();
+	read_fast_should_count_taken_lines_and_check_the_rest();
 	return tap_done();
 }
