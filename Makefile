@@ -87,6 +87,13 @@ E2E = $(sort $(wildcard tests/e2e/*.t))
 check: deps all unit
 	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(E2E)
 
+# The end-to-end tests again with every program under valgrind
+# (--leak-check=full; an error or a definite leak fails the test).
+VALGRIND_TESTS ?= tests/e2e/pipeline.t tests/e2e/fetch-oncall.t tests/e2e/match-users.t \
+	tests/e2e/reconcile-groups.t tests/e2e/reconcile-groups-safety.t tests/e2e/oncall-sync-sync.t
+check-valgrind: deps all
+	VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(VALGRIND_TESTS)
+
 demo: deps all
 	scripts/demo
 
@@ -119,6 +126,6 @@ uninstall:
 clean:
 	rm -rf build $(PROGS:%=bin/%)
 
-.PHONY: all unit deps check demo bench fuzz install uninstall clean
+.PHONY: all unit deps check check-valgrind demo bench fuzz install uninstall clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

@@ -10,6 +10,24 @@ BUILD_DIR="$ROOT/${ONCALL_BUILD:-build/default}"   # unit tests and tests/tools 
 PATH="$BIN:$PATH"
 export ROOT BIN SHARED PATH BUILD_DIR
 
+# VALGRIND=1: every program a test runs through $BIN (and bin/oncall-sync's
+# stages) runs under valgrind; a memory error or a definite leak makes the
+# program exit 99 with valgrind's report on stderr, which fails the test.
+if [ -n "${VALGRIND:-}" ] && [ -z "${_TAP_VALGRIND_BIN:-}" ]; then
+	_TAP_VALGRIND_BIN=$(mktemp -d "${TMPDIR:-/tmp}/oncall-vgbin.XXXXXX")
+	for _p in fetch-oncall match-users reconcile-groups; do
+		printf '#!/bin/sh\nexec valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99 "%s" "$@"\n' \
+			"$ROOT/bin/$_p" > "$_TAP_VALGRIND_BIN/$_p"
+		chmod +x "$_TAP_VALGRIND_BIN/$_p"
+	done
+	cp "$ROOT/bin/oncall-sync" "$_TAP_VALGRIND_BIN/oncall-sync"
+	BIN=$_TAP_VALGRIND_BIN
+	PATH="$BIN:$PATH"
+	ONCALL_LIBEXEC=$BIN
+	export BIN PATH ONCALL_LIBEXEC _TAP_VALGRIND_BIN
+	unset VALGRIND   # the tests' own valgrind switches would wrap it twice
+fi
+
 _tap_n=0
 _tap_failed=0
 _tap_planned=""
@@ -22,6 +40,7 @@ _tap_cleanup() {
 	[ -n "$pids" ] && kill $pids 2>/dev/null
 	[ -n "${TAP_CLEANUP_HOOK:-}" ] && eval "$TAP_CLEANUP_HOOK"
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
+	[ -n "${_TAP_VALGRIND_BIN:-}" ] && rm -rf "$_TAP_VALGRIND_BIN"
 }
 trap _tap_cleanup EXIT
 
