@@ -12,6 +12,7 @@ sub-message always written (even when empty, as `0a 00`).
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -260,33 +261,57 @@ def decode(schema, buf):
     return out
 
 
+def _compile(schema):
+    """Per-field (name, type, repeated, key bytes) for encode()."""
+    out = []
+    for num, name, typ, repeated in SCHEMAS[schema]:
+        wt = 2 if typ in SCHEMAS or typ in ('string', 'bytes') else 0
+        out.append((name, typ, repeated, _varint(num << 3 | wt)))
+    return out
+
+
+_COMPILED = {}
+_SMALL = [bytes((i,)) for i in range(128)]
+
+
 def encode(schema, msg):
     """Encode a dict canonically.  Missing keys mean the default."""
-    out = bytearray()
     if msg is None:
         return b''
-    for num, name, typ, repeated in SCHEMAS[schema]:
+    fields = _COMPILED.get(schema)
+    if fields is None:
+        fields = _COMPILED[schema] = _compile(schema)
+    out = []
+    for name, typ, repeated, key in fields:
         v = msg.get(name)
-        vals = (v or []) if repeated else [v]
+        vals = (v or ()) if repeated else (v,)
         for x in vals:
-            if typ in SCHEMAS:
-                if x is None:
-                    continue
-                body = encode(typ, x)
-                out += _varint(num << 3 | 2) + _varint(len(body)) + body
-            elif typ in ('string', 'bytes'):
+            if typ == 'string' or typ == 'bytes':
                 if not x:
                     continue
                 body = x.encode('utf-8') if typ == 'string' else bytes(x)
-                out += _varint(num << 3 | 2) + _varint(len(body)) + body
+            elif typ in SCHEMAS:
+                if x is None:
+                    continue
+                body = encode(typ, x)
             elif typ == 'bool':
                 if x:
-                    out += _varint(num << 3) + b'\x01'
+                    out.append(key + b'\x01')
+                continue
             else:
-                if not x:
-                    continue
-                out += _varint(num << 3) + _varint(int(x))
-    return bytes(out)
+                if x:
+                    out.append(key + _varint(int(x)))
+                continue
+            n = len(body)
+            out.append(key + (_SMALL[n] if n < 128 else _varint(n)) + body)
+    return b''.join(out)
+
+
+def field(num, body):
+    """One length-delimited field (key, length, body) as bytes."""
+    n = len(body)
+    return (_varint(num << 3 | 2) + (_SMALL[n] if n < 128 else _varint(n))
+            + body)
 
 
 def tags_to_dict(tags):
@@ -308,6 +333,7 @@ def to_jsonable(x):
 
 
 # ---------------------------------------------------------------- signing
+@functools.lru_cache(maxsize=256)
 def signing_key(secret_b64, date):
     secret = base64.b64decode(secret_b64.strip())
     k1 = hmac.new(secret, date.encode(), hashlib.sha256).digest()

@@ -357,6 +357,16 @@ ms=$(jq .elapsed_ms <<<"$res")
 t_ok "$([[ $ms -ge 300 && $ms -lt 1200 ]] && echo 0 || echo 1)" "latency is slept outside locks: 8 calls of 300 ms overlap (${ms} ms)"
 strongdm_sim_stop
 
+# --- --rate-window-ms: windows of a second, so pacing is testable
+strongdm_sim_start "$WORLD" --rate-limit 100,1 --rate-window-ms 1000
+now=$(date +%s)
+t_is "$(call Groups.Create '{"group":{"name":"s1"}}' | jq -c --argjson now "$now" '[.code, .response.rate_limit.remaining, (.response.rate_limit.reset_at.seconds - $now | . >= 0 and . <= 2)]')" \
+	'[0,0,true]' "--rate-window-ms 1000: reset_at a second ahead"
+t_is "$(code Groups.Create '{"group":{"name":"s2"}}')" 8 "over the limit within the window"
+sleep 1.1
+t_is "$(code Groups.Create '{"group":{"name":"s2"}}')" 0 "a new window a second later"
+strongdm_sim_stop
+
 # --- world under a "strongdm" key, default key pair
 jq '{strongdm: (del(.api_keys))}' "$WORLD" >"$SIM_DIR/wrapped.json"
 strongdm_sim_start "$SIM_DIR/wrapped.json"
