@@ -40,7 +40,7 @@ _tap_cleanup() {
 	[ -n "$pids" ] && kill $pids 2>/dev/null
 	[ -n "${TAP_CLEANUP_HOOK:-}" ] && eval "$TAP_CLEANUP_HOOK"
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
-	[ -n "${_TAP_VALGRIND_BIN:-}" ] && rm -rf "$_TAP_VALGRIND_BIN"
+	if [ -n "${_TAP_VALGRIND_BIN:-}" ]; then rm -rf "$_TAP_VALGRIND_BIN"; fi
 }
 trap _tap_cleanup EXIT
 
