@@ -38,6 +38,8 @@ struct http_client {
 	struct http_request *queue_tail;
 	int inflight;
 	int64_t pause_until;          /* wall clock, Unix ms */
+	long min_gap_ms;              /* pacing: least time between two starts */
+	long long last_start_ms;      /* monotonic, of the last attempt started */
 	uint64_t rng;
 	struct http_stats stats;
 	/* libcurl < 8.0 and h2c: see h2c_version() */
@@ -728,6 +730,14 @@ start_due(struct http_client *c)
 			prev = r;
 			continue;
 		}
+		if (c->min_gap_ms > 0 && mono - c->last_start_ms < c->min_gap_ms) {
+			/* paced: nothing else starts before the gap has passed */
+			long w = (long)(c->min_gap_ms - (mono - c->last_start_ms));
+			if (wait < 0 || w < wait)
+				wait = w;
+			break;
+		}
+		c->last_start_ms = mono;
 		if (prev)
 			prev->next = next;
 		else
@@ -825,18 +835,45 @@ retry_after_ms(const struct http_request *req)
 	return when > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : (long)when;
 }
 
-/* X-RateLimit-Remaining: 0 with X-RateLimit-Reset (Unix seconds) holds every
- * new attempt until the reset. */
+/* Pacing by X-RateLimit-*. incident.io's limit is a token bucket refilled
+ * at Limit per minute: when few tokens remain (no more than twice what may be
+ * in flight), attempts start no closer together than the refill interval,
+ * which keeps the bucket from running dry without stopping; with plenty left
+ * they run freely. Only without X-RateLimit-Limit does Remaining: 0 hold
+ * every new attempt until X-RateLimit-Reset (Unix seconds). */
 static void
 rate_limit_pace(const struct http_request *req)
 {
 	const char *rem = http_header_get(req, "x-ratelimit-remaining");
 	const char *reset = http_header_get(req, "x-ratelimit-reset");
+	const char *lim = http_header_get(req, "x-ratelimit-limit");
+	struct http_client *c = req->client;
 	int64_t now, until;
-	long long v;
+	long long v, remaining, limit = 0;
 	char *end;
 
-	if (!rem || !reset || strcmp(rem, "0") != 0)
+	if (!rem)
+		return;
+	errno = 0;
+	remaining = strtoll(rem, &end, 10);
+	if (end == rem || *end || errno || remaining < 0)
+		return;
+	if (lim) {
+		errno = 0;
+		limit = strtoll(lim, &end, 10);
+		if (end == lim || *end || errno || limit <= 0 || limit > 6000000)
+			limit = 0;
+	}
+	if (limit > 0) {
+		long gap = (long)(60000 / limit) + 1;
+		long was = c->min_gap_ms;
+		c->min_gap_ms = remaining <= 2LL * c->opts.max_inflight ? gap : 0;
+		if (c->min_gap_ms && !was)
+			logmsg(LOG_INFO, "rate limit: %lld requests left; one request every %ld ms",
+			       remaining, c->min_gap_ms);
+		return;
+	}
+	if (!reset || remaining != 0)
 		return;
 	errno = 0;
 	v = strtoll(reset, &end, 10);

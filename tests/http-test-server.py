@@ -16,6 +16,8 @@ Behaviour is chosen by path and query:
                            the first N requests with key K answer 200 with
                            X-RateLimit-Remaining: 0 and X-RateLimit-Reset
                            now+S (Unix seconds); later ones 200 and remaining 99
+  /paced?limit=L&remaining=R
+                           200 with X-RateLimit-Limit: L and X-RateLimit-Remaining: R
   /cut                     promise 1000 bytes, send 10, close
   /echo                    200 with JSON {method, headers, body}
   /trailers                chunked 200 with trailers x-checksum and grpc-status
@@ -122,6 +124,9 @@ class Handler(BaseHTTPRequestHandler):
                                             ("X-RateLimit-Reset", str(reset))])
             else:
                 self.reply(200, "fine", [("X-RateLimit-Remaining", "99")])
+        elif p == "/paced":
+            self.reply(200, "paced", [("X-RateLimit-Limit", q["limit"][0]),
+                                      ("X-RateLimit-Remaining", q["remaining"][0])])
         elif p == "/cut":
             self.send_response(200)
             self.send_header("Content-Length", "1000")

@@ -565,6 +565,51 @@ test_rate_limit(void)
 	http_client_free(rl_client);
 }
 
+/* X-RateLimit-Limit with few requests left: attempts are spaced by the
+ * refill interval (60000 / limit ms) instead of stopping until the reset;
+ * with plenty left they run at once again. */
+static void
+test_rate_limit_spacing(void)
+{
+	struct result first = { 0 }, r[5];
+	struct http_client *c = client(8, 2, 20, 5000);
+	long long t0, last = 0;
+	int i, all_ok = 1;
+
+	memset(r, 0, sizeof r);
+	/* limit 600 a minute: one request every 101 ms once few are left */
+	http_submit(c, get("/paced?limit=600&remaining=3", &first));
+	http_run(c);
+	t0 = now_ms_monotonic();
+	for (i = 0; i < 5; i++)
+		http_submit(c, get("/paced?limit=600&remaining=2", &r[i]));
+	http_run(c);
+	for (i = 0; i < 5; i++) {
+		all_ok &= r[i].status == 200;
+		if (r[i].done_at > last)
+			last = r[i].done_at;
+		result_free(&r[i]);
+	}
+	ok(all_ok, "paced requests all answered");
+	ok(last - t0 >= 400, "five requests with 2 left were spaced ~101 ms apart (%lld ms)", last - t0);
+	ok(last - t0 < 3000, "and not held until a reset");
+
+	t0 = now_ms_monotonic();
+	for (i = 0; i < 5; i++)
+		http_submit(c, get("/paced?limit=600&remaining=500", &r[i]));
+	http_run(c);
+	last = 0;
+	for (i = 0; i < 5; i++) {
+		if (r[i].done_at > last)
+			last = r[i].done_at;
+		result_free(&r[i]);
+	}
+	/* the first of these still starts paced (the last answer said 2 left) */
+	ok(last - t0 < 400, "with plenty left they run together again (%lld ms)", last - t0);
+	result_free(&first);
+	http_client_free(c);
+}
+
 /* A custom classify hook: always done, even for 503. */
 static enum http_verdict
 classify_never(struct http_request *req, long *delay_ms)
@@ -790,6 +835,7 @@ main(int argc, char **argv)
 	test_retries();
 	test_network_errors();
 	test_rate_limit();
+	test_rate_limit_spacing();
 	test_hooks();
 	test_tls();
 	plaintext_should_never_go_through_a_proxy();
