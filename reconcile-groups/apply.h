@@ -2,6 +2,8 @@
 #ifndef RECONCILE_APPLY_H
 #define RECONCILE_APPLY_H
 
+#include <stdio.h>
+
 #include "sdm.h"
 #include "input.h"
 #include "plan.h"
@@ -9,7 +11,16 @@
 /* Managed groups up to this many: memberships are listed per group (one
  * request each, concurrently); more: one listing of every membership. */
 #define MEMBERSHIP_LIST_PER_GROUP_MAX 20
+/* Dry run: up to this many names to check, one name: look-up each; more:
+ * one listing of every group. */
+#define NAME_LOOKUP_MAX 10
+/* Accounts whose email is wanted (members to remove that the input does not
+ * name): up to this many, one id: look-up each; more: one listing of every
+ * account. */
+#define ACCOUNT_LOOKUP_MAX 10
 #define LIST_LIMIT 1000
+#define JOBS_DEFAULT 64
+#define JOBS_MAX 256
 
 struct apply_opts {
 	const char *group_prefix;   /* NULL: none */
@@ -18,11 +29,19 @@ struct apply_opts {
 	long max_changes;           /* < 0: unlimited */
 };
 
-/* Read, plan, and (unless dry run or held) write. The plan is filled with
- * every change and its final status (empty if a read failed). Returns the
- * exit status: EXIT_DONE, EXIT_FAILED (a read or write failed, a schedule in
- * error) or EXIT_REFUSED (held by --max-changes). Messages go to stderr. */
-int reconcile(struct sdm_client *c, const struct input *in, const struct apply_opts *o,
-              struct plan *plan);
+/* Read the input from fp (in a thread) while the managed groups and their
+ * memberships are read from StrongDM; then plan, and (unless dry run or
+ * held) write. No write is made before the whole input is read and checked.
+ * The plan is filled with every change and its final status (empty if a
+ * read failed). Returns the exit status: EXIT_DONE, EXIT_FAILED (a read or
+ * write failed, a schedule in error) or EXIT_REFUSED (input refused: *in is
+ * empty and nothing may be written; or held by --max-changes). *input_refused
+ * tells the two refusals apart. Messages go to stderr. */
+int reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in,
+              int *input_refused, const struct apply_opts *o, struct plan *plan);
+
+/* Offline: plan against the groups of a --groups file (always a dry run). */
+int reconcile_offline(const struct input *in, const struct groups_file *gf,
+                      const struct apply_opts *o, struct plan *plan);
 
 #endif

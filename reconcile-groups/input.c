@@ -1,6 +1,9 @@
 /* input.c: read the matched stream whole and check it before any call. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "util.h"
 #include "ndjson.h"
@@ -11,11 +14,124 @@ struct seen {
 	long line;
 };
 
-static void
-push_record(cJSON ***v, size_t *n, cJSON *rec)
+#define POOL_BLOCK (256 * 1024)
+
+static const char *
+pool_dup(struct strpool *p, const char *s)
 {
-	*v = erealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[(*n)++] = rec;
+	size_t len;
+	char *out;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	if (len > p->left) {
+		size_t size = len > POOL_BLOCK ? len : POOL_BLOCK;
+		p->blocks = erealloc(p->blocks, (p->n_blocks + 1) * sizeof *p->blocks);
+		p->blocks[p->n_blocks++] = p->cur = emalloc(size);
+		p->left = size;
+	}
+	out = p->cur;
+	memcpy(out, s, len);
+	p->cur += len;
+	p->left -= len;
+	return out;
+}
+
+static void
+pool_free(struct strpool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_blocks; i++)
+		free(p->blocks[i]);
+	free(p->blocks);
+	memset(p, 0, sizeof *p);
+}
+
+static size_t
+id_hash(const char *s)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	/* FNV's low bits (the ones a table uses) see only the low bits of
+	 * each byte: mix the high bits down */
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93u;
+	h ^= h >> 32;
+	return h;
+}
+
+static struct account_slot *
+account_slot(const struct account_table *t, const char *id, size_t h)
+{
+	size_t i = h & t->mask;
+
+	for (;; i = (i + 1) & t->mask) {
+		struct account_slot *e = &t->v[i];
+		if (!e->a.id || (e->hash == h && strcmp(e->a.id, id) == 0))
+			return e;
+	}
+}
+
+const struct plan_account *
+input_account(const struct input *in, const char *id)
+{
+	const struct account_slot *e;
+
+	if (!in->known.n || !id)
+		return NULL;
+	e = account_slot(&in->known, id, id_hash(id));
+	return e->a.id ? &e->a : NULL;
+}
+
+/* The account id and email as stored once: an account named again (on
+ * another schedule) shares the strings. */
+static struct plan_account
+account_keep(struct input *in, const char *id, const char *email)
+{
+	struct account_table *t = &in->known;
+	struct account_slot *e;
+	size_t h = id_hash(id);
+
+	if (2 * (t->n + 1) > t->mask) {
+		struct account_table old = *t;
+		size_t i, cap = old.v ? 2 * (old.mask + 1) : 1024;
+		t->v = ecalloc(cap, sizeof *t->v);
+		t->mask = cap - 1;
+		for (i = 0; old.v && i <= old.mask; i++)
+			if (old.v[i].a.id)
+				*account_slot(t, old.v[i].a.id, old.v[i].hash) = old.v[i];
+		free(old.v);
+	}
+	e = account_slot(t, id, h);
+	if (!e->a.id) {
+		e->a.id = pool_dup(&in->pool, id);
+		e->a.email = pool_dup(&in->pool, email);
+		e->hash = h;
+		t->n++;
+		return e->a;
+	}
+	if (email && !e->a.email)
+		e->a.email = pool_dup(&in->pool, email);
+	if (email && e->a.email != email && strcmp(e->a.email, email) != 0) {
+		/* the same account with another email: keep what this entry says */
+		struct plan_account other = {e->a.id, pool_dup(&in->pool, email)};
+		return other;
+	}
+	return (struct plan_account){e->a.id, email ? e->a.email : NULL};
+}
+
+static void
+push_record(struct input *in, cJSON *rec)
+{
+	if (in->n_passed == in->cap_passed) {
+		in->cap_passed = in->cap_passed ? 2 * in->cap_passed : 16;
+		in->passed = erealloc(in->passed, in->cap_passed * sizeof *in->passed);
+	}
+	in->passed[in->n_passed++] = rec;
 }
 
 /* A string field that must be present and non-empty. */
@@ -93,8 +209,8 @@ check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
 		ndjson_error(r, "roster \"oncall\" must be an array");
 		return -1;
 	}
-	s->id = json_str(sched, "id");
-	s->name = json_str(sched, "name");
+	s->id = pool_dup(&in->pool, json_str(sched, "id"));
+	s->name = pool_dup(&in->pool, json_str(sched, "name"));
 	*first_account = in->n_accounts;
 	cJSON_ArrayForEach(e, oncall) {
 		snprintf(where, sizeof where, "roster oncall[%d]", i);
@@ -133,9 +249,11 @@ check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
 			snprintf(where, sizeof where, "roster oncall[%d] account", i);
 			if (want_id(r, acc, "id", where) || want_optional_string(r, acc, "email", where))
 				return -1;
-			in->accounts = erealloc(in->accounts, (in->n_accounts + 1) * sizeof *in->accounts);
-			in->accounts[in->n_accounts].id = json_str(acc, "id");
-			in->accounts[in->n_accounts].email = json_str(acc, "email");
+			if (in->n_accounts == in->cap_accounts) {
+				in->cap_accounts = in->cap_accounts ? 2 * in->cap_accounts : 64;
+				in->accounts = erealloc(in->accounts, in->cap_accounts * sizeof *in->accounts);
+			}
+			in->accounts[in->n_accounts] = account_keep(in, json_str(acc, "id"), json_str(acc, "email"));
 			in->n_accounts++;
 		}
 		i++;
@@ -161,8 +279,8 @@ check_error(struct input *in, const struct ndjson_reader *r, const cJSON *rec, s
 	if (want_optional_string(r, sched, "id", "error schedule") ||
 	    want_optional_string(r, sched, "name", "error schedule"))
 		return -1;
-	s->id = json_str(sched, "id");
-	s->name = json_str(sched, "name");
+	s->id = pool_dup(&in->pool, json_str(sched, "id"));
+	s->name = pool_dup(&in->pool, json_str(sched, "name"));
 	if (!s->id || !*s->id) {
 		in->errors_without_id++;
 		return 0;
@@ -202,16 +320,17 @@ input_read(struct input *in, FILE *fp, const char *name)
 				cJSON_Delete(rec);
 				goto out;
 			}
-			push_record(&in->kept, &in->n_kept, rec);
+			/* what the plan needs is copied out: the record goes */
+			cJSON_Delete(rec);
 			has = 1;
 		} else if (strcmp(type, "error") == 0) {
 			if ((has = check_error(in, &r, rec, &s)) < 0) {
 				cJSON_Delete(rec);
 				goto out;
 			}
-			push_record(&in->passed, &in->n_passed, rec);
+			push_record(in, rec);
 		} else {
-			push_record(&in->passed, &in->n_passed, rec);
+			push_record(in, rec);
 			has = 0;
 		}
 		if (!has)
@@ -267,11 +386,187 @@ input_free(struct input *in)
 
 	for (i = 0; i < in->n_passed; i++)
 		cJSON_Delete(in->passed[i]);
-	for (i = 0; i < in->n_kept; i++)
-		cJSON_Delete(in->kept[i]);
 	free(in->passed);
-	free(in->kept);
+	free(in->known.v);
+	pool_free(&in->pool);
 	free(in->schedules);
 	free(in->accounts);
 	memset(in, 0, sizeof *in);
+}
+
+/* ---------------------------------------------------------------- --groups FILE */
+
+static int
+gf_string(const cJSON *obj, const char *key, int required, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return required ? -1 : 0;
+	if (!cJSON_IsString(v) || (required && !*v->valuestring))
+		return -1;
+	*out = v->valuestring;
+	return 0;
+}
+
+/* One group line; -1 with why set. */
+static int
+gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap_members,
+         const struct input *in, const char **why)
+{
+	const cJSON *tags, *members, *m, *t;
+	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL;
+	struct plan_group *g;
+	int managed;
+
+	if (!cJSON_IsObject(o))
+		return *why = "not a JSON object", -1;
+	if (gf_string(o, "id", 1, &id))
+		return *why = "\"id\" must be a non-empty string", -1;
+	if (gf_string(o, "name", 1, &name))
+		return *why = "\"name\" must be a non-empty string", -1;
+	tags = cJSON_GetObjectItemCaseSensitive(o, "tags");
+	if (tags && !cJSON_IsNull(tags)) {
+		if (!cJSON_IsObject(tags))
+			return *why = "\"tags\" must be an object", -1;
+		cJSON_ArrayForEach(t, tags) {
+			if (!cJSON_IsString(t))
+				return *why = "a tag value must be a string", -1;
+			if (strcmp(t->string, MANAGED_BY_TAG) == 0)
+				by = t->valuestring;
+			else if (strcmp(t->string, SCHEDULE_ID_TAG) == 0)
+				sid = t->valuestring;
+			else if (strcmp(t->string, SCHEDULE_NAME_TAG) == 0)
+				sname = t->valuestring;
+		}
+	}
+	members = cJSON_GetObjectItemCaseSensitive(o, "members");
+	if (members && !cJSON_IsNull(members) && !cJSON_IsArray(members))
+		return *why = "\"members\" must be an array", -1;
+	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid;
+
+	if (gf->n_groups == *cap_groups) {
+		*cap_groups = *cap_groups ? 2 * *cap_groups : 64;
+		gf->groups = erealloc(gf->groups, *cap_groups * sizeof *gf->groups);
+	}
+	g = &gf->groups[gf->n_groups];
+	memset(g, 0, sizeof *g);
+	g->id = pool_dup(&gf->pool, id);
+	g->name = pool_dup(&gf->pool, name);
+	if (!managed) {
+		gf->n_groups++;
+		return 0;   /* it only holds a name */
+	}
+	g->schedule_id = pool_dup(&gf->pool, sid);
+	g->schedule_name = pool_dup(&gf->pool, sname);
+	/* members: where they start, as an index until the array stops moving */
+	g->members = (const struct plan_member *)(uintptr_t)gf->n_members;
+	cJSON_ArrayForEach(m, members) {
+		const char *mid, *acc, *email;
+		const struct plan_account *known;
+		struct plan_member *pm;
+		if (!cJSON_IsObject(m) || gf_string(m, "id", 1, &mid) || gf_string(m, "account_id", 1, &acc) ||
+		    gf_string(m, "email", 0, &email))
+			return *why = "a member must be {\"id\", \"account_id\", \"email\"?} with non-empty strings", -1;
+		if (email && !*email)
+			email = NULL;   /* not a user */
+		known = input_account(in, acc);
+		if (gf->n_members == *cap_members) {
+			*cap_members = *cap_members ? 2 * *cap_members : 256;
+			gf->members = erealloc(gf->members, *cap_members * sizeof *gf->members);
+		}
+		pm = &gf->members[gf->n_members++];
+		pm->id = pool_dup(&gf->pool, mid);
+		/* strings the input holds already are shared */
+		pm->account_id = known ? known->id : pool_dup(&gf->pool, acc);
+		if (!email)
+			pm->email = known ? known->email : NULL;
+		else if (known && known->email && strcmp(known->email, email) == 0)
+			pm->email = known->email;
+		else
+			pm->email = pool_dup(&gf->pool, email);
+		g->n_members++;
+	}
+	gf->n_groups++;
+	return 0;
+}
+
+static int
+cmp_gf_group_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct plan_group *const *)a)->id, (*(const struct plan_group *const *)b)->id);
+}
+
+int
+groups_file_read(struct groups_file *gf, const char *path, const struct input *in)
+{
+	FILE *fp;
+	char *line = NULL;
+	size_t cap = 0, cap_groups = 0, cap_members = 0, i;
+	ssize_t len;
+	long lineno = 0;
+	const struct plan_group **byid;
+	int rc = -1;
+
+	memset(gf, 0, sizeof *gf);
+	if (!(fp = fopen(path, "r"))) {
+		weprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) > 0) {
+		const char *why = NULL;
+		cJSON *o;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (!(o = cJSON_ParseWithLength(line, (size_t)len))) {
+			weprintf("%s:%ld: not JSON", path, lineno);
+			goto out;
+		}
+		if (gf_group(gf, o, &cap_groups, &cap_members, in, &why)) {
+			weprintf("%s:%ld: %s", path, lineno, why);
+			cJSON_Delete(o);
+			goto out;
+		}
+		cJSON_Delete(o);
+	}
+	if (ferror(fp)) {
+		weprintf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < gf->n_groups; i++)
+		if (gf->groups[i].schedule_id)
+			gf->groups[i].members = gf->members + (uintptr_t)gf->groups[i].members;
+	/* a group twice is not a state StrongDM can be in */
+	byid = ecalloc(gf->n_groups + 1, sizeof *byid);
+	for (i = 0; i < gf->n_groups; i++)
+		byid[i] = &gf->groups[i];
+	if (gf->n_groups > 1)
+		qsort(byid, gf->n_groups, sizeof *byid, cmp_gf_group_id);
+	for (i = 1; i < gf->n_groups; i++)
+		if (strcmp(byid[i - 1]->id, byid[i]->id) == 0) {
+			weprintf("%s: group %s appears twice", path, byid[i]->id);
+			free(byid);
+			goto out;
+		}
+	free(byid);
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	if (rc)
+		groups_file_free(gf);
+	return rc;
+}
+
+void
+groups_file_free(struct groups_file *gf)
+{
+	free(gf->groups);
+	free(gf->members);
+	pool_free(&gf->pool);
+	memset(gf, 0, sizeof *gf);
 }

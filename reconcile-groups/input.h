@@ -7,15 +7,35 @@
 
 #include "plan.h"
 
+/* Strings copied out of parsed records, in big blocks (the records
+ * themselves are freed at once). */
+struct strpool {
+	char **blocks;
+	size_t n_blocks;
+	char *cur;
+	size_t left;
+};
+
+/* The accounts the input names, by id: each id and email stored once. */
+struct account_slot {
+	struct plan_account a;      /* a.id NULL: empty */
+	size_t hash;                /* of a.id: most probes need not touch it */
+};
+
+struct account_table {
+	struct account_slot *v;     /* open addressing */
+	size_t mask, n;
+};
+
 struct input {
 	cJSON **passed;             /* records written on unchanged, input order */
-	size_t n_passed;
-	cJSON **kept;               /* roster records (the schedules point into them) */
-	size_t n_kept;
+	size_t n_passed, cap_passed;
+	struct strpool pool;        /* the strings the schedules point to */
 	struct plan_schedule *schedules;   /* roster and error records, input order */
 	size_t n_schedules;
 	struct plan_account *accounts;     /* storage behind schedules[].oncall */
-	size_t n_accounts;
+	size_t n_accounts, cap_accounts;
+	struct account_table known;        /* every account once, by id */
 	size_t error_records;       /* error records read */
 	size_t errors_without_id;   /* error records naming no schedule id */
 	long lines;                 /* lines read */
@@ -27,5 +47,27 @@ struct input {
  * line number is printed and nothing is kept. */
 int input_read(struct input *in, FILE *fp, const char *name);
 void input_free(struct input *in);
+
+/* The account the input names with this id (its email, if it gave one), or
+ * NULL. */
+const struct plan_account *input_account(const struct input *in, const char *id);
+
+/* --groups FILE: StrongDM's groups as NDJSON, one group a line:
+ * {"id","name","tags":{NAME:VALUE,...},"members":[{"id","account_id","email"?}]}
+ * (no end record). Managed groups (tags exactly managed-by=oncall-sync and a
+ * non-empty incidentio-schedule-id) keep their members; other groups only
+ * hold names. A member without email gets the one the input gives its
+ * account, if any. */
+struct groups_file {
+	struct plan_group *groups;  /* file order */
+	size_t n_groups;
+	struct plan_member *members;
+	size_t n_members;
+	struct strpool pool;
+};
+
+/* 0, or -1 with the message (file and line) printed. */
+int groups_file_read(struct groups_file *gf, const char *path, const struct input *in);
+void groups_file_free(struct groups_file *gf);
 
 #endif

@@ -1,8 +1,9 @@
 /* reconcile-groups: make StrongDM's managed groups match the matched rosters.
  *
- * Reads the whole matched stream (match-users' output) and checks it, reads
- * the managed groups from StrongDM, plans, writes the changes, and prints one
- * change record per change and its own end record. */
+ * Reads the managed groups from StrongDM while it reads and checks the whole
+ * matched stream (match-users' output), plans, writes the changes, and
+ * prints one change record per change and its own end record. With --groups
+ * FILE it plans against the groups in FILE instead (no network, a dry run). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: reconcile-groups [-n] [--prune] [--group-prefix PREFIX] [--max-changes N]\n"
+	        "usage: reconcile-groups [-n] [--prune] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
 	        "       reconcile-groups -h | -V\n"
 	        "\n"
 	        "Reads matched roster records (match-users' output) on stdin, makes every\n"
@@ -38,6 +39,11 @@ usage(FILE *fp)
 	        "      --group-prefix PREFIX  group name = PREFIX + schedule name\n"
 	        "      --max-changes N      more than N planned changes: change nothing, print them\n"
 	        "                           \"held\", exit 3 (default: no limit; 0 allows none)\n"
+	        "  -j, --jobs N             at most N StrongDM calls in flight (1-256, default 64)\n"
+	        "      --groups FILE        plan against the groups in FILE (NDJSON, one group a\n"
+	        "                           line: {\"id\",\"name\",\"tags\":{...},\"members\":[{\"id\",\n"
+	        "                           \"account_id\",\"email\"?}]}) instead of StrongDM: a dry\n"
+	        "                           run with no network and no credentials\n"
 	        "  -h, --help               this help\n"
 	        "  -V, --version            the version\n"
 	        "\n"
@@ -59,15 +65,82 @@ parse_count(const char *s, long *out)
 	return 0;
 }
 
+static void
+write_output(const struct input *in, const struct plan *plan)
+{
+	struct ndjson_writer w;
+	size_t i;
+
+	ndjson_writer_init(&w, stdout);
+	for (i = 0; i < in->n_passed; i++)
+		ndjson_write(&w, in->passed[i]);
+	for (i = 0; i < plan->n; i++) {
+		cJSON *rec;
+		if (plan->v[i].dropped)
+			continue;
+		rec = change_to_json(&plan->v[i]);
+		ndjson_write(&w, rec);
+		cJSON_Delete(rec);
+	}
+	ndjson_write_end(&w, STAGE);
+}
+
+static void
+log_summary(const struct plan *plan, const struct sdm_client *client)
+{
+	struct sdm_stats stats = {0};
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	if (client)
+		sdm_client_stats(client, &stats);
+	logmsg(LOG_INFO, "%zu changes (%zu done, %zu failed, %zu planned, %zu held); "
+	       "%ld calls, %ld attempts, %ld rate-limited",
+	       plan->n, plan_count(plan, CHANGE_DONE), plan_count(plan, CHANGE_FAILED),
+	       plan_count(plan, CHANGE_PLANNED), plan_count(plan, CHANGE_HELD),
+	       stats.calls, stats.attempts, stats.rate_limited);
+}
+
+/* --groups FILE: no StrongDM at all. */
+static int
+run_offline(const char *groups_path, const struct apply_opts *o)
+{
+	struct input in;
+	struct groups_file gf;
+	struct plan plan = {0};
+	int status;
+
+	if (input_read(&in, stdin, "<stdin>")) {
+		weprintf("refused: nothing changed");
+		return EXIT_REFUSED;
+	}
+	if (groups_file_read(&gf, groups_path, &in)) {
+		weprintf("nothing planned: the groups file could not be read");
+		status = EXIT_FAILED;
+	} else {
+		status = reconcile_offline(&in, &gf, o, &plan);
+	}
+	write_output(&in, &plan);
+	log_summary(&plan, NULL);
+	plan_free(&plan);
+	groups_file_free(&gf);
+	input_free(&in);
+	if (fshut_stdout() && status == EXIT_DONE)
+		status = EXIT_FAILED;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX };
+	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
 		{"group-prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-changes", required_argument, NULL, OPT_MAX},
+		{"jobs", required_argument, NULL, 'j'},
+		{"groups", required_argument, NULL, OPT_GROUPS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -77,13 +150,13 @@ main(int argc, char **argv)
 	struct sdm_client *client = NULL;
 	struct input in;
 	struct plan plan = {0};
-	struct ndjson_writer w;
+	const char *groups_path = NULL;
+	long jobs = JOBS_DEFAULT;
 	char err[512];
-	int ch, status;
-	size_t i;
+	int ch, status, refused;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "nhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "nj:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			o.dry_run = 1;
@@ -99,6 +172,15 @@ main(int argc, char **argv)
 				weprintf("--max-changes wants a whole number ≥ 0, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'j':
+			if (parse_count(optarg, &jobs) || jobs < 1 || jobs > JOBS_MAX) {
+				weprintf("--jobs wants a whole number from 1 to %d, not \"%s\"", JOBS_MAX, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_GROUPS:
+			groups_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -117,44 +199,33 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (groups_path) {
+		o.dry_run = 1;
+		return run_offline(groups_path, &o);
+	}
+
 	if (sdm_config_from_env(&cfg, err, sizeof err)) {
 		weprintf("%s", err);
 		return EXIT_USAGE;
 	}
-
-	/* Safety rule 1: the whole input is read and checked before any call. */
-	if (input_read(&in, stdin, "<stdin>")) {
-		weprintf("refused: nothing changed");
-		sdm_config_free(&cfg);
-		return EXIT_REFUSED;
-	}
-
+	cfg.max_inflight = (int)jobs;
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 		weprintf("%s", err);
-		input_free(&in);
 		sdm_config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	status = reconcile(client, &in, &o, &plan);
 
-	ndjson_writer_init(&w, stdout);
-	for (i = 0; i < in.n_passed; i++)
-		ndjson_write(&w, in.passed[i]);
-	for (i = 0; i < plan.n; i++) {
-		cJSON *rec = change_to_json(&plan.v[i]);
-		ndjson_write(&w, rec);
-		cJSON_Delete(rec);
+	/* Safety rule 1: the whole input is read and checked before any write
+	 * (the reads run meanwhile). */
+	status = reconcile(client, stdin, "<stdin>", &in, &refused, &o, &plan);
+	if (refused) {
+		weprintf("refused: nothing changed");
+		sdm_client_free(client);
+		sdm_config_free(&cfg);
+		return EXIT_REFUSED;
 	}
-	ndjson_write_end(&w, STAGE);
-	if (log_enabled(LOG_INFO)) {
-		struct sdm_stats stats;
-		sdm_client_stats(client, &stats);
-		logmsg(LOG_INFO, "%zu changes (%zu done, %zu failed, %zu planned, %zu held); "
-		       "%ld calls, %ld attempts, %ld rate-limited",
-		       plan.n, plan_count(&plan, CHANGE_DONE), plan_count(&plan, CHANGE_FAILED),
-		       plan_count(&plan, CHANGE_PLANNED), plan_count(&plan, CHANGE_HELD),
-		       stats.calls, stats.attempts, stats.rate_limited);
-	}
+	write_output(&in, &plan);
+	log_summary(&plan, client);
 
 	plan_free(&plan);
 	input_free(&in);

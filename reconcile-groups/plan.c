@@ -14,6 +14,144 @@ dup_or_null(const char *s)
 	return s ? estrdup(s) : NULL;
 }
 
+/* ---------------------------------------------------------------- index
+ * Open-addressing maps from a string to an index, so that planning stays
+ * linear in the number of schedules and groups. */
+
+#define NONE ((size_t)-1)
+
+struct sent {
+	const char *key;
+	size_t val;
+};
+
+struct smap {
+	struct sent *v;
+	size_t mask;
+	int icase;                  /* ASCII case-insensitive keys (group names) */
+};
+
+static void
+smap_init(struct smap *m, size_t n, int icase)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	m->v = ecalloc(cap, sizeof *m->v);
+	m->mask = cap - 1;
+	m->icase = icase;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+static size_t
+smap_hash(const struct smap *m, const char *s)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (m->icase && ch >= 'A' && ch <= 'Z')
+			ch = (unsigned char)(ch - 'A' + 'a');
+		h = (h ^ ch) * 1099511628211u;
+	}
+	/* FNV's low bits (the ones a table uses) see only the low bits of
+	 * each byte: mix the high bits down */
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93u;
+	h ^= h >> 32;
+	return h;
+}
+
+/* The entry for key: found, or empty (key NULL) where it would go. The map
+ * never fills up: it is sized for twice what it will hold. */
+static struct sent *
+smap_slot(const struct smap *m, const char *key)
+{
+	size_t i = smap_hash(m, key) & m->mask;
+
+	for (;; i = (i + 1) & m->mask) {
+		struct sent *e = &m->v[i];
+		if (!e->key || (m->icase ? strcasecmp(e->key, key) : strcmp(e->key, key)) == 0)
+			return e;
+	}
+}
+
+static size_t
+smap_get(const struct smap *m, const char *key)
+{
+	const struct sent *e;
+
+	if (!m->v || !key)
+		return NONE;
+	e = smap_slot(m, key);
+	return e->key ? e->val : NONE;
+}
+
+/* Groups by schedule id and by name, each a chain in input order; the
+ * input's schedule ids. */
+struct pindex {
+	struct smap by_sid, by_name, sched;
+	size_t *next_sid, *next_name;
+};
+
+static void
+pindex_build(struct pindex *x, const struct plan_input *in)
+{
+	size_t i;
+
+	smap_init(&x->by_sid, in->n_groups, 0);
+	smap_init(&x->by_name, in->n_groups, 1);
+	smap_init(&x->sched, in->n_schedules, 0);
+	x->next_sid = ecalloc(in->n_groups + 1, sizeof *x->next_sid);
+	x->next_name = ecalloc(in->n_groups + 1, sizeof *x->next_name);
+	for (i = in->n_groups; i-- > 0;) {
+		const struct plan_group *g = &in->groups[i];
+		struct sent *e;
+		x->next_sid[i] = x->next_name[i] = NONE;
+		if (g->schedule_id) {
+			e = smap_slot(&x->by_sid, g->schedule_id);
+			if (e->key)
+				x->next_sid[i] = e->val;
+			e->key = g->schedule_id;
+			e->val = i;
+		}
+		if (g->name) {
+			e = smap_slot(&x->by_name, g->name);
+			if (e->key)
+				x->next_name[i] = e->val;
+			e->key = g->name;
+			e->val = i;
+		}
+	}
+	for (i = 0; i < in->n_schedules; i++) {
+		struct sent *e;
+		if (!in->schedules[i].id)
+			continue;
+		e = smap_slot(&x->sched, in->schedules[i].id);
+		if (!e->key) {
+			e->key = in->schedules[i].id;
+			e->val = i;
+		}
+	}
+}
+
+static void
+pindex_free(struct pindex *x)
+{
+	smap_free(&x->by_sid);
+	smap_free(&x->by_name);
+	smap_free(&x->sched);
+	free(x->next_sid);
+	free(x->next_name);
+}
+
 int
 group_name_equal(const char *a, const char *b)
 {
@@ -179,18 +317,16 @@ cmp_change_account(const void *a, const void *b)
 
 /* The managed groups of a schedule id: count and the first one. */
 static size_t
-managed_groups_of(const struct plan_input *in, const char *schedule_id, const struct plan_group **first)
+managed_groups_of(const struct plan_input *in, const struct pindex *x, const char *schedule_id,
+                  const struct plan_group **first)
 {
 	size_t i, n = 0;
 
 	*first = NULL;
-	for (i = 0; i < in->n_groups; i++) {
-		const struct plan_group *g = &in->groups[i];
-		if (g->schedule_id && strcmp(g->schedule_id, schedule_id) == 0) {
-			if (!n)
-				*first = g;
-			n++;
-		}
+	for (i = smap_get(&x->by_sid, schedule_id); i != NONE; i = x->next_sid[i]) {
+		if (!n)
+			*first = &in->groups[i];
+		n++;
 	}
 	return n;
 }
@@ -217,11 +353,12 @@ member_in(const struct plan_group *g, const char *account_id)
 
 /* The group (other than own) already holding name, or NULL. */
 static const struct plan_group *
-name_holder(const struct plan_input *in, const char *name, const struct plan_group *own)
+name_holder(const struct plan_input *in, const struct pindex *x, const char *name,
+            const struct plan_group *own)
 {
 	size_t i;
-	for (i = 0; i < in->n_groups; i++)
-		if (&in->groups[i] != own && group_name_equal(in->groups[i].name, name))
+	for (i = smap_get(&x->by_name, name); i != NONE; i = x->next_name[i])
+		if (&in->groups[i] != own)
 			return &in->groups[i];
 	return NULL;
 }
@@ -236,13 +373,9 @@ name_blank(const char *s)
 }
 
 static int
-schedule_known(const struct plan_input *in, const char *id)
+schedule_known(const struct pindex *x, const char *id)
 {
-	size_t i;
-	for (i = 0; i < in->n_schedules; i++)
-		if (in->schedules[i].id && strcmp(in->schedules[i].id, id) == 0)
-			return 1;
-	return 0;
+	return smap_get(&x->sched, id) != NONE;
 }
 
 static void
@@ -319,7 +452,8 @@ describe_holder(char *out, size_t len, const struct plan_input *in, const struct
 }
 
 static void
-plan_schedule(struct plan *p, const struct plan_input *in, size_t si, char **claimed)
+plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *x, size_t si,
+              char **claimed, struct smap *claimed_by)
 {
 	const struct plan_schedule *s = &in->schedules[si];
 	const struct plan_group *g, *holder;
@@ -333,12 +467,11 @@ plan_schedule(struct plan *p, const struct plan_input *in, size_t si, char **cla
 		p->failed_schedules++;
 		return;
 	}
-	n = managed_groups_of(in, s->id, &g);
+	n = managed_groups_of(in, x, s->id, &g);
 	if (n > 1) {
 		struct buf ids = {0};
-		for (j = 0; j < in->n_groups; j++)
-			if (in->groups[j].schedule_id && strcmp(in->groups[j].schedule_id, s->id) == 0)
-				buf_printf(&ids, "%s%s", ids.len ? ", " : "", in->groups[j].id);
+		for (j = smap_get(&x->by_sid, s->id); j != NONE; j = x->next_sid[j])
+			buf_printf(&ids, "%s%s", ids.len ? ", " : "", in->groups[j].id);
 		note(p, "schedule %s (%s) has %zu managed groups (%s); changing none of them",
 		     s->name, s->id, n, ids.data);
 		buf_free(&ids);
@@ -353,19 +486,15 @@ plan_schedule(struct plan *p, const struct plan_input *in, size_t si, char **cla
 		c->group_name = estrdup(want);
 		c->previous_name = dup_or_null(g ? g->name : NULL);
 		group_change = p->n - 1;
-		holder = name_holder(in, want, g);
+		holder = name_holder(in, x, want, g);
 		if (name_blank(want)) {
 			change_set_failed(c, "schedule %s has an empty name", s->id);
 		} else if (holder) {
 			describe_holder(why, sizeof why, in, holder);
 			change_set_failed(c, "name %s is taken by %s", want, why);
-		} else {
-			for (j = 0; j < si; j++)
-				if (claimed[j] && group_name_equal(claimed[j], want)) {
-					change_set_failed(c, "name %s is also wanted by schedule %s (%s)",
-					                  want, in->schedules[j].name, in->schedules[j].id);
-					break;
-				}
+		} else if ((j = smap_get(claimed_by, want)) != NONE) {
+			change_set_failed(c, "name %s is also wanted by schedule %s (%s)",
+			                  want, in->schedules[j].name, in->schedules[j].id);
 		}
 		if (c->status == CHANGE_FAILED) {
 			note(p, "schedule %s (%s): %s", s->name, s->id, c->error);
@@ -375,6 +504,13 @@ plan_schedule(struct plan *p, const struct plan_input *in, size_t si, char **cla
 		}
 	}
 	claimed[si] = want;
+	{
+		struct sent *e = smap_slot(claimed_by, want);
+		if (!e->key) {
+			e->key = want;
+			e->val = si;
+		}
+	}
 	plan_members(p, s, si, g, want, group_change);
 }
 
@@ -388,7 +524,7 @@ cmp_group_ptr_name(const void *a, const void *b)
 }
 
 static void
-plan_prune(struct plan *p, const struct plan_input *in)
+plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
 {
 	const struct plan_group **gone;
 	size_t i, n = 0, start, j;
@@ -396,7 +532,7 @@ plan_prune(struct plan *p, const struct plan_input *in)
 
 	gone = ecalloc(in->n_groups + 1, sizeof *gone);
 	for (i = 0; i < in->n_groups; i++)
-		if (in->groups[i].schedule_id && !schedule_known(in, in->groups[i].schedule_id))
+		if (in->groups[i].schedule_id && !schedule_known(x, in->groups[i].schedule_id))
 			gone[n++] = &in->groups[i];
 	if (n && in->prune_unsafe) {
 		note(p, "--prune skipped: an error record names no schedule id, so its group cannot be told apart");
@@ -434,46 +570,57 @@ void
 plan_changes(const struct plan_input *in, struct plan *out)
 {
 	char **claimed;
+	struct pindex x;
+	struct smap claimed_by;
 	size_t i;
 
 	memset(out, 0, sizeof *out);
+	pindex_build(&x, in);
+	smap_init(&claimed_by, in->n_schedules, 1);
 	claimed = ecalloc(in->n_schedules + 1, sizeof *claimed);
 	for (i = 0; i < in->n_schedules; i++)
-		plan_schedule(out, in, i, claimed);
+		plan_schedule(out, in, &x, i, claimed, &claimed_by);
+	if (in->prune)
+		plan_prune(out, in, &x);
 	for (i = 0; i < in->n_schedules; i++)
 		free(claimed[i]);
 	free(claimed);
-	if (in->prune)
-		plan_prune(out, in);
+	smap_free(&claimed_by);
+	pindex_free(&x);
 }
 
 size_t
 plan_wanted_names(const struct plan_input *in, char ***names)
 {
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 	char **v = ecalloc(in->n_schedules + 1, sizeof *v);
+	struct pindex x;
+	struct smap seen_names;
 
+	pindex_build(&x, in);
+	smap_init(&seen_names, in->n_schedules, 1);
 	for (i = 0; i < in->n_schedules; i++) {
 		const struct plan_schedule *s = &in->schedules[i];
 		const struct plan_group *g;
 		char *want;
-		int seen = 0;
-		if (s->upstream_error || managed_groups_of(in, s->id, &g) > 1)
+		struct sent *e;
+		if (s->upstream_error || managed_groups_of(in, &x, s->id, &g) > 1)
 			continue;
 		want = plan_group_name(in->group_prefix, s->name);
 		if (g && strcmp(g->name, want) == 0) {
 			free(want);
 			continue;
 		}
-		for (j = 0; j < n; j++)
-			if (group_name_equal(v[j], want))
-				seen = 1;
-		if (seen || name_blank(want)) {
+		e = smap_slot(&seen_names, want);
+		if (e->key || name_blank(want)) {
 			free(want);
 			continue;
 		}
+		e->key = want;
 		v[n++] = want;
 	}
+	smap_free(&seen_names);
+	pindex_free(&x);
 	*names = v;
 	return n;
 }
@@ -483,9 +630,35 @@ plan_count(const struct plan *p, enum change_status st)
 {
 	size_t i, n = 0;
 	for (i = 0; i < p->n; i++)
-		if (p->v[i].status == st)
+		if (p->v[i].status == st && !p->v[i].dropped)
 			n++;
 	return n;
+}
+
+static int
+same_member_run(const struct change *a, const struct change *b)
+{
+	if (a->action != b->action || (a->action != CHANGE_ADD && a->action != CHANGE_REMOVE))
+		return 0;
+	if (a->schedule_index != b->schedule_index)
+		return 0;
+	/* pruned groups share NO_CHANGE: tell them apart by group */
+	return a->schedule_index != NO_CHANGE ||
+	       (a->group_id && b->group_id && strcmp(a->group_id, b->group_id) == 0);
+}
+
+void
+plan_sort_members(struct plan *p)
+{
+	size_t i = 0, j;
+
+	while (i < p->n) {
+		for (j = i + 1; j < p->n && same_member_run(&p->v[i], &p->v[j]); j++)
+			;
+		if (j - i > 1)
+			qsort(p->v + i, j - i, sizeof *p->v, cmp_change_account);
+		i = j;
+	}
 }
 
 int

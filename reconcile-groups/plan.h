@@ -93,6 +93,9 @@ struct change {
 	                               schedule change it waits for, or NO_CHANGE */
 	size_t schedule_index;      /* index into the input schedules, or NO_CHANGE (pruned) */
 	int phase;                  /* 1 create/rename, 2 add/remove, 3 delete_group */
+	int dropped;                /* not written: its create or rename found the
+	                               name taken (ALREADY_EXISTS), so the schedule
+	                               gets no change but that one */
 };
 
 struct plan {
@@ -120,7 +123,11 @@ char *plan_group_name(const char *prefix, const char *schedule_name);
  * array. */
 size_t plan_wanted_names(const struct plan_input *in, char ***names);
 
-/* Changes with this status. */
+/* Sort again, by email, every run of adds or removes of one group (after
+ * emails were learnt late). Changes only move within such a run. */
+void plan_sort_members(struct plan *p);
+
+/* Changes with this status (dropped ones not counted). */
 size_t plan_count(const struct plan *p, enum change_status st);
 
 /* --max-changes: when more than max changes are planned, every planned
@@ -128,7 +135,8 @@ size_t plan_count(const struct plan *p, enum change_status st);
 int plan_hold(struct plan *p, long max);
 
 /* Mark every planned change as failed with this error when the change it
- * waits for (group_change) failed; call between phases. */
+ * waits for (group_change) failed; for applying phase by phase (apply.c
+ * instead starts each change when what it waits for is finished). */
 void plan_cascade_failures(struct plan *p, int phase);
 
 void change_set_failed(struct change *c, const char *fmt, ...)

@@ -53,7 +53,8 @@ fetch-oncall -a 2>/dev/null | match-users 2>/dev/null >"$T/big-matched.ndjson"
 is "$(jq -r 'select(.type == "roster") | [.oncall[] | select(.account)] | length' "$T/big-matched.ndjson" | paste -sd' ')" \
 	"40 40" "40 matched people on each schedule"
 : >"$STRONGDM_SIM_LOG"
-fetch-oncall -a 2>/dev/null | match-users 2>/dev/null | reconcile-groups >"$T/killed.out" 2>"$T/killed.err" &
+# (few calls in flight, so that the kill lands while adds remain)
+fetch-oncall -a 2>/dev/null | match-users 2>/dev/null | reconcile-groups -j 4 >"$T/killed.out" 2>"$T/killed.err" &
 pid=$!
 for ((i = 0; i < 300; i++)); do
 	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 ]] && break

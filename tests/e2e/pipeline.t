@@ -64,7 +64,8 @@ sync -s TestSchedule -s Quiet -s Payments -s Security
 is "$st" "0 0 1" "unmanaged group with the same name: reconcile-groups exits 1"
 is "$(changes)" "create_group failed Security -" "a failed create_group, nothing else"
 like "$(jq -r 'select(.action == "create_group") | .error' "$T/out")" \
-	'^name Security is taken by group group-0000000000000002 which oncall-sync does not manage$' "naming the group"
+	'^name Security is taken by a group which oncall-sync does not manage \(Groups.Create: ALREADY_EXISTS: ' \
+	"StrongDM's ALREADY_EXISTS says so"
 same_state "$PIPE_FIX/expected-payments.json" "the Security group is untouched, the others unchanged"
 
 # --- 17:30: Alice and Bob again; but incident.io fails for TestSchedule

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2119 # rg takes its options only when given
 # reconcile-groups when StrongDM fails: a write failing midway, a create
 # failing, a rate-limited write, a write applied whose answer was lost, a
-# read failing, and kill -9 during the writes followed by a clean rerun.
+# read failing, kill -9 during the writes followed by a clean rerun, and a
+# write limit met with many calls in flight.
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
@@ -74,6 +75,21 @@ is "$rc" 0 "a lost answer: exit 0"
 is "$(changes "$T/out")" "add done TestSchedule bob@example.com" "the add is done"
 is "$(strongdm_sim_count AccountsGroups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
 
+# --- a create applied whose answer was lost: the retry meets ALREADY_EXISTS;
+# one look-up finds the group is this schedule's own (not a name taken), so
+# it is done and its adds go on
+roster 01G0J1EXE7AXZ2C93K61WBPYE7 Lost bob@example.com | sealed >"$T/lost"
+strongdm_sim_fault '{"faults":[{"kind":"internal","when":"after","method":"Groups.Create","count":1}]}'
+: >"$STRONGDM_SIM_LOG"
+rg <"$T/lost"
+is "$rc" 0 "a create whose answer was lost: exit 0"
+is "$(changes "$T/out")" "create_group done Lost -
+add done Lost bob@example.com" "the create is done, and the add"
+is "$(strongdm_sim_count Groups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
+is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c '^name:')" 1 \
+	"one name look-up, only then"
+is "$(groups | grep -c '^Lost ')" 1 "one group Lost"
+
 # --- a read failing before any write: nothing changes, exit 1
 roster $S1 TestSchedule carlos@example.com | sealed >"$T/in"
 before=$(writes)
@@ -101,7 +117,8 @@ want=$(groups)
 strongdm_sim_stop
 
 strongdm_sim_start "$W" --latency-ms 30
-reconcile-groups <"$T/big" >"$T/killed.out" 2>"$T/killed.err" &
+# (few calls in flight, so that the kill lands while adds remain)
+reconcile-groups -j 4 <"$T/big" >"$T/killed.out" 2>"$T/killed.err" &
 pid=$!
 for ((i = 0; i < 200; i++)); do
 	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 ]] && break
@@ -118,5 +135,20 @@ ok "the rerun makes only the missing changes ($(changes "$T/out" | wc -l))" \
 is "$(groups)" "$want" "the final state equals an uninterrupted run's"
 rg <"$T/big"
 is "$(changes "$T/out")" "" "a third run changes nothing"
+strongdm_sim_stop
+
+# --- many calls in flight against a write limit: 2 creates + 80 adds, 50
+# writes a (1 s) window, 64 in flight. The first burst overshoots (2 + 64 -
+# 50 = at most 16 refused), the refused wait for reset_at and go through in
+# the next window: every write applied once.
+strongdm_sim_start "$W" --latency-ms 20 --rate-limit 5000,50 --rate-window-ms 1000
+rg -j 64 <"$T/big"
+is "$rc" 0 "rate-limited with -j 64: exit 0"
+is "$(changes "$T/out" | cut -d' ' -f1,2 | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" \
+	"add=80 create_group=2" "every change done"
+is "$(strongdm_sim_count AccountsGroups.Create OK)" 80 "each add applied once"
+refused=$(strongdm_sim_count AccountsGroups.Create RESOURCE_EXHAUSTED)
+ok "at most the first burst's overshoot refused ($refused)" test "$refused" -le 16
+is "$(groups)" "$want" "the state equals an unlimited run's"
 
 done_testing

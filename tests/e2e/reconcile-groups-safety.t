@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2119 # rg takes its options only when given
 # reconcile-groups' safety rules, each against the StrongDM simulator: a cut
-# or malformed stream changes nothing (exit 3, no call at all); a name taken
+# or malformed stream changes nothing (exit 3, no write: only the reads that
+# run while the input is read); a name taken
 # by an unmanaged group is an error, never a takeover; a schedule in error
 # keeps its group; dry run writes nothing; --max-changes holds the plan;
 # --prune deletes only groups of schedules in no record.
@@ -22,7 +23,8 @@ W=$(world_with ".groups += [$(managed_group TestSchedule $S1 alice@example.com),
 strongdm_sim_start "$W"
 initial=$(groups)
 
-# --- input refused: exit 3, nothing on stdout, not one call
+# --- input refused: exit 3, nothing on stdout, not one write (the reads run
+# while the input is read; they change nothing)
 refused() { # refused DESC STDERR_REGEX  (stream on stdin)
 	local desc=$1 want=$2
 	: >"$STRONGDM_SIM_LOG"
@@ -30,7 +32,7 @@ refused() { # refused DESC STDERR_REGEX  (stream on stdin)
 	is "$rc" 3 "$desc: exit 3"
 	like "$(cat "$T/err")" "$want" "$desc: says why, with the line"
 	is "$(wc -c <"$T/out")" 0 "$desc: writes nothing, not even an end"
-	is "$(calls)" 0 "$desc: makes no StrongDM call"
+	is "$(writes)" 0 "$desc: makes no StrongDM write"
 }
 roster $S1 TestSchedule bob@example.com | refused "a cut stream (no end)" \
 	'<stdin>:1: input ended without an end record'
@@ -47,15 +49,32 @@ roster $S1 TestSchedule bob@example.com | refused "a cut stream (no end)" \
 	refused "a schedule twice" '<stdin>:2: schedule '$S1' appears again'
 is "$(groups)" "$initial" "after all refusals the groups are as they were"
 
-# --- a name taken by an unmanaged group: an error for that schedule only
+# --- a name taken by an unmanaged group: an error for that schedule only.
+# A dry run looks the name up and names the group; a real run does not look
+# it up: StrongDM answers ALREADY_EXISTS to the create, the same error.
 { roster $S2 Payments alice@example.com; roster $S1 TestSchedule alice@example.com bob@example.com; } |
-	sealed | rg
+	sealed >"$T/taken"
+: >"$STRONGDM_SIM_LOG"
+rg -n <"$T/taken"
+is "$rc" 1 "name taken, dry run: exit 1"
+is "$(changes "$T/out")" "create_group failed Payments -
+add planned TestSchedule bob@example.com" "dry run: failed create_group for Payments, nothing else for it"
+like "$(jq -r 'select(.status == "failed") | .error' "$T/out")" \
+	'^name Payments is taken by group group-[0-9a-f]+ which oncall-sync does not manage$' "dry run: the error names the group"
+is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c '^name:')" 1 \
+	"dry run: one name look-up"
+: >"$STRONGDM_SIM_LOG"
+rg <"$T/taken"
 is "$rc" 1 "name taken: exit 1"
 is "$(changes "$T/out")" "create_group failed Payments -
 add done TestSchedule bob@example.com" "failed create_group for Payments, nothing else for it; TestSchedule goes on"
 like "$(jq -r 'select(.status == "failed") | .error' "$T/out")" \
-	'^name Payments is taken by group group-[0-9a-f]+ which oncall-sync does not manage$' "the error names the group"
+	'^name Payments is taken by a group which oncall-sync does not manage \(Groups.Create: ALREADY_EXISTS: ' \
+	"StrongDM's ALREADY_EXISTS is the error"
 like "$(cat "$T/err")" 'name Payments is taken' "and stderr says so"
+is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c '^name:' || true)" 0 \
+	"no name look-up when writing"
+is "$(strongdm_sim_count AccountsGroups.Create)" 1 "no add for the schedule whose name is taken"
 is "$(groups | grep ^Payments)" "Payments [] deanna@example.com" "Payments is not taken over"
 
 # --- a group tagged almost like ours (case differs) is not managed
@@ -133,7 +152,7 @@ is "$rc" 2 "missing credentials: exit 2"
 like "$(cat "$T/err")" 'SDM_API_ACCESS_KEY' "and says which"
 rg --help </dev/null
 is "$rc" 0 "--help exits 0"
-like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--group-prefix PREFIX\] \[--max-changes N\]$' "--help starts with the synopsis"
+like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
 rg -V </dev/null
 like "$(cat "$T/out")" '^reconcile-groups [0-9]' "-V prints the version"
 

@@ -68,6 +68,31 @@ complete_stream_is_read(void)
 }
 
 static void
+accounts_are_kept_once_by_id(void)
+{
+	struct input in;
+	char err[512];
+	const struct plan_account *a;
+	int rc = read_text("{\"type\":\"roster\",\"schedule\":{\"id\":\"S1\",\"name\":\"A\"},\"oncall\":["
+	                   "{\"account\":{\"id\":\"a-1\",\"email\":\"alice@example.com\"}},"
+	                   "{\"account\":{\"id\":\"a-6\"}}]}\n"
+	                   "{\"type\":\"roster\",\"schedule\":{\"id\":\"S2\",\"name\":\"B\"},\"oncall\":["
+	                   "{\"account\":{\"id\":\"a-1\",\"email\":\"alice@example.com\"}}]}\n" END(2),
+	                   &in, err, sizeof err);
+
+	is_int(rc, 0, "two rosters naming one account twice");
+	ok(in.schedules[0].oncall[0].id == in.schedules[1].oncall[0].id &&
+	   in.schedules[0].oncall[0].email == in.schedules[1].oncall[0].email,
+	   "the account's id and email are stored once");
+	a = input_account(&in, "a-1");
+	is_str(a ? a->email : NULL, "alice@example.com", "found by id, with its email");
+	a = input_account(&in, "a-6");
+	ok(a && !a->email, "an account without email is found, without one");
+	ok(!input_account(&in, "a-7"), "an account the input does not name is not");
+	input_free(&in);
+}
+
+static void
 error_without_schedule_id(void)
 {
 	struct input in;
@@ -131,5 +156,6 @@ main(void)
 	refuses(END(0), "<stdin>:1: the stream holds no roster and no error record",
 	        "a stream naming no schedule is refused (--prune would empty StrongDM)");
 	refuses(OTHER END(1), "no roster and no error record", "so is one with only other records");
+	accounts_are_kept_once_by_id();
 	return tap_done();
 }

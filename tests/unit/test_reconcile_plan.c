@@ -1,4 +1,5 @@
 /* test_reconcile_plan.c: the pure planner of reconcile-groups. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,6 +352,70 @@ change_record_format(void)
 }
 
 static void
+emails_learnt_late_sort_removes_again(void)
+{
+	struct plan_account on[] = {alice};
+	/* members whose emails are not known at planning time */
+	struct plan_member m[] = {{"ag-1", "a-9", NULL}, {"ag-2", "a-8", NULL}, {"ag-3", "a-7", NULL}};
+	struct plan_member gm[] = {{"ag-4", "a-6", NULL}, {"ag-5", "a-5", NULL}};
+	struct plan_group g[] = {{"group-1", "A", "S1", NULL, m, 3}, {"group-2", "Gone", "S2", NULL, gm, 2}};
+	struct plan_schedule s[] = {{"S1", "A", 0, on, 1}};
+	struct plan_input in = {s, 1, g, 2, NULL, 1, 0};
+	struct plan p;
+
+	plan_changes(&in, &p);
+	is_plan(&p, "add:planned:A:alice@example.com remove:planned:A:a-7 remove:planned:A:a-8 "
+	        "remove:planned:A:a-9 remove:planned:Gone:a-5 remove:planned:Gone:a-6 "
+	        "delete_group:planned:Gone:-", "without emails, removes by account id");
+	p.v[1].account_email = estrdup("zed@example.com");
+	p.v[3].account_email = estrdup("ann@example.com");
+	p.v[4].account_email = estrdup("yves@example.com");
+	plan_sort_members(&p);
+	is_plan(&p, "add:planned:A:alice@example.com remove:planned:A:a-8 remove:planned:A:ann@example.com "
+	        "remove:planned:A:zed@example.com remove:planned:Gone:a-6 remove:planned:Gone:yves@example.com "
+	        "delete_group:planned:Gone:-", "emails learnt late: each group's removes sorted again, in place");
+	p.v[1].dropped = 1;
+	is_int(plan_count(&p, CHANGE_PLANNED), 6, "a dropped change is not counted");
+	plan_free(&p);
+}
+
+static void
+many_schedules_plan_in_linear_time(void)
+{
+	/* 20,000 schedules and groups: quadratic look-ups would take seconds */
+	enum { N = 20000 };
+	struct plan_schedule *s = ecalloc(N, sizeof *s);
+	struct plan_group *g = ecalloc(N + 1, sizeof *g);
+	char (*ids)[16] = ecalloc(N, sizeof *ids), (*names)[16] = ecalloc(N, sizeof *names);
+	struct plan_input in = {s, N, g, N + 1, NULL, 1, 0};
+	struct plan p;
+	long long t0 = now_ms_monotonic();
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof ids[i], "S%zu", i);
+		snprintf(names[i], sizeof names[i], "Sched %zu", i);
+		s[i].id = ids[i];
+		s[i].name = names[i];
+		g[i].id = ids[i];
+		g[i].schedule_id = ids[i];
+		g[i].name = i % 10 ? names[i] : "old";   /* every tenth renamed */
+	}
+	g[N].id = "group-x";
+	g[N].name = "SCHED 5";   /* unmanaged, holds a wanted name (case aside) */
+	g[5].name = "old";
+	plan_changes(&in, &p);
+	is_int(p.n, N / 10 + 1, "one rename per tenth schedule, and schedule 5's");
+	is_int(p.failed_schedules, 1, "schedule 5 finds its name taken");
+	ok(now_ms_monotonic() - t0 < 2000, "planned in %lld ms", now_ms_monotonic() - t0);
+	plan_free(&p);
+	free(s);
+	free(g);
+	free(ids);
+	free(names);
+}
+
+static void
 tag_values_are_sanitised(void)
 {
 	char *t = tag_value_sanitize("Ops (EU) — primary #1 a@b.c");
@@ -384,6 +449,8 @@ main(void)
 	unmatched_and_duplicates_change_nothing();
 	cascade_failures_skip_dependent_changes();
 	change_record_format();
+	emails_learnt_late_sort_removes_again();
+	many_schedules_plan_in_linear_time();
 	tag_values_are_sanitised();
 	return tap_done();
 }
