@@ -45,6 +45,7 @@ $$($(1)_A): $$($(1)_OBJ)
 $(BUILD)/$(1)/$(1): $(BUILD)/$(1)/main.o $$($(1)_A) $(LIB_A)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 bin/$(1): $(BUILD)/$(1)/$(1) build/variant
+	@mkdir -p bin
 	cp $$< $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
