@@ -260,7 +260,7 @@ check_end(struct ndjson_reader *r, const cJSON *v)
  * record, having made sure itself that it passes every check of this
  * reader and is not the end record: it is counted and NDJSON_RECORD is
  * returned with *out NULL. On 0 the line is read as usual (and any problem
- * reported as usual). fast may be NULL. (To be declared in ndjson.h.) */
+ * reported as usual). fast may be NULL. */
 enum ndjson_status
 ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
                  int (*fast)(void *user, const char *line, size_t len), void *user)

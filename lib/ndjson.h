@@ -40,6 +40,15 @@ void ndjson_reader_free(struct ndjson_reader *r);
  * caller owns *out (cJSON_Delete). */
 enum ndjson_status ndjson_read(struct ndjson_reader *r, cJSON **out);
 
+/* As ndjson_read, but each line is first offered to fast(user, line, len)
+ * (the line without its newline). A fast path that returns 1 has taken the
+ * line: it must only take lines that pass every check ndjson_read makes; the
+ * line then counts as a record and the call returns NDJSON_RECORD with *out
+ * NULL. Returning 0 hands the line to the ordinary reader. fast may be NULL. */
+enum ndjson_status ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
+                                    int (*fast)(void *user, const char *line, size_t len),
+                                    void *user);
+
 /* Print "prog: NAME:LINE: message" for a data error at the reader's line. */
 void ndjson_error(const struct ndjson_reader *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -6,15 +6,18 @@
  * writes the annotated records. Memory grows with the people on call, not
  * with the length of the stream, and a cut or bad input is refused before
  * StrongDM is asked anything. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "accounts.h"
+#include "fastjson.h"
 #include "match.h"
 #include "ndjson.h"
 #include "roster.h"
@@ -24,12 +27,19 @@
 #define STAGE "match-users"
 #define IO_BUFFER (256 * 1024)
 
-/* Spool records: a kind byte, a uint32 length, the input line (without
- * its newline); a fast roster adds a uint32 count, that many int32 key
- * indexes, a uint32 length and the schedule's label. */
+/* Spool records: a header of four uint32 (kind, line length, entry
+ * count, label length), then the entries, the input line (without its
+ * newline) and a NUL, the schedule's label and a NUL, padded to a multiple
+ * of four bytes. A fast roster's entries are struct roster_entry (key
+ * index and offsets, from the fast scanner); a scanned one's are int32 key
+ * indexes (roster_need), its offsets found again in pass 2. */
 #define SPOOL_PASS 'P'      /* not a roster: passed on byte for byte */
 #define SPOOL_ROSTER 'R'    /* a roster for the cJSON path */
-#define SPOOL_FAST 'F'      /* a roster for the splicing path */
+#define SPOOL_SCAN 'F'      /* a roster for the splicing path, to be scanned */
+#define SPOOL_FAST 'S'      /* a roster for the splicing path, offsets known */
+#define SPOOL_ALIGN 4
+#define OUT_FLUSH (256 * 1024)
+#define WARN_BATCH 4096     /* PIPE_BUF: one write of whole lines is atomic */
 
 static void
 usage(FILE *fp)
@@ -129,6 +139,68 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* ------------------------------------------------------------ warnings
+ * One per unmatched person, maybe a hundred thousand: written in batches
+ * of whole lines, each batch one write of at most PIPE_BUF bytes, so lines
+ * from processes sharing stderr still never interleave. Each line is what
+ * weprintf would print. Anything else printed while a batch is pending
+ * flushes it first (warn_flush). */
+static char warn_buf[WARN_BATCH];
+static size_t warn_len;
+
+static void
+warn_flush(void)
+{
+	size_t off = 0;
+
+	while (off < warn_len) {
+		ssize_t n = write(STDERR_FILENO, warn_buf + off, warn_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;   /* stderr is gone: nowhere to say so */
+		off += (size_t)n;
+	}
+	warn_len = 0;
+}
+
+static void
+warn_unmatched(void *user, const char *warning)
+{
+	size_t plen = strlen(progname), wlen = strlen(warning), n;
+	char *p;
+
+	(void)user;
+	/* weprintf's line: "PROG: " and the text, cut to 4095 bytes */
+	if (plen + 2 >= WARN_BATCH)
+		plen = 0, n = wlen;
+	else
+		n = plen + 2 + wlen;
+	if (n > WARN_BATCH - 1)
+		n = WARN_BATCH - 1;
+	if (warn_len + n + 1 > sizeof warn_buf)
+		warn_flush();
+	p = warn_buf + warn_len;
+	if (plen) {
+		memcpy(p, progname, plen);
+		memcpy(p + plen, ": ", 2);
+		memcpy(p + plen + 2, warning, n - plen - 2);
+	} else {
+		memcpy(p, warning, n);
+	}
+	p[n] = '\n';
+	warn_len += n + 1;
+}
+
+/* ------------------------------------------------------------ pass 1 */
+
+struct pass1 {
+	FILE *spool;
+	struct match_index *idx;
+	struct fj_roster fr;
+	int failed;
+};
+
 static int
 spool_put(FILE *spool, const void *p, size_t n)
 {
@@ -140,11 +212,34 @@ spool_put(FILE *spool, const void *p, size_t n)
 }
 
 static int
-spool_put_len(FILE *spool, size_t n)
+spool_record(FILE *spool, int kind, const char *line, size_t len, const void *ents,
+             size_t entsize, size_t n, const char *label, size_t label_len)
 {
-	uint32_t u = (uint32_t)n;
+	static const char zeros[SPOOL_ALIGN + 2];
+	uint32_t h[4] = { (uint32_t)kind, (uint32_t)len, (uint32_t)n, (uint32_t)label_len };
+	size_t total = sizeof h + n * entsize + len + 1 + label_len + 1;
+	size_t pad = (SPOOL_ALIGN - total % SPOOL_ALIGN) % SPOOL_ALIGN;
 
-	return spool_put(spool, &u, sizeof u);
+	if (len > UINT32_MAX - 2 * SPOOL_ALIGN || label_len > UINT32_MAX - 2 * SPOOL_ALIGN)
+		die(EXIT_FAILED, "temporary file: record too long");
+	return spool_put(spool, h, sizeof h) || spool_put(spool, ents, n * entsize) ||
+	       spool_put(spool, line, len) || spool_put(spool, zeros, 1) ||
+	       spool_put(spool, label, label_len) || spool_put(spool, zeros, 1 + pad);
+}
+
+/* The fast path of the reader (ndjson_read_fast): a common roster is
+ * checked, noted and spooled here without cJSON. */
+static int
+fast_line(void *user, const char *line, size_t len)
+{
+	struct pass1 *p = user;
+
+	if (p->failed || !fj_roster_parse(&p->fr, p->idx, line, len))
+		return 0;
+	if (spool_record(p->spool, SPOOL_FAST, line, len, p->fr.ents, sizeof *p->fr.ents,
+	                 p->fr.n, p->fr.label.s, p->fr.label.n))
+		p->failed = 1;
+	return 1;
 }
 
 /* Pass 1: read, check and spool stdin, noting who to look up. */
@@ -152,76 +247,100 @@ static int
 read_input(FILE *spool, struct match_index *idx)
 {
 	struct ndjson_reader r;
+	struct pass1 p = { .spool = spool, .idx = idx };
 	struct buf scratch = { 0 }, keys = { 0 };
 	enum ndjson_status st;
 	cJSON *rec;
 	int rc = 0;
 
 	ndjson_reader_init(&r, stdin, "<stdin>");
-	while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD) {
+	while ((st = ndjson_read_fast(&r, &rec, fast_line, &p)) == NDJSON_RECORD) {
 		char kind = SPOOL_PASS;
-		const char *label = NULL;
-		size_t len;
+		const char *label = "";
+		if (p.failed) {
+			cJSON_Delete(rec);
+			rc = -1;
+			break;
+		}
+		if (!rec)
+			continue;   /* taken by fast_line */
+		keys.len = 0;
 		if (strcmp(json_str(rec, "type"), "roster") == 0) {
 			if (roster_check(&r, rec)) {
 				cJSON_Delete(rec);
 				rc = -1;
 				break;
 			}
-			keys.len = 0;
-			kind = roster_need(idx, rec, &scratch, &keys) ? SPOOL_FAST : SPOOL_ROSTER;
+			kind = roster_need(idx, rec, &scratch, &keys) ? SPOOL_SCAN : SPOOL_ROSTER;
 			label = roster_schedule_label(rec);
+			if (kind == SPOOL_ROSTER)
+				keys.len = 0;
 		}
 		/* The reader leaves the line, without its newline, in r.line. */
-		len = strlen(r.line);
-		rc = spool_put(spool, &kind, 1) || spool_put_len(spool, len) ||
-		     spool_put(spool, r.line, len);
-		if (!rc && kind == SPOOL_FAST)
-			rc = spool_put_len(spool, keys.len / sizeof(int32_t)) ||
-			     spool_put(spool, keys.data, keys.len) ||
-			     spool_put_len(spool, strlen(label)) ||
-			     spool_put(spool, label, strlen(label));
+		rc = spool_record(spool, kind, r.line, strlen(r.line), keys.data, sizeof(int32_t),
+		                  keys.len / sizeof(int32_t), label, strlen(label));
 		cJSON_Delete(rec);
 		if (rc)
 			break;
 	}
 	if (st == NDJSON_ERR)
 		rc = -1;
+	if (p.failed)
+		rc = -1;
 	ndjson_reader_free(&r);
+	fj_roster_free(&p.fr);
 	buf_free(&scratch);
 	buf_free(&keys);
 	return rc;
 }
 
+/* ------------------------------------------------------------ pass 2 */
+
+/* The spool read back in large blocks; records are used in place. */
+struct spool_reader {
+	int fd;
+	char *buf;
+	size_t cap, pos, len;
+};
+
 static void
-warn_unmatched(void *user, const char *warning)
+spool_fail(const char *what)
 {
-	(void)user;
-	weprintf("%s", warning);
+	warn_flush();
+	die(EXIT_FAILED, "temporary file: %s", what);
 }
 
-/* Reads n bytes of the spool into b (NUL-terminated). */
-static void
-spool_get(FILE *spool, struct buf *b, size_t n)
+/* n more bytes, or NULL at the end of the spool (n == 0 bytes left). */
+static const char *
+spool_take(struct spool_reader *sr, size_t n)
 {
-	if (b->cap < n + 1) {
-		b->cap = n + 1 > 2 * b->cap ? n + 1 : 2 * b->cap;
-		b->data = erealloc(b->data, b->cap);
+	const char *p;
+
+	if (sr->len - sr->pos < n) {
+		memmove(sr->buf, sr->buf + sr->pos, sr->len - sr->pos);
+		sr->len -= sr->pos;
+		sr->pos = 0;
+		if (n > sr->cap) {
+			sr->cap = n > 2 * sr->cap ? n : 2 * sr->cap;
+			sr->buf = erealloc(sr->buf, sr->cap);
+		}
+		while (sr->len < n) {
+			ssize_t got = read(sr->fd, sr->buf + sr->len, sr->cap - sr->len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				spool_fail("read error");
+			if (got == 0) {
+				if (sr->len == 0)
+					return NULL;
+				spool_fail("short read");
+			}
+			sr->len += (size_t)got;
+		}
 	}
-	if (n && fread(b->data, 1, n, spool) != n)
-		die(EXIT_FAILED, "temporary file: short read");
-	b->data[n] = '\0';
-	b->len = n;
-}
-
-static size_t
-spool_get_len(FILE *spool)
-{
-	uint32_t u;
-
-	if (fread(&u, sizeof u, 1, spool) != 1)
-		die(EXIT_FAILED, "temporary file: short read");
-	return u;
+	p = sr->buf + sr->pos;
+	sr->pos += n;
+	return p;
 }
 
 /* The cJSON path: parse, annotate, print. Returns 1 if the roster became
@@ -235,8 +354,9 @@ write_roster_slow(const struct match_index *idx, const char *line, struct ndjson
 	int failed = 0;
 
 	if (!(rec = cJSON_Parse(line)))
-		die(EXIT_FAILED, "temporary file: cannot parse a spooled record");
+		spool_fail("cannot parse a spooled record");
 	msg = roster_annotate(idx, rec, scratch, warn_unmatched, NULL);
+	warn_flush();
 	if (msg) {
 		/* A failure of every call was said once already. */
 		if (!match_failed_all(idx))
@@ -252,54 +372,104 @@ write_roster_slow(const struct match_index *idx, const char *line, struct ndjson
 	return failed;
 }
 
+/* Writes out what pass 2 has gathered: straight to the file descriptor
+ * (after what stdio holds), no copy into stdio's buffer. */
+static void
+out_flush(struct buf *out, struct ndjson_writer *w)
+{
+	size_t off = 0;
+
+	if (out->len && !w->failed) {
+		if (fflush(w->fp) == EOF) {
+			off = out->len + 1;
+		} else {
+			while (off < out->len) {
+				ssize_t n = write(fileno(w->fp), out->data + off, out->len - off);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					break;
+				off += (size_t)n;
+			}
+		}
+		if (off != out->len) {
+			warn_flush();
+			weprintf("write error:");
+			w->failed = 1;
+		}
+	}
+	out->len = 0;
+}
+
 /* Pass 2: annotate and write. Returns 1 if a roster became an error. */
 static int
 write_output(FILE *spool, const struct match_index *idx, struct ndjson_writer *w)
 {
-	struct buf line = { 0 }, keys = { 0 }, label = { 0 }, scratch = { 0 };
+	struct spool_reader sr = { .fd = fileno(spool), .cap = IO_BUFFER };
+	struct buf out = { 0 }, scratch = { 0 };
 	struct roster_verdicts v;
-	int failed = 0, kind;
+	const char *rec;
+	int failed = 0;
 
+	if (fflush(spool) == EOF || ferror(spool))
+		die(EXIT_FAILED, "temporary file:");
+	if (lseek(sr.fd, 0, SEEK_SET) < 0)
+		die(EXIT_FAILED, "temporary file:");
 	roster_verdicts_init(&v, idx);
-	rewind(spool);
-	while (!w->failed && (kind = getc(spool)) != EOF) {
-		spool_get(spool, &line, spool_get_len(spool));
-		if (kind == SPOOL_PASS) {
-			if (fwrite(line.data, 1, line.len, w->fp) != line.len ||
-			    putc('\n', w->fp) == EOF) {
-				weprintf("write error:");
-				w->failed = 1;
-			}
+	sr.buf = emalloc(sr.cap);
+	while (!w->failed && (rec = spool_take(&sr, 4 * sizeof(uint32_t)))) {
+		uint32_t h[4];
+		size_t entsize, total, pad;
+		const char *ents, *line, *label;
+		int rc;
+
+		memcpy(h, rec, sizeof h);
+		entsize = h[0] == SPOOL_FAST ? sizeof(struct roster_entry) :
+		          h[0] == SPOOL_SCAN ? sizeof(int32_t) : 0;
+		total = (size_t)h[2] * entsize + h[1] + 1 + h[3] + 1;
+		pad = (SPOOL_ALIGN - (total + sizeof h) % SPOOL_ALIGN) % SPOOL_ALIGN;
+		if (!(ents = spool_take(&sr, total + pad)))
+			spool_fail("short read");
+		line = ents + (size_t)h[2] * entsize;
+		label = line + h[1] + 1;
+		if (h[0] == SPOOL_PASS) {
+			buf_append(&out, line, h[1]);
+			buf_append(&out, "\n", 1);
 			w->records++;
-			continue;
-		}
-		if (kind == SPOOL_FAST) {
-			size_t n = spool_get_len(spool);
-			int rc;
-			spool_get(spool, &keys, n * sizeof(int32_t));
-			spool_get(spool, &label, spool_get_len(spool));
-			rc = roster_write_fast(w->fp, line.data, line.len, (const int32_t *)keys.data, n,
-			                       label.data, &v, warn_unmatched, NULL);
-			if (rc < 0) {
-				weprintf("write error:");
-				w->failed = 1;
+		} else if (h[0] == SPOOL_FAST &&
+		           roster_write_at(&out, line, h[1], (const struct roster_entry *)ents, h[2],
+		                           label, &v, warn_unmatched, NULL) == 0) {
+			w->records++;
+		} else {
+			out_flush(&out, w);
+			rc = 1;
+			if (h[0] == SPOOL_SCAN) {
+				rc = roster_write_fast(w->fp, line, h[1], (const int32_t *)ents, h[2],
+				                       label, &v, warn_unmatched, NULL);
+				if (rc < 0) {
+					warn_flush();
+					weprintf("write error:");
+					w->failed = 1;
+				}
+				if (rc <= 0)
+					w->records++;
 			}
-			if (rc <= 0) {
-				w->records++;
-				continue;
-			}
+			if (rc > 0)
+				failed |= write_roster_slow(idx, line, w, &scratch);
 		}
-		failed |= write_roster_slow(idx, line.data, w, &scratch);
+		if (out.len >= OUT_FLUSH)
+			out_flush(&out, w);
 	}
-	if (ferror(spool))
-		die(EXIT_FAILED, "temporary file: read error");
+	out_flush(&out, w);
+	warn_flush();
 	roster_verdicts_free(&v);
-	buf_free(&line);
-	buf_free(&keys);
-	buf_free(&label);
+	buf_free(&out);
 	buf_free(&scratch);
+	free(sr.buf);
 	return failed;
 }
+
+static char inbuf[IO_BUFFER], spoolbuf[IO_BUFFER], accbuf[256 * 1024];
 
 int
 main(int argc, char **argv)
@@ -316,6 +486,7 @@ main(int argc, char **argv)
 	int status = EXIT_DONE, rc;
 
 	log_init(argv[0]);
+	atexit(warn_flush);   /* on die(): the warnings before its message are not lost */
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
 
@@ -325,6 +496,7 @@ main(int argc, char **argv)
 			die(EXIT_USAGE, "--accounts: stdin carries the roster; name a file");
 		if (!(accounts = fopen(o.accounts_file, "r")))
 			die(EXIT_USAGE, "%s:", o.accounts_file);
+		setvbuf(accounts, accbuf, _IOFBF, sizeof accbuf);
 	} else {
 		if (sdm_config_from_env(&cfg, err, sizeof err)) {
 			weprintf("%s", err);
@@ -339,10 +511,12 @@ main(int argc, char **argv)
 	}
 	if (!(spool = tmpfile()))
 		die(EXIT_FAILED, "temporary file:");
-	/* Large buffers: a big stream goes through these three twice. */
-	setvbuf(stdin, NULL, _IOFBF, IO_BUFFER);
-	setvbuf(stdout, NULL, _IOFBF, IO_BUFFER);
-	setvbuf(spool, NULL, _IOFBF, IO_BUFFER);
+	/* Large buffers: a big stream goes through these twice. Pass 2
+	 * writes stdout in large blocks of its own (out_flush). */
+	/* (glibc ignores the size unless given the buffer: static, as the
+	 * streams may outlive main's frame at exit) */
+	setvbuf(stdin, inbuf, _IOFBF, sizeof inbuf);
+	setvbuf(spool, spoolbuf, _IOFBF, sizeof spoolbuf);
 	idx = match_index_new(o.by);
 
 	if (read_input(spool, idx)) {

@@ -69,44 +69,59 @@ struct strmap {
 	size_t cap, n;     /* cap: a power of two */
 };
 
+/* A word at a time: the keys are short, and a million look-ups add up. */
 static uint32_t
-hash_str(const char *s, size_t *len)
+hash_mem(const char *s, size_t n)
 {
-	/* FNV-1a, 64-bit, folded: short keys, good enough spread. */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const unsigned char *p = (const unsigned char *)s;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	while (*p) {
-		h ^= *p++;
-		h *= 0x100000001b3ULL;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	*len = (size_t)(p - (const unsigned char *)s);
-	return (uint32_t)(h ^ (h >> 32));
+	if (n) {
+		w = 0;
+		for (size_t i = 0; i < n; i++)   /* (a memcpy of n bytes is a call) */
+			w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
+/* key: len bytes, no NUL among them. */
 static struct slot *
-strmap_slot(const struct strmap *m, const char *key, uint32_t h)
+strmap_slot(const struct strmap *m, const char *key, size_t len, uint32_t h)
 {
 	size_t mask = m->cap - 1, i = h & mask;
 
 	for (;;) {
 		struct slot *sl = &m->slots[i];
-		if (!sl->key || (sl->hash == h && strcmp(sl->key, key) == 0))
+		if (!sl->key || (sl->hash == h && strncmp(sl->key, key, len) == 0 &&
+		                 sl->key[len] == '\0'))
 			return sl;
 		i = (i + 1) & mask;
 	}
 }
 
 static long
-strmap_get(const struct strmap *m, const char *key)
+strmap_get_n(const struct strmap *m, const char *key, size_t len)
 {
-	size_t len;
 	struct slot *sl;
 
 	if (!m->cap)
 		return -1;
-	sl = strmap_slot(m, key, hash_str(key, &len));
+	sl = strmap_slot(m, key, len, hash_mem(key, len));
 	return sl->key ? sl->val : -1;
+}
+
+static long
+strmap_get(const struct strmap *m, const char *key)
+{
+	return strmap_get_n(m, key, strlen(key));
 }
 
 static void
@@ -115,25 +130,30 @@ strmap_grow(struct strmap *m)
 	struct strmap bigger = { NULL, m->cap ? m->cap * 2 : 64, m->n };
 
 	bigger.slots = ecalloc(bigger.cap, sizeof *bigger.slots);
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].key)
-			*strmap_slot(&bigger, m->slots[i].key, m->slots[i].hash) = m->slots[i];
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct slot *o = &m->slots[i];
+		if (o->key) {
+			size_t j = o->hash & (bigger.cap - 1);
+			while (bigger.slots[j].key)   /* keys are distinct: the first free slot */
+				j = (j + 1) & (bigger.cap - 1);
+			bigger.slots[j] = *o;
+		}
+	}
 	free(m->slots);
 	*m = bigger;
 }
 
-/* Finds key, or inserts it (copied into the arena) with value val. Returns
- * the slot; *added tells which. */
+/* Finds key (len bytes), or inserts it (copied into the arena) with value
+ * val. Returns the slot; *added tells which. */
 static struct slot *
-strmap_put(struct strmap *m, struct arena *a, const char *key, int32_t val, int *added)
+strmap_put_h(struct strmap *m, struct arena *a, const char *key, size_t len, uint32_t h,
+             int32_t val, int *added)
 {
-	size_t len;
-	uint32_t h = hash_str(key, &len);
 	struct slot *sl;
 
 	if ((m->n + 1) * 2 > m->cap)
 		strmap_grow(m);
-	sl = strmap_slot(m, key, h);
+	sl = strmap_slot(m, key, len, h);
 	*added = !sl->key;
 	if (*added) {
 		sl->key = arena_strndup(a, key, len);
@@ -142,6 +162,19 @@ strmap_put(struct strmap *m, struct arena *a, const char *key, int32_t val, int 
 		m->n++;
 	}
 	return sl;
+}
+
+static struct slot *
+strmap_put_n(struct strmap *m, struct arena *a, const char *key, size_t len, int32_t val,
+             int *added)
+{
+	return strmap_put_h(m, a, key, len, hash_mem(key, len), val, added);
+}
+
+static struct slot *
+strmap_put(struct strmap *m, struct arena *a, const char *key, int32_t val, int *added)
+{
+	return strmap_put_n(m, a, key, strlen(key), val, added);
 }
 
 /* ------------------------------------------------------------ index */
@@ -272,14 +305,63 @@ match_person_key(const struct match_index *idx, const char *incident_id, const c
 long
 match_need(struct match_index *idx, const char *key)
 {
+	return match_need_n(idx, key, strlen(key));
+}
+
+static long need_h(struct match_index *idx, const char *key, size_t len, uint32_t h);
+
+long
+match_need_n(struct match_index *idx, const char *key, size_t len)
+{
+	return need_h(idx, key, len, hash_mem(key, len));
+}
+
+static long
+need_h(struct match_index *idx, const char *key, size_t len, uint32_t h)
+{
 	int added;
-	struct slot *sl = strmap_put(&idx->keys, &idx->arena, key, (int32_t)idx->nk, &added);
+	struct slot *sl = strmap_put_h(&idx->keys, &idx->arena, key, len, h, (int32_t)idx->nk,
+	                               &added);
 
 	if (added) {
 		GROW(idx->kv, idx->nk, idx->capk);
 		idx->kv[idx->nk++] = (struct keyinfo){ sl->key, -1, 0, NULL };
 	}
 	return sl->val;
+}
+
+void
+match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens, size_t n,
+                int32_t *out)
+{
+	struct strmap *m = &idx->keys;
+	uint32_t hs[MATCH_BATCH];
+
+	while (n > MATCH_BATCH) {
+		match_need_many(idx, keys, lens, MATCH_BATCH, out);
+		keys += MATCH_BATCH;
+		lens += MATCH_BATCH;
+		out += MATCH_BATCH;
+		n -= MATCH_BATCH;
+	}
+	/* Hints only, so that the misses of n look-ups overlap: the slots
+	 * first, then the stored keys the slots point to. The look-ups
+	 * themselves are the usual ones. */
+	for (size_t i = 0; i < n; i++)
+		hs[i] = keys[i] ? hash_mem(keys[i], lens[i]) : 0;
+	if (m->cap) {
+		size_t mask = m->cap - 1;
+		for (size_t i = 0; i < n; i++)
+			if (keys[i])
+				__builtin_prefetch(&m->slots[hs[i] & mask]);
+		for (size_t i = 0; i < n; i++) {
+			const struct slot *sl = &m->slots[hs[i] & mask];
+			if (keys[i] && sl->key && sl->hash == hs[i])
+				__builtin_prefetch(sl->key);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = keys[i] ? (int32_t)need_h(idx, keys[i], lens[i], hs[i]) : -1;
 }
 
 size_t

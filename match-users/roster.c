@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastjson.h"
 #include "roster.h"
 #include "util.h"
 
@@ -216,13 +217,61 @@ roster_error(const cJSON *roster, const char *message)
 	return rec;
 }
 
-/* ,"account":{...} or ,"unmatched":"..." for one verdict. */
-static char *
-verdict_text(const struct match_index *idx, const struct match_result *res, size_t *len)
+/* Text that cJSON prints as it is between quotes (no '"', '\\' or
+ * control byte to escape). */
+static int
+plain(const char *s)
 {
-	cJSON *o = cJSON_CreateObject(), *acc;
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+/* A copy of b's text of just its size: many are kept, and a buffer
+ * shrunk by realloc leaves holes behind. */
+static char *
+keep(const struct buf *b)
+{
+	char *s = emalloc(b->len + 1);
+
+	memcpy(s, b->data, b->len + 1);
+	return s;
+}
+
+/* ,"account":{...} or ,"unmatched":"..." for one verdict; scratch is
+ * reused from one call to the next. */
+static char *
+verdict_text(const struct match_index *idx, const struct match_result *res, size_t *len,
+             struct buf *scratch)
+{
+	cJSON *o, *acc;
 	struct buf reason = { 0 };
 	char *s;
+
+	/* Most often there is nothing to escape: no need for cJSON. */
+	scratch->len = 0;
+	if (res->status == MATCH_OK) {
+		const char *email = res->account->email ? res->account->email : "";
+		if (plain(res->account->id) && plain(email)) {
+			buf_puts(scratch, ",\"account\":{\"id\":\"");
+			buf_puts(scratch, res->account->id);
+			buf_puts(scratch, "\",\"email\":\"");
+			buf_puts(scratch, email);
+			buf_puts(scratch, "\"}");
+			*len = scratch->len;
+			return keep(scratch);
+		}
+	} else {
+		buf_puts(scratch, ",\"unmatched\":\"");
+		match_reason(idx, res, scratch);
+		if (plain(scratch->data + sizeof(",\"unmatched\":\"") - 1)) {
+			buf_puts(scratch, "\"");
+			*len = scratch->len;
+			return keep(scratch);
+		}
+	}
+	o = cJSON_CreateObject();
 
 	if (!o)
 		die(EXIT_FAILED, "out of memory");
@@ -263,18 +312,27 @@ roster_verdicts_init(struct roster_verdicts *v, const struct match_index *idx)
 		res = match_person_at(idx, (long)i);
 		v->status[i] = (unsigned char)res.status;
 		if (res.status != MATCH_FAILED)
-			v->text[i] = verdict_text(idx, &res, &v->len[i]);
+			v->text[i] = verdict_text(idx, &res, &v->len[i], &v->warning);
 	}
 	res = match_person_at(idx, -1);
 	v->none_status = (unsigned char)res.status;
-	v->none = verdict_text(idx, &res, &v->none_len);
+	v->none = verdict_text(idx, &res, &v->none_len, &v->warning);
 }
 
 void
 roster_verdicts_free(struct roster_verdicts *v)
 {
-	for (size_t i = 0; i < v->n; i++)
+	for (size_t i = 0; i < v->n; i++) {
 		free(v->text[i]);
+		if (v->hint)
+			free(v->hint[i]);
+	}
+	free(v->hint);
+	free(v->hint_len);
+	free(v->hint_none);
+	free(v->ents);
+	buf_free(&v->warning);
+	buf_free(&v->hint_scratch);
 	free(v->text);
 	free(v->len);
 	free(v->status);
@@ -361,50 +419,128 @@ roster_scan_oncall(const char *s, size_t n, size_t *starts, size_t *ends, size_t
 	return count;
 }
 
-static int
-put(FILE *out, const char *p, size_t n)
+/* The hint (match_hint) for key k, -1: none; made once per key. */
+static const char *
+hint_of(struct roster_verdicts *v, int32_t k, size_t *len)
 {
-	return fwrite(p, 1, n, out) == n ? 0 : -1;
+	char **slot = k >= 0 ? &v->hint[k] : &v->hint_none;
+	size_t *slen = k >= 0 ? &v->hint_len[k] : &v->hint_none_len;
+
+	if (!*slot) {
+		struct match_result res = match_person_at(v->idx, k);
+		v->hint_scratch.len = 0;
+		buf_puts(&v->hint_scratch, "");
+		match_hint(v->idx, &res, &v->hint_scratch);
+		*slot = keep(&v->hint_scratch);
+		*slen = v->hint_scratch.len;
+	}
+	*len = *slen;
+	return *slot;
+}
+
+/* warn_person for the entry text e (n bytes), without parsing it when its
+ * fields have no escapes. */
+static void
+warn_entry(struct roster_verdicts *v, const char *label, const char *e, size_t n, int32_t k,
+           roster_warn_fn warn, void *user)
+{
+	struct fj_str id, email, name;
+	struct buf *w = &v->warning;
+	const char *hint;
+	size_t hl;
+
+	if (fj_entry_fields(e, n, &id, &email, &name) || !id.s || id.esc ||
+	    (email.s && email.esc) || (name.s && name.esc)) {
+		/* Rare: let cJSON decode it. */
+		cJSON *ej = cJSON_ParseWithLength(e, n);
+		struct match_result res = match_person_at(v->idx, k);
+		warn_person(v->idx, label, ej, &res, warn, user);
+		cJSON_Delete(ej);
+		return;
+	}
+	if (!v->hint) {
+		v->hint = ecalloc(v->n ? v->n : 1, sizeof *v->hint);
+		v->hint_len = ecalloc(v->n ? v->n : 1, sizeof *v->hint_len);
+	}
+	hint = hint_of(v, k, &hl);
+	w->len = 0;
+	buf_puts(w, label ? label : "?");
+	buf_append(w, ": ", 2);
+	if (name.s && name.n)
+		buf_append(w, name.s, name.n);
+	else
+		buf_append(w, id.s, id.n);
+	buf_append(w, " (", 2);
+	if (email.s && email.n) {
+		buf_append(w, email.s, email.n);
+		buf_append(w, ", ", 2);
+	}
+	buf_append(w, id.s, id.n);
+	buf_append(w, "): ", 3);
+	buf_append(w, hint, hl);
+	warn(user, w->data);
+}
+
+int
+roster_write_at(struct buf *out, const char *line, size_t len,
+                const struct roster_entry *ents, size_t n, const char *label,
+                struct roster_verdicts *v, roster_warn_fn warn, void *user)
+{
+	size_t pos = 0;
+
+	if (match_failed_all(v->idx))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (ents[i].key >= 0 &&
+		    ((size_t)ents[i].key >= v->n || v->status[ents[i].key] == MATCH_FAILED))
+			return 1;
+	for (size_t i = 0; i < n; i++) {
+		int32_t k = ents[i].key;
+		const char *t = k >= 0 ? v->text[k] : v->none;
+		size_t tl = k >= 0 ? v->len[k] : v->none_len;
+		unsigned char st = k >= 0 ? v->status[k] : v->none_status;
+		buf_append(out, line + pos, ents[i].end - pos);
+		buf_append(out, t, tl);
+		pos = ents[i].end;
+		if (st != MATCH_OK && warn)
+			warn_entry(v, label, line + ents[i].start, ents[i].end - ents[i].start + 1, k,
+			           warn, user);
+	}
+	buf_append(out, line + pos, len - pos);
+	buf_append(out, "\n", 1);
+	return 0;
 }
 
 int
 roster_write_fast(FILE *out, const char *line, size_t len, const int32_t *keys, size_t n,
                   const char *label, struct roster_verdicts *v, roster_warn_fn warn, void *user)
 {
-	size_t pos = 0;
+	struct buf b = { 0 };
 	long count;
+	int rc;
 
 	if (match_failed_all(v->idx))
 		return 1;
 	for (size_t i = 0; i < n; i++)
 		if (keys[i] >= 0 && ((size_t)keys[i] >= v->n || v->status[keys[i]] == MATCH_FAILED))
 			return 1;
+	if (len > UINT32_MAX)
+		return 1;
 	if (n > v->cap) {
 		v->cap = n * 2;
 		v->starts = erealloc(v->starts, v->cap * sizeof *v->starts);
 		v->ends = erealloc(v->ends, v->cap * sizeof *v->ends);
+		v->ents = erealloc(v->ents, v->cap * sizeof *v->ents);
 	}
 	count = roster_scan_oncall(line, len, v->starts, v->ends, n);
 	if (count < 0 || (size_t)count != n)
 		return 1;
-	for (size_t i = 0; i < n; i++) {
-		int32_t k = keys[i];
-		const char *t = k >= 0 ? v->text[k] : v->none;
-		size_t tl = k >= 0 ? v->len[k] : v->none_len;
-		unsigned char st = k >= 0 ? v->status[k] : v->none_status;
-		if (put(out, line + pos, v->ends[i] - pos) || put(out, t, tl))
-			return -1;
-		pos = v->ends[i];
-		if (st != MATCH_OK && warn) {
-			/* Rare: parse just this entry, for the names in the warning. */
-			cJSON *e = cJSON_ParseWithLength(line + v->starts[i],
-			                                 v->ends[i] - v->starts[i] + 1);
-			struct match_result res = match_person_at(v->idx, k);
-			warn_person(v->idx, label, e, &res, warn, user);
-			cJSON_Delete(e);
-		}
-	}
-	if (put(out, line + pos, len - pos) || putc('\n', out) == EOF)
-		return -1;
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		v->ents[i] = (struct roster_entry){ keys[i], (uint32_t)v->starts[i],
+		                                    (uint32_t)v->ends[i] };
+	rc = roster_write_at(&b, line, len, v->ents, n, label, v, warn, user);
+	if (rc == 0 && fwrite(b.data, 1, b.len, out) != b.len)
+		rc = -1;
+	buf_free(&b);
+	return rc;
 }

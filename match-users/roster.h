@@ -38,6 +38,12 @@ cJSON *roster_error(const cJSON *roster, const char *message);
 /* "name" of the schedule, else its "id". */
 const char *roster_schedule_label(const cJSON *roster);
 
+/* One on-call entry in a roster's text. */
+struct roster_entry {
+	int32_t key;            /* the key index (roster_need), -1: none */
+	uint32_t start, end;    /* offsets of the entry's { and } */
+};
+
 /* The fast path of pass 2: the text to add to each entry, computed once
  * per distinct person, spliced into the roster's own text, so that a
  * roster is neither parsed nor printed again. */
@@ -52,6 +58,13 @@ struct roster_verdicts {
 	unsigned char none_status;
 	size_t *starts, *ends;  /* scratch for roster_scan_oncall */
 	size_t cap;
+	char **hint;            /* per key: the warning's reason and advice, made once */
+	size_t *hint_len;
+	char *hint_none;
+	size_t hint_none_len;
+	struct buf warning;     /* scratch */
+	struct buf hint_scratch;
+	struct roster_entry *ents; /* scratch for roster_write_fast */
 };
 void roster_verdicts_init(struct roster_verdicts *v, const struct match_index *idx);
 void roster_verdicts_free(struct roster_verdicts *v);
@@ -70,5 +83,12 @@ long roster_scan_oncall(const char *s, size_t n, size_t *starts, size_t *ends, s
 int roster_write_fast(FILE *out, const char *line, size_t len, const int32_t *keys, size_t n,
                       const char *label, struct roster_verdicts *v, roster_warn_fn warn,
                       void *user);
+
+/* As roster_write_fast, appending to out, with the entries' offsets known
+ * already (the text need not be scanned). Returns 0 when written, 1 when
+ * the fast path does not apply (a failed look-up; nothing appended). */
+int roster_write_at(struct buf *out, const char *line, size_t len,
+                    const struct roster_entry *ents, size_t n, const char *label,
+                    struct roster_verdicts *v, roster_warn_fn warn, void *user);
 
 #endif

@@ -384,10 +384,6 @@ test_expect(void)
 	cJSON_Delete(rec);
 }
 
-/* ndjson_read_fast (lib/ndjson.c; to be declared in ndjson.h). */
-enum ndjson_status ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
-                                    int (*fast)(void *user, const char *line, size_t len),
-                                    void *user);
 
 struct fast_log {
 	int offered, taken;
