@@ -475,7 +475,7 @@ object_fields(struct fj *j, int depth, const struct name *names, struct fj_str *
 	return rc > 0 ? 0 : -1;
 }
 
-static const struct name entry_names[] = { NAME("id"), NAME("email"), NAME("name") };
+static const struct name entry_names[] = { NAME("id"), NAME("email"), NAME("name"), NAME("until") };
 static const struct name entry_refuse[] = { NAME("account"), NAME("unmatched"), { NULL, 0 } };
 
 /* The "oncall" array at j->p; line is where offsets count from. */
@@ -489,12 +489,13 @@ oncall(struct fj *j, struct fj_roster *fr, enum match_by by, const char *line)
 	if (open_(j, ']'))
 		return 0;
 	do {
-		struct fj_str f[3];
+		struct fj_str f[4];
 		struct roster_entry *e;
 		const unsigned char *start = j->p;
-		if (object_fields(j, 3, entry_names, f, 3, entry_refuse))
+		if (object_fields(j, 3, entry_names, f, 4, entry_refuse))
 			return -1;
-		/* roster_check: a non-empty string id; email and name strings or null. */
+		/* roster_check: a non-empty string id; email, name and until
+		 * strings or null. */
 		if (!f[0].s || f[0].n == 0 || f[0].esc)
 			return -1;
 		if (by == MATCH_BY_EMAIL && f[1].s && f[1].esc)
@@ -558,6 +559,21 @@ fj_roster_parse(struct fj_roster *fr, struct match_index *idx, const char *line,
 			if (object_fields(&j, 2, sched_names, sched, 2, NULL))
 				return 0;
 			have_sched = 1;
+		} else if (IS(&k, "at")) {
+			/* roster_check: a string (or null) */
+			struct fj_str at;
+			if (string_or_null(&j, &at))
+				return 0;
+		} else if (IS(&k, "window")) {
+			/* roster_check: an object whose from and to are strings */
+			static const struct name window_names[] = { NAME("from"), NAME("to") };
+			struct fj_str w[2];
+			if (j.p < j.end && *j.p == 'n') {
+				if (value(&j, 1))
+					return 0;
+			} else if (object_fields(&j, 2, window_names, w, 2, NULL)) {
+				return 0;
+			}
 		} else if (IS(&k, "oncall")) {
 			if (oncall(&j, fr, by, line))
 				return 0;
@@ -575,7 +591,7 @@ fj_roster_parse(struct fj_roster *fr, struct match_index *idx, const char *line,
 		return 0;
 	/* roster_check: a string schedule id; the name a string or null.
 	 * roster_schedule_label: the name when not empty, else the id. */
-	if (!sched[0].s || sched[0].esc || sched[1].esc)
+	if (!sched[0].s || sched[0].n == 0 || sched[0].esc || sched[1].esc)
 		return 0;
 	fr->label = sched[1].s && sched[1].n ? sched[1] : sched[0];
 

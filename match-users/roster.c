@@ -82,13 +82,25 @@ roster_check(const struct ndjson_reader *r, const cJSON *roster)
 	if (json_expect_object(r, roster, "schedule", 1))
 		return -1;
 	sched = cJSON_GetObjectItemCaseSensitive(roster, "schedule");
-	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sched, "id"))) {
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sched, "id")) ||
+	    !cJSON_GetObjectItemCaseSensitive(sched, "id")->valuestring[0]) {
 		ndjson_error(r, "roster \"schedule\" has no string \"id\"");
 		return -1;
 	}
 	if (!optional_string(sched, "name")) {
 		ndjson_error(r, "roster \"schedule\" \"name\" must be a string");
 		return -1;
+	}
+	/* Known fields this stage does not use are still checked (DESIGN.md,
+	 * safety 1): a wrong type means the stream is not what it claims. */
+	if (json_expect_string(r, roster, "at", 0) || json_expect_object(r, roster, "window", 0))
+		return -1;
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(roster, "window"))) {
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(roster, "window");
+		if (!optional_string(w, "from") || !optional_string(w, "to")) {
+			ndjson_error(r, "roster \"window\" \"from\" and \"to\" must be strings");
+			return -1;
+		}
 	}
 	if (json_expect_array(r, roster, "oncall", 1))
 		return -1;
@@ -104,6 +116,8 @@ roster_check(const struct ndjson_reader *r, const cJSON *roster)
 			return entry_error(r, i, "\"email\" must be a string");
 		if (!null_or_string(f.name))
 			return entry_error(r, i, "\"name\" must be a string");
+		if (!null_or_string(cJSON_GetObjectItemCaseSensitive(e, "until")))
+			return entry_error(r, i, "\"until\" must be a string");
 		i++;
 	}
 	return 0;

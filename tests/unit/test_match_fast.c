@@ -140,12 +140,17 @@ static const char *const good[] = {
 	"{\"id\":\"U4\",\"email\":\"b@x.com\",\"name\":\"Jos\\u00e9 \\\"Q\\\" Zo\xc3\xab \xf0\x9f\x98\x80\","
 	"\"tags\":[1,2.5,-3e4,0,-0.0e+1,true,false,null,{\"k\":[]},{}]}]}",
 	"{\"type\":\"roster\",\"schedule\":{\"name\":null,\"id\":\"S2\"},\"oncall\":[]}",
-	"{\"oncall\":[{\"email\":\"\",\"id\":\"U5\"},{\"id\":\"U6\",\"email\":\"   \"}],\"schedule\":{\"id\":\"\",\"name\":\"\"},\"type\":\"roster\"}",
+	"{\"oncall\":[{\"email\":\"\",\"id\":\"U5\"},{\"id\":\"U6\",\"email\":\"   \"}],\"schedule\":{\"id\":\"S4\",\"name\":\"\"},\"type\":\"roster\"}",
 	" { \"type\" : \"roster\" ,\t\"schedule\" : { \"id\" : \"S3\" } , \"oncall\" : [ { \"id\" : \"U7\" , \"email\" : \"c@x.com\" } ] }\r",
 };
 
 /* Lines the fast path must leave to the usual one (each breaks one rule). */
 static const char *const declined[] = {
+	"{\"type\":\"roster\",\"schedule\":{\"id\":\"\"},\"oncall\":[]}",
+	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"at\":7,\"oncall\":[]}",
+	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"window\":\"w\",\"oncall\":[]}",
+	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"window\":{\"from\":1},\"oncall\":[]}",
+	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"until\":5}]}",
 	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"name\":\"a\x01\"}]}",
 	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"name\":\"a\\u0000\"}]}",
 	"{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"name\":\"\\ud800\"}]}",
