@@ -635,10 +635,11 @@ fj_roster_parse(struct fj_roster *fr, struct match_index *idx, const char *line,
 		}
 		for (size_t i = 0; i < fr->n; i++) {
 			const char *from = fr->kp[i];
-			char *to = fr->norm + used;
+			char *to;
 			size_t kn = fr->kl[i];
 			if (!from)
 				continue;
+			to = fr->norm + used;   /* norm is NULL while no entry has an email */
 			for (size_t q = 0; q < kn; q++) {
 				char c = from[q];
 				to[q] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
