@@ -152,6 +152,15 @@ sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen)
 	if (!(base = base_url(cfg->host, err, errlen)))
 		goto fail;
 	free(base);
+	if (getenv("SDM_API_TIMEOUT") && *getenv("SDM_API_TIMEOUT")) {
+		int64_t ms;
+		if (duration_parse(getenv("SDM_API_TIMEOUT"), &ms) != 0 || ms < 100 || ms > 600000) {
+			snprintf(err, errlen, "SDM_API_TIMEOUT is not a duration from 100ms to 10m: %.40s",
+			         getenv("SDM_API_TIMEOUT"));
+			goto fail;
+		}
+		cfg->timeout_ms = (long)ms;
+	}
 	/* util's reader: the same rules as fetch-oncall's key */
 	if (read_credential("SDM_API_ACCESS_KEY", &cfg->access_key, err, errlen) != 0 ||
 	    read_credential("SDM_API_SECRET_KEY", &cfg->secret_key, err, errlen) != 0)
@@ -207,6 +216,7 @@ sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen)
 	}
 	c->access_key = estrdup(cfg->access_key);
 	o.max_inflight = cfg->max_inflight > 0 ? cfg->max_inflight : 8;
+	o.timeout_ms = cfg->timeout_ms;   /* 0: the client's default */
 	o.http2 = 1;
 	o.max_retries = MAX_RETRIES;  /* our classify hook decides; kept for the record */
 	o.backoff_base_ms = RETRY_BASE_MS;

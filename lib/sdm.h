@@ -42,10 +42,12 @@ struct sdm_config {
 	char *access_key;
 	char *secret_key;    /* base64 text, trimmed */
 	int max_inflight;    /* default 8 */
+	long timeout_ms;     /* one attempt; default 30000 (SDM_API_TIMEOUT) */
 };
 
 /* Read SDM_API_HOST, SDM_API_ACCESS_KEY / SDM_API_ACCESS_KEY_FILE,
- * SDM_API_SECRET_KEY / SDM_API_SECRET_KEY_FILE. A missing key, a secret that
+ * SDM_API_SECRET_KEY / SDM_API_SECRET_KEY_FILE, and SDM_API_TIMEOUT (a
+ * duration such as "30s": how long one attempt may take). A missing key, a secret that
  * is not base64, a key file readable by others, or a plaintext host that is
  * not loopback is an error (-1, message in err, never containing a secret). */
 int sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen);

@@ -13,7 +13,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 [ -x /usr/bin/python3 ] || skip_all "no /usr/bin/python3"
 TAP_CLEANUP_HOOK=strongdm_sim_stop
 
-plan 65
+plan 68
 
 # A world: 1000 users (every 10th suspended), a service account, identity
 # sets and aliases, two groups.
@@ -196,5 +196,14 @@ else
 	pass "on one HTTP/2 connection # SKIP ss (iproute2) is not installed"
 fi
 strongdm_sim_clear_faults
+
+# --- SDM_API_TIMEOUT: how long one attempt may take -----------------------------
+strongdm_sim_fault '{"faults":[{"method":"Groups.List","kind":"slow","delay_ms":1500,"count":4}]}'
+SDM_API_TIMEOUT=300ms drv groups-list
+is "$rc" 1 "an attempt slower than SDM_API_TIMEOUT fails"
+like "$(tail -n 2 "$T/err" | head -n 1)" "timed out after 300 milliseconds.*after 4 attempts" "retried, then reported with the timeout"
+strongdm_sim_clear_faults
+SDM_API_TIMEOUT=soon drv groups-list
+is "$rc" 2 "a bad SDM_API_TIMEOUT is a configuration error"
 
 done_testing
