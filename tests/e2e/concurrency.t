@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# concurrency.t: two "oncall-sync sync" started together never run their
+# pipelines at the same time (the second waits for the lock, then runs, or
+# gives up saying a sync is running), and the lock of a run killed with
+# SIGKILL does not block the next run.
+# shellcheck disable=SC1091,SC2034,SC2154 # tap.sh (sourced) sets ROOT, T, rc; reads TAP_CLEANUP_HOOK
+set -euo pipefail
+. "$(dirname "$0")/../tap.sh"
+. "$ROOT/tests/fixtures/oncall-sync/lib.sh"
+ocs_need_programs
+command -v setsid > /dev/null || skip_all "setsid is not installed"
+[ -x "$BIN/oncall-sync" ] || skip_all "oncall-sync is missing"
+
+ocs_start_sims
+ocs_config '{"name": "concurrency", "schedules": ["TestSchedule", "Platform"], "user_lookup": "email"}'
+SLOW='{"path_prefix": "/v2/schedule", "kind": "slow", "delay_ms": 500, "count": 100}'
+
+# start_sync NAME [ENV=VALUE...]: oncall-sync sync in its own session (its
+# pid is the session id), output in $T/NAME.out and $T/NAME.err.
+start_sync() {
+	local name=$1
+	shift
+	env "$@" setsid "$BIN/oncall-sync" sync > "$T/$name.out" 2> "$T/$name.err" &
+	eval "PID_$name=\$!"
+}
+
+# pipeline_sessions SID...: how many of the sessions run a pipeline program now.
+pipeline_sessions() {
+	ps -e -o sid=,comm= | awk -v list=" $* " '
+		index(list, " " $1 " ") && $2 ~ /^(fetch-oncall|match-users|reconcile-gr)/ { s[$1] = 1 }
+		END { n = 0; for (k in s) n++; print n }'
+}
+
+# --- two syncs together, the second allowed to wait: they take turns
+incidentio_sim_fault "$SLOW"
+start_sync a
+start_sync b
+overlap=0 seen=0
+while kill -0 "$PID_a" 2>/dev/null || kill -0 "$PID_b" 2>/dev/null; do
+	n=$(pipeline_sessions "$PID_a" "$PID_b")
+	[ "$n" -ge 1 ] && seen=1
+	[ "$n" -ge 2 ] && overlap=1
+	sleep 0.02
+done
+rc_a=0 rc_b=0
+wait "$PID_a" || rc_a=$?
+wait "$PID_b" || rc_b=$?
+incidentio_sim_faults_clear
+is "$rc_a $rc_b" "0 0" "both syncs exit 0 (the second waited for the lock)"
+is "$seen" 1 "the pipelines were seen running"
+is "$overlap" 0 "never two pipelines at once"
+is "$(jq -s 'map(select(.action == "add")) | length' "$ONCALL_SYNC_STATE_DIR/audit.ndjson")" \
+	"$(jq -s 'map(select(.action == "add")) | unique_by(.group.id, .account.id) | length' "$ONCALL_SYNC_STATE_DIR/audit.ndjson")" \
+	"no member added twice"
+
+# --- a second sync that may not wait gives up, saying why
+incidentio_sim_fault "$SLOW"
+start_sync c
+for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_c")" -ge 1 ] && break; sleep 0.02; done
+run env ONCALL_SYNC_LOCK_WAIT=0 "$BIN/oncall-sync" sync
+is "$rc" 3 "a sync started while another runs exits 3 when it may not wait"
+like "$(cat "$T/err")" 'a sync is already running' "and says a sync is running"
+rc_c=0
+wait "$PID_c" || rc_c=$?
+is "$rc_c" 0 "the running sync was not disturbed"
+
+# --- a sync killed with SIGKILL (the whole session, at once) leaves no lock
+# that blocks the next one
+start_sync d
+for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_d")" -ge 1 ] && break; sleep 0.02; done
+kill -KILL -- "-$PID_d" 2>/dev/null || true
+wait "$PID_d" 2>/dev/null || true
+incidentio_sim_faults_clear
+run env ONCALL_SYNC_LOCK_WAIT=2 "$BIN/oncall-sync" sync
+is "$rc" 0 "the next sync runs after one was killed with SIGKILL"
+[ "$rc" -eq 0 ] || diag "$(cat "$T/err")"
+is "$(ocs_groups)" "Platform: gina@example.com
+TestSchedule: alice@example.com bob@example.com" "and the groups are as they should be"
+
+done_testing
