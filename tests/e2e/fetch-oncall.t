@@ -183,14 +183,15 @@ run fo -V
 like "$(cat "$T/out")" '^fetch-oncall [0-9]' "--version"
 man_opts=$(sed 's/\\-/-/g' "$ROOT/man/fetch-oncall.1" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
 help_opts=$(grep -oE -- '--[a-z][a-z-]+' "$T/help" | sort -u)
-readme_opts=$(grep -oE -- '--[a-z][a-z-]+' "$ROOT/doc/fetch-oncall.md" | sort -u)
+readme_section fetch-oncall > "$T/readme-fetch-oncall.md"
+readme_opts=$(grep -oE -- '--[a-z][a-z-]+' "$T/readme-fetch-oncall.md" | sort -u)
 is "$(comm -23 <(echo "$help_opts") <(echo "$man_opts") | paste -sd' ')" "" "every option of --help is in the man page"
 is "$(comm -13 <(echo "$help_opts") <(echo "$man_opts") | paste -sd' ')" "" "every option of the man page is in --help"
 is "$(comm -23 <(echo "$help_opts") <(echo "$readme_opts") | paste -sd' ')" "" "every option of --help is in the README section"
 for v in INCIDENT_API_KEY INCIDENT_API_KEY_FILE INCIDENT_API_URL ONCALL_LOG; do
 	ok "$v in --help, the man page and the README section" \
 		bash -c 'for f in "${@:2}"; do grep -q -- "$1" "$f" || exit 1; done' _ \
-		"$v" "$T/help" "$ROOT/man/fetch-oncall.1" "$ROOT/doc/fetch-oncall.md"
+		"$v" "$T/help" "$ROOT/man/fetch-oncall.1" "$T/readme-fetch-oncall.md"
 done
 norm() { tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//'; }
 use=$(sed -n '/^usage:/,/^$/p' "$T/help" | sed 's/^usage://' | norm)

@@ -5,8 +5,9 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 
 MAN="$ROOT/man/reconcile-groups.1"
-DOC="$ROOT/doc/reconcile-groups.md"
-[[ -f $MAN && -f $DOC ]] || skip_all "man page or README section missing"
+DOC="$T/readme-reconcile-groups.md"
+readme_section reconcile-groups > "$DOC"
+[[ -f $MAN && -s $DOC ]] || skip_all "man page or README section missing"
 command -v groff >/dev/null || command -v man >/dev/null || skip_all "no groff/man"
 
 help=$(reconcile-groups --help)
