@@ -113,9 +113,12 @@ install: all
 	for p in $(PROGS); do ln -sf $(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
-	install -m 644 scripts/oncall-sync.service scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
-	install -m 644 scripts/oncall-sync.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
+	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service
+	install -m 644 scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	install -m 644 examples/config.json $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oncall-sync $(PROGS:%=$(DESTDIR)$(BINDIR)/%)

@@ -116,7 +116,7 @@ mkdir -p "$T/inst/bin"
 sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT='"$T"'/inst/lib|' "$BIN/oncall-sync" >"$T/inst/bin/oncall-sync"
 chmod 755 "$T/inst/bin/oncall-sync"
 ocs_config '{"schedules": ["TestSchedule"]}'
-ONCALL_LIBEXEC= run "$T/inst/bin/oncall-sync" sync
+ONCALL_LIBEXEC='' run "$T/inst/bin/oncall-sync" sync
 is "$rc" 2 "an installed wrapper looks in its libexec directory"
 like "$(cat "$T/err")" "fetch-oncall not found in $T/inst/lib" "and says where it looked"
 ONCALL_LIBEXEC=$T/elsewhere run "$T/inst/bin/oncall-sync" sync
