@@ -406,64 +406,73 @@ out:
 }
 
 size_t
-utf8_check(const void *p, size_t n, const char **why)
+utf8_seq(const void *p, size_t n, const char **why)
 {
 	const unsigned char *s = p;
-	size_t i = 0;
+	unsigned int cp;
+	size_t len, k;
+	unsigned char c = n ? s[0] : 0;
 
-	while (i < n) {
-		unsigned char c = s[i];
-		unsigned int cp;
-		size_t len, k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			goto bad;
-		}
-		for (k = 1; k < len; k++) {
-			if (i + k >= n) {
-				if (why)
-					*why = "invalid UTF-8 (truncated sequence)";
-				return i;
-			}
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
-			if (why)
-				*why = "invalid UTF-8 (overlong encoding)";
-			return i;
-		}
-		if (cp >= 0xd800 && cp <= 0xdfff) {
-			if (why)
-				*why = "invalid UTF-8 (surrogate)";
-			return i;
-		}
-		if (cp > 0x10ffff) {
-			if (why)
-				*why = "invalid UTF-8 (beyond U+10FFFF)";
-			return i;
-		}
-		i += len;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		goto bad;
 	}
-	return n;
+	for (k = 1; k < len; k++) {
+		if (k >= n) {
+			if (why)
+				*why = "invalid UTF-8 (truncated sequence)";
+			return 0;
+		}
+		if ((s[k] & 0xc0) != 0x80)
+			goto bad;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
+		if (why)
+			*why = "invalid UTF-8 (overlong encoding)";
+		return 0;
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff) {
+		if (why)
+			*why = "invalid UTF-8 (surrogate)";
+		return 0;
+	}
+	if (cp > 0x10ffff) {
+		if (why)
+			*why = "invalid UTF-8 (beyond U+10FFFF)";
+		return 0;
+	}
+	return len;
 bad:
 	if (why)
 		*why = "invalid UTF-8";
-	return i;
+	return 0;
+}
+
+size_t
+utf8_check(const void *p, size_t n, const char **why)
+{
+	const unsigned char *s = p;
+	size_t i = 0, len;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!(len = utf8_seq(s + i, n - i, why)))
+			return i;
+		i += len;
+	}
+	return n;
 }
 
 size_t

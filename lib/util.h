@@ -71,6 +71,10 @@ int read_credential(const char *name, char **out, char *err, size_t errlen);
  * p[0..n) (n when all of it is valid; NUL bytes count as valid here) and,
  * when it is shorter, sets *why (if not NULL) to what is wrong there. */
 size_t utf8_check(const void *p, size_t n, const char **why);
+/* The length (2 to 4) of the valid multi-byte UTF-8 sequence that starts p
+ * (n bytes available), or 0 when it is not one, with the reason in *why
+ * (why may be NULL). */
+size_t utf8_seq(const void *p, size_t n, const char **why);
 /* Replace every byte that is not part of a valid UTF-8 sequence with '?',
  * in place; returns how many were replaced. */
 size_t utf8_sanitize(char *s, size_t n);

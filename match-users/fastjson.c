@@ -144,29 +144,8 @@ string_full(struct fj *j, struct fj_str *out)
 			continue;
 		}
 		/* A multi-byte sequence, as utf8_check wants it. */
-		size_t len;
-		unsigned int cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return -1;
-		}
-		if ((size_t)(end - p) < len)
-			return -1;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[k] & 0xc0) != 0x80)
-				return -1;
-			cp = cp << 6 | (p[k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		size_t len = utf8_seq(p, (size_t)(end - p), NULL);
+		if (!len)
 			return -1;
 		p += len;
 	}
