@@ -54,12 +54,15 @@ struct sdm_call {
 	int rate_waits, retries;
 	int on_wire;                 /* an attempt was prepared and not yet classified */
 	int write;                   /* counts against the write limit */
+	int paged;                   /* list: each page to a page callback */
 	union {
 		sdm_accounts_cb accounts;
 		sdm_identity_sets_cb identity_sets;
 		sdm_identity_aliases_cb identity_aliases;
 		sdm_groups_cb groups;
 		sdm_account_groups_cb account_groups;
+		sdm_accounts_page_cb accounts_page;
+		sdm_account_groups_page_cb account_groups_page;
 		sdm_group_cb group;
 		sdm_account_group_cb account_group;
 		sdm_done_cb done;
@@ -472,6 +475,13 @@ call_fail(struct sdm_call *call, const struct sdm_error *err)
 	switch (call->type) {
 	case CALL_LIST:
 		sdm_items_free(&call->items);
+		if (call->paged) {
+			if (call->items.kind == SDM_KIND_ACCOUNT)
+				call->cb.accounts_page(call->user, NULL, 0, 0, err);
+			else
+				call->cb.account_groups_page(call->user, NULL, 0, 0, err);
+			break;
+		}
 		switch (call->items.kind) {
 		case SDM_KIND_ACCOUNT: call->cb.accounts(call->user, NULL, 0, err); break;
 		case SDM_KIND_IDENTITY_SET: call->cb.identity_sets(call->user, NULL, 0, err); break;
@@ -508,6 +518,27 @@ list_page_done(struct sdm_call *call, const struct grpc_result *r)
 		return;
 	}
 	pace(call->c, &rl, call->write);
+	if (call->paged) {
+		/* This page to the callback, which says whether to go on. */
+		int go;
+
+		v = call->items.v;
+		n = call->items.n;
+		call->items.v = NULL;
+		call->items.n = call->items.cap = 0;
+		if (call->items.kind == SDM_KIND_ACCOUNT)
+			go = call->cb.accounts_page(call->user, v, n, next != NULL, NULL);
+		else
+			go = call->cb.account_groups_page(call->user, v, n, next != NULL, NULL);
+		if (!go && next) {
+			free(next);
+			next = NULL;
+		}
+		if (!next) {
+			call_free(call);
+			return;
+		}
+	}
 	if (next) {
 		/* Not only the last cursor: a server that cycles A, B, A would
 		 * otherwise be followed until memory runs out. */
@@ -746,6 +777,32 @@ sdm_account_groups_list(struct sdm_client *c, const char *filter, int limit,
 	                                  SDM_KIND_ACCOUNT_GROUP, filter, limit);
 
 	call->cb.account_groups = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_accounts_list_pages(struct sdm_client *c, const char *filter, int limit,
+                        sdm_accounts_page_cb cb, void *user)
+{
+	struct sdm_call *call = list_call(c, "Accounts.List", "/v1.Accounts/List",
+	                                  SDM_KIND_ACCOUNT, filter, limit);
+
+	call->paged = 1;
+	call->cb.accounts_page = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_account_groups_list_pages(struct sdm_client *c, const char *filter, int limit,
+                              sdm_account_groups_page_cb cb, void *user)
+{
+	struct sdm_call *call = list_call(c, "AccountsGroups.List", "/v1.AccountsGroups/List",
+	                                  SDM_KIND_ACCOUNT_GROUP, filter, limit);
+
+	call->paged = 1;
+	call->cb.account_groups_page = cb;
 	call->user = user;
 	submit(call);
 }

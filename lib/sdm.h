@@ -132,6 +132,19 @@ void sdm_identity_aliases_list(struct sdm_client *c, const char *filter, int lim
 void sdm_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_groups_cb cb, void *user);
 void sdm_account_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_account_groups_cb cb, void *user);
 
+/* The same page by page, so that a caller keeps only what it needs or stops
+ * early: cb gets each page's items (and owns them), more = 1 when another
+ * page follows; it returns non-zero to have that page fetched, 0 to end the
+ * listing there. On error v is NULL, n 0, more 0, and the call ends. */
+typedef int (*sdm_accounts_page_cb)(void *user, struct sdm_account *v, size_t n, int more,
+                                    const struct sdm_error *err);
+typedef int (*sdm_account_groups_page_cb)(void *user, struct sdm_account_group *v, size_t n,
+                                          int more, const struct sdm_error *err);
+void sdm_accounts_list_pages(struct sdm_client *c, const char *filter, int limit,
+                             sdm_accounts_page_cb cb, void *user);
+void sdm_account_groups_list_pages(struct sdm_client *c, const char *filter, int limit,
+                                   sdm_account_groups_page_cb cb, void *user);
+
 /* Single-entity calls. The group passed in is copied; the callback gets the
  * server's answer (NULL on error) and owns it: sdm_group_free(g); free(g)
  * (or sdm_groups_free(g, 1)). */

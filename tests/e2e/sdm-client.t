@@ -13,7 +13,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 [ -x /usr/bin/python3 ] || skip_all "no /usr/bin/python3"
 TAP_CLEANUP_HOOK=strongdm_sim_stop
 
-plan 68
+plan 79
 
 # A world: 1000 users (every 10th suspended), a service account, identity
 # sets and aliases, two groups.
@@ -56,6 +56,30 @@ drv accounts-list --filter 'email:"USER42@example.com"'
 is "$(jq -r .id "$T/out")" "a-10042" "a filter by email (case-insensitive)"
 drv accounts-list
 is "$(wc -l < "$T/out")" 1001 "the default limit pages too"
+
+# ---- page by page (sdm_*_list_pages)
+reset_log
+drv accounts-pages --limit 300
+is "$rc" 0 "accounts-pages succeeds"
+is "$(jq -c 'select(has("page")) | [.items, .more]' "$T/out" | paste -sd' ')" "[300,true] [300,true] [300,true] [101,false]" \
+	"each page handed over as it comes, with whether more follow"
+is "$(jq -r 'select(has("id")) | .id' "$T/out" | sort -u | wc -l)" 1001 "every account once"
+is "$(count Accounts.List)" 4 "4 requests"
+reset_log
+drv accounts-pages --limit 300 --pages 1
+is "$(jq -c 'select(has("page")) | [.items, .more]' "$T/out" | paste -sd' ')" "[300,true]" "the callback can stop after a page"
+is "$(count Accounts.List)" 1 "and the next page is never asked for"
+reset_log
+drv ag-pages --limit 1000
+is "$(jq -c 'select(has("page")) | .more' "$T/out")" "false" "a listing that fits one page says there is no more"
+is "$(count AccountsGroups.List)" 1 "one request"
+strongdm_sim_fault '{"faults":[{"method":"Accounts.List","kind":"status","code":7,"message":"no","after":1}]}'
+reset_log
+drv accounts-pages --limit 300
+is "$rc" 1 "an error on a later page fails the listing"
+is "$(jq -c 'select(has("page")) | .items' "$T/out" | paste -sd' ')" "300" "after the pages before it were handed over"
+like "$(cat "$T/err")" "PERMISSION_DENIED" "with StrongDM's status"
+strongdm_sim_clear_faults
 
 # ---- identity sets, aliases
 drv identity-sets-list

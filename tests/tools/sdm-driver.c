@@ -13,6 +13,9 @@
  *     ag-delete ID
  *     identity-sets-list [--filter F] [--limit N]
  *     aliases-list [--filter F] [--limit N]
+ *     accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]
+ *       page by page (sdm_*_list_pages): each page's items, then a line
+ *       {"page": I, "items": N, "more": true|false}; stops after K pages
  *
  * Items are printed on stdout as NDJSON; -r N queues the same call N times
  * at once (concurrency test; items of every run printed; group-create names
@@ -28,6 +31,8 @@
 #include "util.h"
 
 static int quiet;
+static int max_pages;          /* *-pages: stop after this many (0: all) */
+static int pages_seen;
 static long printed;
 static int failures;
 
@@ -106,6 +111,44 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 		emit(o);
 	}
 	sdm_accounts_free(v, n);
+}
+
+static int
+page_line(size_t n, int more)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "page", ++pages_seen);
+	cJSON_AddNumberToObject(o, "items", (double)n);
+	cJSON_AddBoolToObject(o, "more", more);
+	emit(o);
+	return max_pages <= 0 || pages_seen < max_pages;
+}
+
+static int
+on_accounts_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
+{
+	if (err) {
+		report(err);
+		return 0;
+	}
+	on_accounts(user, v, n, NULL);
+	return page_line(n, more);
+}
+
+static void on_account_groups(void *user, struct sdm_account_group *v, size_t n,
+                              const struct sdm_error *err);
+
+static int
+on_account_groups_page(void *user, struct sdm_account_group *v, size_t n, int more,
+                       const struct sdm_error *err)
+{
+	if (err) {
+		report(err);
+		return 0;
+	}
+	on_account_groups(user, v, n, NULL);
+	return page_line(n, more);
 }
 
 static void
@@ -206,6 +249,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: sdm-driver [-j N] [-r REPEAT] [-q] COMMAND [ARGS]\n"
 	        "  accounts-list|groups-list|ag-list|identity-sets-list|aliases-list [--filter F] [--limit N]\n"
+	        "  accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]\n"
 	        "  group-create NAME [TAG=VALUE...] | group-update ID NAME [TAG=VALUE...]\n"
 	        "  group-get ID | group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n");
 	exit(EXIT_USAGE);
@@ -253,12 +297,14 @@ main(int argc, char **argv)
 	cmd = argv[i++];
 	argc -= i;
 	argv += i;
-	if (strstr(cmd, "-list")) {
+	if (strstr(cmd, "-list") || strstr(cmd, "-pages")) {
 		for (i = 0; i < argc; i++) {
 			if (!strcmp(argv[i], "--filter") && i + 1 < argc)
 				filter = argv[++i];
 			else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
 				limit = atoi(argv[++i]);
+			else if (!strcmp(argv[i], "--pages") && i + 1 < argc)
+				max_pages = atoi(argv[++i]);
 			else
 				usage();
 		}
@@ -276,6 +322,10 @@ main(int argc, char **argv)
 	for (int r = 0; r < repeat; r++) {
 		if (!strcmp(cmd, "accounts-list")) {
 			sdm_accounts_list(c, filter, limit, on_accounts, NULL);
+		} else if (!strcmp(cmd, "accounts-pages")) {
+			sdm_accounts_list_pages(c, filter, limit, on_accounts_page, NULL);
+		} else if (!strcmp(cmd, "ag-pages")) {
+			sdm_account_groups_list_pages(c, filter, limit, on_account_groups_page, NULL);
 		} else if (!strcmp(cmd, "groups-list")) {
 			sdm_groups_list(c, filter, limit, on_groups, NULL);
 		} else if (!strcmp(cmd, "ag-list")) {
