@@ -2,8 +2,10 @@
  * as few requests as possible.
  *
  * P distinct people: at most --lookup-max of them are looked up one by one
- * with a filter (the calls run concurrently); more are served by one paged
- * listing of every user, of which only the needed ones are kept. StrongDM's
+ * with a filter (the calls run concurrently), by email after one page of
+ * every user showed that the organization does not fit in it; more are
+ * served by one paged listing of every user, of which each page keeps only
+ * the needed ones. StrongDM's
  * filters ignore case and treat * as a wildcard, so every answer is checked
  * again exactly in code (match_add_account_for, match_add_alias). */
 #include <stdlib.h>
@@ -19,6 +21,8 @@ struct ctx {
 	const char *set_id;         /* alias mode: the identity set's id */
 	size_t queued_accounts;     /* alias look-ups: account ids already queued */
 	int per_account;            /* alias look-ups: query accounts by id as found */
+	int probing;                /* email: one page of every user, to see if it is all */
+	int probed_more;            /* ... and it was not */
 };
 
 struct one {
@@ -121,36 +125,32 @@ email_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_err
 	sdm_accounts_free(v, n);
 }
 
-static void
-all_users_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+/* Every user, page by page: each page keeps the users somebody needs and is
+ * freed. Probing (x->probing), only a listing that fits in its first page is
+ * used; a longer one is set aside (x->probed_more) for look-ups. */
+static int
+users_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
 {
 	struct ctx *x = user;
 
-	if (err && err->code != SDM_OK)
+	if (err && err->code != SDM_OK) {
 		fail_keys(x, err);
+		return 0;
+	}
+	if (x->probing && more)
+		x->probed_more = 1;
 	else
 		add_accounts(x->idx, -1, v, n);
 	sdm_accounts_free(v, n);
+	return !x->probing;
 }
 
 static void
-by_email(struct ctx *x, const struct accounts_opts *o, struct accounts_report *rep)
+lookup_emails(struct ctx *x, size_t p)
 {
-	size_t p = match_key_count(x->idx);
-	struct one *ones;
+	struct one *ones = ecalloc(p, sizeof *ones);
 	struct buf f = { 0 };
 
-	if (p == 0)
-		return;
-	if ((long)p > o->lookup_max) {
-		rep->listed = 1;
-		sdm_filter_add(&f, "type", "user");
-		sdm_accounts_list(x->c, f.data, ACCOUNTS_PAGE, all_users_done, x);
-		sdm_run(x->c);
-		buf_free(&f);
-		return;
-	}
-	ones = ecalloc(p, sizeof *ones);
 	for (size_t i = 0; i < p; i++) {
 		ones[i] = (struct one){ x, i };
 		f.len = 0;
@@ -161,6 +161,37 @@ by_email(struct ctx *x, const struct accounts_opts *o, struct accounts_report *r
 	sdm_run(x->c);
 	buf_free(&f);
 	free(ones);
+}
+
+/*
+ * P people: more than --lookup-max, one listing of every user. From
+ * ACCOUNTS_PROBE_MIN up to --lookup-max, first one page of that listing: an
+ * organization with at most ACCOUNTS_PAGE users is all in it, one request
+ * instead of P; a bigger one costs that page more than the P look-ups that
+ * follow. Fewer people: the look-ups.
+ */
+static void
+by_email(struct ctx *x, const struct accounts_opts *o, struct accounts_report *rep)
+{
+	size_t p = match_key_count(x->idx);
+	int lookups = (long)p <= o->lookup_max;
+	struct buf f = { 0 };
+
+	if (p == 0)
+		return;
+	if (!lookups || p >= ACCOUNTS_PROBE_MIN) {
+		x->probing = rep->probed = lookups;
+		sdm_filter_add(&f, "type", "user");
+		sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, users_page, x);
+		sdm_run(x->c);
+		buf_free(&f);
+		x->probing = 0;
+		rep->listed = !x->probed_more;
+		/* a failed page failed every key already */
+		lookups = x->probed_more;
+	}
+	if (lookups)
+		lookup_emails(x, p);
 }
 
 /* ------------------------------------------------------------ by alias */
@@ -319,16 +350,20 @@ all_aliases_done(void *user, struct sdm_identity_alias *v, size_t n, const struc
 	sdm_identity_aliases_free(v, n);
 }
 
-static void
-all_accounts_done(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
+static int
+all_accounts_page(void *user, struct sdm_account *v, size_t n, int more,
+                  const struct sdm_error *err)
 {
 	struct ctx *x = user;
 
-	if (err && err->code != SDM_OK)
+	(void)more;
+	if (err && err->code != SDM_OK) {
 		fail_alias_accounts(x, err);
-	else
-		add_accounts(x->idx, -1, v, n);
+		return 0;
+	}
+	add_accounts(x->idx, -1, v, n);
 	sdm_accounts_free(v, n);
+	return 1;
 }
 
 static int
@@ -384,7 +419,7 @@ by_alias(struct ctx *x, const struct accounts_opts *o, struct accounts_report *r
 		/* Every kind of account: an alias may name a service, and the
 		 * reason should say so. */
 		rep->accounts_listed = 1;
-		sdm_accounts_list(x->c, NULL, ACCOUNTS_PAGE, all_accounts_done, x);
+		sdm_accounts_list_pages(x->c, NULL, ACCOUNTS_PAGE, all_accounts_page, x);
 	}
 	sdm_run(x->c);
 out:

@@ -12,6 +12,7 @@ struct sdm_client;
 #define ACCOUNTS_LOOKUP_MAX 100  /* default --lookup-max */
 #define ACCOUNTS_PAGE 1000       /* page size of a full listing */
 #define ACCOUNTS_LOOKUP_PAGE 10  /* page size of a filtered look-up */
+#define ACCOUNTS_PROBE_MIN 3     /* from this many people, first try one page */
 
 struct accounts_opts {
 	const char *identity_set;   /* alias mode: a name, or an id ("ig-...") */
@@ -21,6 +22,7 @@ struct accounts_opts {
 /* What was done, for the log and the benchmark. */
 struct accounts_report {
 	int listed;                 /* 1: a paged listing; 0: filtered look-ups */
+	int probed;                 /* email: one page was read first to see */
 	int accounts_listed;        /* alias mode: accounts by listing too */
 	size_t people;              /* distinct keys looked up */
 };

@@ -538,7 +538,9 @@ main(int argc, char **argv)
 		sdm_client_stats(client, &st);
 		logmsg(LOG_INFO, "%zu people to look up; StrongDM read with %s: %ld calls, "
 		       "%ld attempts, %ld rate-limited", match_key_count(idx),
-		       rep.listed ? "a listing" : "filtered look-ups", st.calls, st.attempts,
+		       rep.listed ? (rep.probed ? "one page of every user (all of them)" : "a listing") :
+		       rep.probed ? "one page of every user (not all of them), then filtered look-ups" :
+		       "filtered look-ups", st.calls, st.attempts,
 		       st.rate_limited);
 	}
 	if (match_failed_all(idx))

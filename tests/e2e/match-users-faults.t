@@ -31,7 +31,7 @@ strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
 # In roster.ndjson, TestSchedule and Night need look-ups; Empty has nobody on
 # call; the last roster has only a person without an email.
 # --- an outage: every Accounts.List fails, even after the retries ---------------
-for mode in lookups listing; do
+for mode in page listing; do
 	reset_log
 	strongdm_sim_clear_faults
 	strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":-1}]}'
@@ -49,8 +49,15 @@ for mode in lookups listing; do
 		'{"id":"01G0J1EXE7AXZ2C93K61WBPYEH","name":"TestSchedule"}' "outage ($mode): with the roster's schedule"
 	is "$(sed -n 2p "$T/out")" "$(sed -n 2p "$FX/roster.ndjson")" "outage ($mode): fetch-oncall's error passed on"
 	is "$(grep -c ': StrongDM: Accounts.List: UNAVAILABLE' "$T/err")" 2 "outage ($mode): one message per failed schedule"
-	ok "outage ($mode): the calls were retried" test "$(count Accounts.List)" -gt "$([ "$mode" = listing ] && echo 1 || echo 8)"
+	ok "outage ($mode): the calls were retried" test "$(count Accounts.List)" -gt 1
 done
+# two people: look-ups, no page first
+reset_log
+printf '%s\n' '{"type":"roster","schedule":{"id":"S1","name":"Two"},"oncall":[{"id":"U1","email":"bob@example.com"},{"id":"U2","email":"alice@example.com"}]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/two"
+run mu <"$T/two"
+is "$rc/$(types)" "1/error Two,end match-users," "outage (look-ups): the schedule becomes an error record"
+is "$(count Accounts.List)" 8 "outage (look-ups): each look-up tried 4 times"
 strongdm_sim_clear_faults
 
 # --- a passing fault is retried by the client ------------------------------------

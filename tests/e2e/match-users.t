@@ -28,7 +28,7 @@ filters() { jq -r --arg m "$1" 'select(.method == $m) | .filter' "$STRONGDM_SIM_
 [ -x "$MU" ] || skip_all "bin/match-users not built"
 strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
 
-# --- by email (the default): filtered look-ups ------------------------------
+# --- by email (the default), a small organization: one page of every user ---
 reset_log
 run mu <"$FX/roster.ndjson"
 is "$rc" 0 "email: exit 0"
@@ -45,10 +45,9 @@ for line in 2 4; do
 		"email: record $line (not a roster) passed on byte for byte"
 done
 is "$(grep -c . "$T/err")" 6 "email: six warnings (suspended, service, duplicate, two unknown, no email)"
-is "$(count Accounts.List)" 8 "email: 8 people, 8 filtered Accounts.List calls"
-is "$(count '*')" 8 "email: no other call"
-is "$(filters Accounts.List | head -n 1)" 'type:"user" email:"a*@example.com"' \
-	"email: the filter names users and the normalized email"
+is "$(count Accounts.List)" 1 "email: 8 people, 10 accounts: one page of every user, not 8 look-ups"
+is "$(count '*')" 1 "email: no other call"
+is "$(filters Accounts.List)" 'type:"user"' "email: the page lists users"
 
 # --- by alias ------------------------------------------------------------------
 reset_log
@@ -181,6 +180,39 @@ bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" ent
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
 bad "cut input" 'match-users: <stdin>:1: input ended without an end record: the stream was cut short (1 records read)' "$R"
+
+# --- a bigger organization (1,110 accounts): the look-ups -----------------------
+strongdm_sim_stop
+jq '.strongdm.accounts += [range(1100) | {id: ("a-9\(1000000000000000 + .)"), type: "user",
+	email: "filler\(.)@bulk.example.com", first_name: "Filler", last_name: "\(.)"}]' \
+	"$FX/world.json" >"$T/big-world.json"
+strongdm_sim_start "$T/big-world.json" || { echo "Bail out! strongdm-sim did not start (big world)"; exit 1; }
+reset_log
+run mu <"$FX/roster.ndjson"
+is "$rc" 0 "big org, email: exit 0"
+same_file "$T/out" "$FX/expected-email.ndjson" "big org, email: the same result"
+is "$(count Accounts.List)" 9 "big org, email: one page (not all the users), then 8 look-ups"
+is "$(filters Accounts.List | grep -c '^type:"user"$')" 1 "big org, email: the page was the listing's first"
+is "$(filters Accounts.List | grep -v '^type:"user"$' | head -n 1)" 'type:"user" email:"a*@example.com"' \
+	"big org, email: a look-up filter names users and the normalized email"
+reset_log
+printf '%s\n' '{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":"Bob@example.com"},{"id":"U2","email":"filler7@bulk.example.com"}]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/two"
+run mu <"$T/two"
+is "$rc/$(jq -r 'select(.type=="roster") | [.oncall[].account.id] | join(",")' "$T/out")" \
+	"0/a-0000000000000002,a-91000000000000007" "two people: both matched"
+is "$(count Accounts.List)" 2 "two people: two look-ups, no page first"
+reset_log
+run mu --lookup-max 2 <"$FX/roster.ndjson"
+same_file "$T/out" "$FX/expected-email.ndjson" "big org, email listing: the same result"
+is "$(count Accounts.List)" 2 "big org, email listing: 2 pages of 1000"
+strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":-1,"after":1}]}'
+reset_log
+run mu --lookup-max 2 <"$FX/roster.ndjson"
+is "$rc" 1 "big org, the second page fails: exit 1"
+is "$(jq -r 'select(.type=="roster") | .schedule.name // .schedule.id' "$T/out" | paste -sd, -)" "Empty,01G0J1EXE7AXZ2C93K61WBPYEN" \
+	"big org, the second page fails: no roster that needed StrongDM is passed on as matched"
+strongdm_sim_clear_faults
 
 # --- usage, --help and the man page agree ----------------------------------------
 run mu --by phone
