@@ -63,6 +63,7 @@ struct sdm_call {
 		sdm_account_groups_cb account_groups;
 		sdm_accounts_page_cb accounts_page;
 		sdm_account_groups_page_cb account_groups_page;
+		sdm_identity_aliases_page_cb identity_aliases_page;
 		sdm_group_cb group;
 		sdm_account_group_cb account_group;
 		sdm_done_cb done;
@@ -464,6 +465,21 @@ set_error(struct sdm_error *e, const struct sdm_call *call, int code, const char
 
 static void submit(struct sdm_call *call);
 
+/* A page to a paged listing's callback: its answer, go on or not. */
+static int
+page_to(struct sdm_call *call, void *v, size_t n, int more, const struct sdm_error *err)
+{
+	switch (call->items.kind) {
+	case SDM_KIND_ACCOUNT: return call->cb.accounts_page(call->user, v, n, more, err);
+	case SDM_KIND_ACCOUNT_GROUP: return call->cb.account_groups_page(call->user, v, n, more, err);
+	case SDM_KIND_IDENTITY_ALIAS: return call->cb.identity_aliases_page(call->user, v, n, more, err);
+	case SDM_KIND_IDENTITY_SET:
+	case SDM_KIND_GROUP:
+		break;
+	}
+	return 0;   /* no paged listing of these */
+}
+
 /* Run the callback with an error; the call ends. */
 static void
 call_fail(struct sdm_call *call, const struct sdm_error *err)
@@ -476,10 +492,7 @@ call_fail(struct sdm_call *call, const struct sdm_error *err)
 	case CALL_LIST:
 		sdm_items_free(&call->items);
 		if (call->paged) {
-			if (call->items.kind == SDM_KIND_ACCOUNT)
-				call->cb.accounts_page(call->user, NULL, 0, 0, err);
-			else
-				call->cb.account_groups_page(call->user, NULL, 0, 0, err);
+			page_to(call, NULL, 0, 0, err);
 			break;
 		}
 		switch (call->items.kind) {
@@ -526,10 +539,7 @@ list_page_done(struct sdm_call *call, const struct grpc_result *r)
 		n = call->items.n;
 		call->items.v = NULL;
 		call->items.n = call->items.cap = 0;
-		if (call->items.kind == SDM_KIND_ACCOUNT)
-			go = call->cb.accounts_page(call->user, v, n, next != NULL, NULL);
-		else
-			go = call->cb.account_groups_page(call->user, v, n, next != NULL, NULL);
+		go = page_to(call, v, n, next != NULL, NULL);
 		if (!go && next) {
 			free(next);
 			next = NULL;
@@ -803,6 +813,19 @@ sdm_account_groups_list_pages(struct sdm_client *c, const char *filter, int limi
 
 	call->paged = 1;
 	call->cb.account_groups_page = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_identity_aliases_list_pages(struct sdm_client *c, const char *filter, int limit,
+                                sdm_identity_aliases_page_cb cb, void *user)
+{
+	struct sdm_call *call = list_call(c, "IdentityAliases.List", "/v1.IdentityAliases/List",
+	                                  SDM_KIND_IDENTITY_ALIAS, filter, limit);
+
+	call->paged = 1;
+	call->cb.identity_aliases_page = cb;
 	call->user = user;
 	submit(call);
 }

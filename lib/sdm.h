@@ -140,10 +140,14 @@ typedef int (*sdm_accounts_page_cb)(void *user, struct sdm_account *v, size_t n,
                                     const struct sdm_error *err);
 typedef int (*sdm_account_groups_page_cb)(void *user, struct sdm_account_group *v, size_t n,
                                           int more, const struct sdm_error *err);
+typedef int (*sdm_identity_aliases_page_cb)(void *user, struct sdm_identity_alias *v, size_t n,
+                                            int more, const struct sdm_error *err);
 void sdm_accounts_list_pages(struct sdm_client *c, const char *filter, int limit,
                              sdm_accounts_page_cb cb, void *user);
 void sdm_account_groups_list_pages(struct sdm_client *c, const char *filter, int limit,
                                    sdm_account_groups_page_cb cb, void *user);
+void sdm_identity_aliases_list_pages(struct sdm_client *c, const char *filter, int limit,
+                                     sdm_identity_aliases_page_cb cb, void *user);
 
 /* Single-entity calls. The group passed in is copied; the callback gets the
  * server's answer (NULL on error) and owns it: sdm_group_free(g); free(g)

@@ -21,7 +21,7 @@ struct ctx {
 	const char *set_id;         /* alias mode: the identity set's id */
 	size_t queued_accounts;     /* alias look-ups: account ids already queued */
 	int per_account;            /* alias look-ups: query accounts by id as found */
-	int probing;                /* email: one page of every user, to see if it is all */
+	int probing;                /* one page of a listing, to see if it is all */
 	int probed_more;            /* ... and it was not */
 };
 
@@ -145,6 +145,29 @@ users_page(void *user, struct sdm_account *v, size_t n, int more, const struct s
 	return !x->probing;
 }
 
+/* Runs a paged listing of one page (probe = 1) or all; 1 when a probe found
+ * more pages than the one it read. */
+static int
+list_run(struct ctx *x, int probe, void (*start)(struct ctx *x))
+{
+	x->probing = probe;
+	x->probed_more = 0;
+	start(x);
+	sdm_run(x->c);
+	x->probing = 0;
+	return x->probed_more;
+}
+
+static void
+start_users(struct ctx *x)
+{
+	struct buf f = { 0 };
+
+	sdm_filter_add(&f, "type", "user");
+	sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, users_page, x);
+	buf_free(&f);
+}
+
 static void
 lookup_emails(struct ctx *x, size_t p)
 {
@@ -175,20 +198,14 @@ by_email(struct ctx *x, const struct accounts_opts *o, struct accounts_report *r
 {
 	size_t p = match_key_count(x->idx);
 	int lookups = (long)p <= o->lookup_max;
-	struct buf f = { 0 };
 
 	if (p == 0)
 		return;
 	if (!lookups || p >= ACCOUNTS_PROBE_MIN) {
-		x->probing = rep->probed = lookups;
-		sdm_filter_add(&f, "type", "user");
-		sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, users_page, x);
-		sdm_run(x->c);
-		buf_free(&f);
-		x->probing = 0;
-		rep->listed = !x->probed_more;
+		rep->probed = lookups;
 		/* a failed page failed every key already */
-		lookups = x->probed_more;
+		lookups = list_run(x, lookups, start_users);
+		rep->listed = !lookups;
 	}
 	if (lookups)
 		lookup_emails(x, p);
@@ -338,42 +355,96 @@ alias_one_done(void *user, struct sdm_identity_alias *v, size_t n, const struct 
 	sdm_identity_aliases_free(v, n);
 }
 
-static void
-all_aliases_done(void *user, struct sdm_identity_alias *v, size_t n, const struct sdm_error *err)
+/* The set's aliases, page by page; probing as users_page. */
+static int
+aliases_page(void *user, struct sdm_identity_alias *v, size_t n, int more,
+             const struct sdm_error *err)
 {
 	struct ctx *x = user;
 
-	if (err && err->code != SDM_OK)
+	if (err && err->code != SDM_OK) {
 		fail_keys(x, err);
+		return 0;
+	}
+	if (x->probing && more)
+		x->probed_more = 1;
 	else
 		add_aliases(x, -1, v, n);
 	sdm_identity_aliases_free(v, n);
+	return !x->probing;
 }
 
+/* Every account (services and tokens too, so that the reason can say what an
+ * alias names), page by page; probing as users_page. */
 static int
 all_accounts_page(void *user, struct sdm_account *v, size_t n, int more,
                   const struct sdm_error *err)
 {
 	struct ctx *x = user;
 
-	(void)more;
 	if (err && err->code != SDM_OK) {
 		fail_alias_accounts(x, err);
 		return 0;
 	}
-	add_accounts(x->idx, -1, v, n);
+	if (x->probing && more)
+		x->probed_more = 1;
+	else
+		add_accounts(x->idx, -1, v, n);
 	sdm_accounts_free(v, n);
-	return 1;
+	return !x->probing;
 }
 
+static void
+start_aliases(struct ctx *x)
+{
+	struct buf f = { 0 };
+
+	sdm_filter_add(&f, "identitysetid", x->set_id);
+	sdm_identity_aliases_list_pages(x->c, f.data, ACCOUNTS_PAGE, aliases_page, x);
+	buf_free(&f);
+}
+
+static void
+start_accounts(struct ctx *x)
+{
+	sdm_accounts_list_pages(x->c, NULL, ACCOUNTS_PAGE, all_accounts_page, x);
+}
+
+/* The accounts the aliases name, once every alias is known: as the people
+ * by email (look-ups, a first page, or a listing), by id. */
+static void
+alias_accounts(struct ctx *x, long lookup_max, struct accounts_report *rep)
+{
+	size_t a = match_alias_account_count(x->idx);
+	int lookups = (long)a <= lookup_max;
+
+	if (a == 0 || match_failed_all(x->idx))
+		return;
+	if (!lookups || a >= ACCOUNTS_PROBE_MIN) {
+		lookups = list_run(x, lookups, start_accounts);
+		rep->accounts_listed = !lookups;
+	}
+	if (lookups) {
+		queue_account_lookups(x);
+		sdm_run(x->c);
+	}
+}
+
+/*
+ * The set, then the aliases of the people as their emails are read: more
+ * than --lookup-max people, one listing of the set's aliases; from
+ * ACCOUNTS_PROBE_MIN, its first page when it is the whole listing; else one
+ * look-up per person, each answer queueing the look-up of its account at
+ * once (the two kinds of call overlap).
+ */
 static int
 by_alias(struct ctx *x, const struct accounts_opts *o, struct accounts_report *rep)
 {
 	struct set_lookup l = { .want = o->identity_set };
-	size_t p = match_key_count(x->idx), a;
+	size_t p = match_key_count(x->idx);
 	struct buf f = { 0 };
 	struct one *ones = NULL;
-	int rc;
+	int rc, lookups;
 
 	/* The set is looked up even with nobody on call: a wrong name is a
 	 * usage error whatever the roster. */
@@ -390,36 +461,24 @@ by_alias(struct ctx *x, const struct accounts_opts *o, struct accounts_report *r
 	}
 	if (p == 0)
 		goto out;
-	if ((long)p <= o->lookup_max) {
-		/* Each alias answer queues the look-up of its account at once,
-		 * so the two kinds of call overlap. */
-		x->per_account = 1;
-		ones = ecalloc(p, sizeof *ones);
-		for (size_t i = 0; i < p; i++) {
-			ones[i] = (struct one){ x, i };
-			f.len = 0;
-			sdm_filter_add(&f, "identitysetid", x->set_id);
-			sdm_filter_add(&f, "username", match_key(x->idx, i));
-			sdm_identity_aliases_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, alias_one_done,
-			                          &ones[i]);
+	lookups = (long)p <= o->lookup_max;
+	if (!lookups || p >= ACCOUNTS_PROBE_MIN) {
+		rep->probed = lookups;
+		lookups = list_run(x, lookups, start_aliases);
+		rep->listed = !lookups;
+		if (!lookups) {
+			alias_accounts(x, o->lookup_max, rep);
+			goto out;
 		}
-		sdm_run(x->c);
-		goto out;
 	}
-	rep->listed = 1;
-	sdm_filter_add(&f, "identitysetid", x->set_id);
-	sdm_identity_aliases_list(x->c, f.data, ACCOUNTS_PAGE, all_aliases_done, x);
-	sdm_run(x->c);
-	a = match_alias_account_count(x->idx);
-	if (a == 0 || match_failed_all(x->idx))
-		goto out;
-	if ((long)a <= o->lookup_max) {
-		queue_account_lookups(x);
-	} else {
-		/* Every kind of account: an alias may name a service, and the
-		 * reason should say so. */
-		rep->accounts_listed = 1;
-		sdm_accounts_list_pages(x->c, NULL, ACCOUNTS_PAGE, all_accounts_page, x);
+	x->per_account = 1;
+	ones = ecalloc(p, sizeof *ones);
+	for (size_t i = 0; i < p; i++) {
+		ones[i] = (struct one){ x, i };
+		f.len = 0;
+		sdm_filter_add(&f, "identitysetid", x->set_id);
+		sdm_filter_add(&f, "username", match_key(x->idx, i));
+		sdm_identity_aliases_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, alias_one_done, &ones[i]);
 	}
 	sdm_run(x->c);
 out:

@@ -57,11 +57,9 @@ same_file "$T/out" "$FX/expected-alias.ndjson" \
 	"alias: exact aliases match; suspended, service, duplicate and case-different aliases do not"
 same_file "$T/err" "$FX/expected-alias.err" "alias: one warning per unmatched person"
 is "$(count IdentitySets.List)" 1 "alias: the identity set looked up once"
-is "$(count IdentityAliases.List)" 9 "alias: one alias look-up per person (9)"
-is "$(count Accounts.List)" 6 "alias: one account look-up per account an alias names (6)"
-is "$(filters IdentityAliases.List | head -n 1)" \
-	'identitysetid:"ig-0000000000000001" username:"01FCNDV6P870EA6S7TK1DSYDG0"' \
-	"alias: filtered by set id and username"
+is "$(count IdentityAliases.List)/$(count Accounts.List)" 1/1 \
+	"alias, small organization: one page of the set's aliases and one of the accounts, not 9 + 6 look-ups"
+is "$(filters IdentityAliases.List)" 'identitysetid:"ig-0000000000000001"' "alias: the page lists the set's aliases"
 
 reset_log
 run mu -b alias -i ig-0000000000000001 <"$FX/roster.ndjson"
@@ -186,6 +184,11 @@ strongdm_sim_stop
 jq '.strongdm.accounts += [range(1100) | {id: ("a-9\(1000000000000000 + .)"), type: "user",
 	email: "filler\(.)@bulk.example.com", first_name: "Filler", last_name: "\(.)"}]' \
 	"$FX/world.json" >"$T/big-world.json"
+cp "$T/big-world.json" "$T/big-accounts-world.json"
+jq '.strongdm.identity_aliases += [range(1100) | {id: ("i-9\(1000000000000000 + .)"),
+	account_id: ("a-9\(1000000000000000 + .)"), identity_set: "incidentio", username: "F\(.)"}]' \
+	"$T/big-world.json" >"$T/big-world-aliases.json"
+mv "$T/big-world-aliases.json" "$T/big-world.json"
 strongdm_sim_start "$T/big-world.json" || { echo "Bail out! strongdm-sim did not start (big world)"; exit 1; }
 reset_log
 run mu <"$FX/roster.ndjson"
@@ -195,6 +198,19 @@ is "$(count Accounts.List)" 9 "big org, email: one page (not all the users), the
 is "$(filters Accounts.List | grep -c '^type:"user"$')" 1 "big org, email: the page was the listing's first"
 is "$(filters Accounts.List | grep -v '^type:"user"$' | head -n 1)" 'type:"user" email:"a*@example.com"' \
 	"big org, email: a look-up filter names users and the normalized email"
+reset_log
+run mu --by alias --identity-set incidentio <"$FX/roster.ndjson"
+is "$rc" 0 "big org, alias: exit 0"
+same_file "$T/out" "$FX/expected-alias.ndjson" "big org, alias: the same result"
+is "$(count IdentityAliases.List)/$(count Accounts.List)" 10/6 \
+	"big org, alias: a page of aliases (not all), then 9 look-ups, each queueing its account's (6 by id)"
+is "$(filters IdentityAliases.List | grep username | head -n 1)" \
+	'identitysetid:"ig-0000000000000001" username:"01FCNDV6P870EA6S7TK1DSYDG0"' \
+	"big org, alias: look-ups filtered by set id and username"
+reset_log
+run mu --by alias --identity-set incidentio --lookup-max 2 <"$FX/roster.ndjson"
+same_file "$T/out" "$FX/expected-alias.ndjson" "big org, alias listing: the same result"
+is "$(count IdentityAliases.List)/$(count Accounts.List)" 2/2 "big org, alias listing: two pages of each"
 reset_log
 printf '%s\n' '{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":"Bob@example.com"},{"id":"U2","email":"filler7@bulk.example.com"}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/two"
@@ -213,6 +229,14 @@ is "$rc" 1 "big org, the second page fails: exit 1"
 is "$(jq -r 'select(.type=="roster") | .schedule.name // .schedule.id' "$T/out" | paste -sd, -)" "Empty,01G0J1EXE7AXZ2C93K61WBPYEN" \
 	"big org, the second page fails: no roster that needed StrongDM is passed on as matched"
 strongdm_sim_clear_faults
+
+# few aliases, many accounts: the aliases' page is all of them, the accounts' is not
+strongdm_sim_stop
+strongdm_sim_start "$T/big-accounts-world.json" || { echo "Bail out! strongdm-sim did not start (big world)"; exit 1; }
+run mu --by alias --identity-set incidentio <"$FX/roster.ndjson"
+same_file "$T/out" "$FX/expected-alias.ndjson" "big org, few aliases: the same result"
+is "$(count IdentityAliases.List)/$(count Accounts.List)" 1/7 \
+	"big org, few aliases: one page of aliases; a page of accounts (not all), then 6 look-ups by id"
 
 # --- usage, --help and the man page agree ----------------------------------------
 run mu --by phone
