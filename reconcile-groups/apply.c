@@ -1,9 +1,11 @@
 /* apply.c: StrongDM reads, the plan, and the writes of reconcile-groups.
  *
  * Reads, started before the input is read (they need nothing from it): the
- * managed groups in one filtered listing, then their memberships per group
- * (few groups) or in one listing (many). The input is read and checked
- * meanwhile, in a thread; no write is queued before it is complete.
+ * managed groups in one filtered listing, then their memberships (see
+ * on_managed: per group, or first one page of every membership, which is
+ * all of them in a small organization, or the whole listing page by page).
+ * The input is read and checked meanwhile, in a thread; no write is queued
+ * before it is complete.
  *
  * Dry run: the names to be given to a group are looked up (one name: look-up
  * each, or one listing of every group when there are many), so that the plan
@@ -18,7 +20,8 @@
  * of pruned groups start at once; a group's adds and removes start when its
  * create or rename is done; a pruned group's delete when its last member is
  * removed. The emails of removed members that the input does not name (for
- * the change records) are looked up concurrently with the writes. */
+ * the change records) are looked up concurrently with the writes, in the
+ * same way as the memberships (see queue_email_lookups). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,8 @@ struct state {
 
 	struct sdm_account *accounts;   /* emails looked up; by id once sorted */
 	size_t n_accounts, cap_accounts;
+	char **want;                /* the ids whose email is wanted, sorted, unique */
+	size_t n_want;
 
 	/* writes */
 	struct call *calls;
@@ -158,17 +163,12 @@ is_managed(const struct sdm_group *g)
 
 /* ---------------------------------------------------------------- reads */
 
+/* Keep the memberships of managed groups; v is consumed. */
 static void
-on_memberships(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error *err)
+keep_memberships(struct state *st, struct sdm_account_group *v, size_t n)
 {
-	struct state *st = user;
 	size_t i;
 
-	if (err && err->code != SDM_OK) {
-		read_error(st, "listing group memberships", err);
-		sdm_account_groups_free(v, n);
-		return;
-	}
 	for (i = 0; i < n; i++) {
 		if (!v[i].id || !v[i].account_id || managed_index(st, v[i].group_id) < 0) {
 			sdm_account_group_free(&v[i]);
@@ -183,7 +183,79 @@ on_memberships(void *user, struct sdm_account_group *v, size_t n, const struct s
 	free(v);
 }
 
-/* The managed groups are known: keep ours, then read their memberships. */
+static void
+on_memberships(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	if (err && err->code != SDM_OK) {
+		read_error(st, "listing group memberships", err);
+		sdm_account_groups_free(v, n);
+		return;
+	}
+	keep_memberships(st, v, n);
+}
+
+/* One page of every membership: only the managed groups' are kept, so
+ * memory holds no more than they and one page. */
+static int
+on_memberships_page(void *user, struct sdm_account_group *v, size_t n, int more,
+                    const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	(void)more;
+	if (err && err->code != SDM_OK) {
+		read_error(st, "listing group memberships", err);
+		sdm_account_groups_free(v, n);
+		return 0;
+	}
+	keep_memberships(st, v, n);
+	return 1;
+}
+
+static void
+list_memberships_per_group(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_managed; i++) {
+		struct buf f = {0};
+		sdm_filter_add(&f, "groupid", st->managed[i]->id);
+		sdm_account_groups_list(st->c, f.data, LIST_LIMIT, on_memberships, st);
+		buf_free(&f);
+	}
+}
+
+/* The first page of every membership. The whole listing (a small
+ * organization): the memberships are read in this one request. More pages
+ * follow: the page is set aside and the groups are listed one by one,
+ * which costs fewer requests than the listing would in a big organization.
+ * A failure is a read error as any other: nothing is written. */
+static int
+on_memberships_probe(void *user, struct sdm_account_group *v, size_t n, int more,
+                     const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	if (err && err->code != SDM_OK) {
+		read_error(st, "listing group memberships", err);
+		sdm_account_groups_free(v, n);
+		return 0;
+	}
+	if (more) {
+		sdm_account_groups_free(v, n);
+		list_memberships_per_group(st);
+		return 0;
+	}
+	keep_memberships(st, v, n);
+	return 0;
+}
+
+/* The managed groups are known: keep ours, then read their memberships:
+ * one or two groups, per group (no more requests than a probe); up to
+ * MEMBERSHIP_LIST_PER_GROUP_MAX, one page of the unfiltered listing first
+ * (on_memberships_probe); more, the unfiltered listing page by page. */
 static void
 on_managed(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
 {
@@ -210,16 +282,12 @@ on_managed(void *user, struct sdm_group *v, size_t n, const struct sdm_error *er
 		}
 	if (st->n_managed == 0)
 		return;
-	if (st->n_managed <= MEMBERSHIP_LIST_PER_GROUP_MAX) {
-		for (i = 0; i < st->n_managed; i++) {
-			struct buf f = {0};
-			sdm_filter_add(&f, "groupid", st->managed[i]->id);
-			sdm_account_groups_list(st->c, f.data, LIST_LIMIT, on_memberships, st);
-			buf_free(&f);
-		}
-	} else {
-		sdm_account_groups_list(st->c, NULL, LIST_LIMIT, on_memberships, st);
-	}
+	if (st->n_managed < MEMBERSHIP_PROBE_MIN)
+		list_memberships_per_group(st);
+	else if (st->n_managed <= MEMBERSHIP_LIST_PER_GROUP_MAX)
+		sdm_account_groups_list_pages(st->c, NULL, LIST_LIMIT, on_memberships_probe, st);
+	else
+		sdm_account_groups_list_pages(st->c, NULL, LIST_LIMIT, on_memberships_page, st);
 }
 
 static void
@@ -313,14 +381,31 @@ on_all_groups(void *user, struct sdm_group *v, size_t n, const struct sdm_error 
 }
 
 static void
+push_account(struct state *st, struct sdm_account *a)
+{
+	if (st->n_accounts == st->cap_accounts) {
+		st->cap_accounts = st->cap_accounts ? 2 * st->cap_accounts : 64;
+		st->accounts = erealloc(st->accounts, st->cap_accounts * sizeof *st->accounts);
+	}
+	st->accounts[st->n_accounts++] = *a;
+}
+
+/* Only for an email in a change record: say so, go on. */
+static void
+accounts_error(const struct sdm_error *err)
+{
+	weprintf("listing accounts (for the emails of removed members): %s", err->message);
+}
+
+/* The answer to a look-up by id. */
+static void
 on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
 {
 	struct state *st = user;
 	size_t i;
 
 	if (err && err->code != SDM_OK) {
-		/* only for an email in a change record: say so, go on */
-		weprintf("listing accounts (for the emails of removed members): %s", err->message);
+		accounts_error(err);
 		sdm_accounts_free(v, n);
 		return;
 	}
@@ -329,13 +414,77 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 			sdm_account_free(&v[i]);
 			continue;
 		}
-		if (st->n_accounts == st->cap_accounts) {
-			st->cap_accounts = st->cap_accounts ? 2 * st->cap_accounts : 64;
-			st->accounts = erealloc(st->accounts, st->cap_accounts * sizeof *st->accounts);
-		}
-		st->accounts[st->n_accounts++] = v[i];
+		push_account(st, &v[i]);
 	}
 	free(v);
+}
+
+/* From a page of every account, keep those whose email is wanted; v is
+ * consumed. */
+static void
+keep_wanted_accounts(struct state *st, struct sdm_account *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i].id || !v[i].email ||
+		    !bsearch(&v[i].id, st->want, st->n_want, sizeof *st->want, cmp_str_ptr)) {
+			sdm_account_free(&v[i]);
+			continue;
+		}
+		push_account(st, &v[i]);
+	}
+	free(v);
+}
+
+static int
+on_accounts_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	(void)more;
+	if (err && err->code != SDM_OK) {
+		accounts_error(err);
+		sdm_accounts_free(v, n);
+		return 0;
+	}
+	keep_wanted_accounts(st, v, n);
+	return 1;
+}
+
+static void
+look_up_accounts_by_id(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_want; i++) {
+		struct buf f = {0};
+		sdm_filter_add(&f, "id", st->want[i]);
+		sdm_accounts_list(st->c, f.data, 0, on_accounts, st);
+		buf_free(&f);
+	}
+}
+
+/* The first page of every account: the whole listing (a small
+ * organization) answers every id at once; else it is set aside and each
+ * id looked up. */
+static int
+on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	if (err && err->code != SDM_OK) {
+		accounts_error(err);
+		sdm_accounts_free(v, n);
+		return 0;
+	}
+	if (more) {
+		sdm_accounts_free(v, n);
+		look_up_accounts_by_id(st);
+		return 0;
+	}
+	keep_wanted_accounts(st, v, n);
+	return 0;
 }
 
 static const char *
@@ -349,8 +498,11 @@ account_email(const struct state *st, const char *id)
 	return a ? a->email : NULL;
 }
 
-/* Queue the look-up of the emails of the removed members without one: by
- * id when few, else one listing of every account. */
+/* Queue the look-up of the emails of the removed members without one, as
+ * the memberships are read: one or two ids, by id; up to
+ * ACCOUNT_LOOKUP_MAX, one page of every account first (on_accounts_probe);
+ * more, every account page by page, keeping only those wanted. The ids are
+ * copied: a dry run frees the plan before the answers come. */
 static void
 queue_email_lookups(struct state *st, const struct plan *p)
 {
@@ -365,17 +517,19 @@ queue_email_lookups(struct state *st, const struct plan *p)
 	for (i = 0; i < n; i++)
 		if (!u || strcmp(ids[u - 1], ids[i]) != 0)
 			ids[u++] = ids[i];
-	if (u > ACCOUNT_LOOKUP_MAX) {
-		sdm_accounts_list(st->c, NULL, LIST_LIMIT, on_accounts, st);
-	} else {
-		for (i = 0; i < u; i++) {
-			struct buf f = {0};
-			sdm_filter_add(&f, "id", ids[i]);
-			sdm_accounts_list(st->c, f.data, 0, on_accounts, st);
-			buf_free(&f);
-		}
-	}
+	st->want = ecalloc(u + 1, sizeof *st->want);
+	for (i = 0; i < u; i++)
+		st->want[i] = estrdup(ids[i]);
+	st->n_want = u;
 	free(ids);
+	if (u == 0)
+		return;
+	if (u < ACCOUNT_PROBE_MIN)
+		look_up_accounts_by_id(st);
+	else if (u <= ACCOUNT_LOOKUP_MAX)
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_probe, st);
+	else
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_page, st);
 }
 
 static int
@@ -775,11 +929,16 @@ fill_emails(struct state *st, struct plan *p)
 static void
 state_free(struct state *st)
 {
+	size_t i;
+
 	sdm_groups_free(st->listed, st->n_listed);
 	free(st->managed);
 	sdm_account_groups_free(st->ags, st->n_ags);
 	sdm_groups_free(st->others, st->n_others);
 	sdm_accounts_free(st->accounts, st->n_accounts);
+	for (i = 0; i < st->n_want; i++)
+		free(st->want[i]);
+	free(st->want);
 	free(st->calls);
 	free(st->first_dep);
 	free(st->next_dep);

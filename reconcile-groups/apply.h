@@ -8,15 +8,25 @@
 #include "input.h"
 #include "plan.h"
 
-/* Managed groups up to this many: memberships are listed per group (one
- * request each, concurrently); more: one listing of every membership. */
+/* Memberships of the managed groups. Fewer than MEMBERSHIP_PROBE_MIN
+ * groups: one listing per group (concurrently). Up to
+ * MEMBERSHIP_LIST_PER_GROUP_MAX: first one page (LIST_LIMIT) of the
+ * listing of every membership; when that page is the whole listing (a
+ * small organization) it is all that is read (1 request), else it is set
+ * aside and each group is listed (1 + groups requests). More groups: the
+ * listing of every membership, page by page, keeping only the managed
+ * groups' memberships. */
+#define MEMBERSHIP_PROBE_MIN 3
 #define MEMBERSHIP_LIST_PER_GROUP_MAX 20
 /* Dry run: up to this many names to check, one name: look-up each; more:
  * one listing of every group. */
 #define NAME_LOOKUP_MAX 10
 /* Accounts whose email is wanted (members to remove that the input does not
- * name): up to this many, one id: look-up each; more: one listing of every
- * account. */
+ * name), in the same way: fewer than ACCOUNT_PROBE_MIN, one id: look-up
+ * each; up to ACCOUNT_LOOKUP_MAX, first one page of the listing of every
+ * account (the whole listing: 1 request; else set aside, then the id
+ * look-ups); more, every account page by page, keeping only those wanted. */
+#define ACCOUNT_PROBE_MIN 3
 #define ACCOUNT_LOOKUP_MAX 10
 #define LIST_LIMIT 1000
 #define JOBS_DEFAULT 64
