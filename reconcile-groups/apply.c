@@ -951,6 +951,7 @@ struct input_job {
 	FILE *fp;
 	const char *name;
 	struct input *in;
+	int flags;
 	int rc;
 };
 
@@ -959,7 +960,7 @@ input_thread(void *arg)
 {
 	struct input_job *job = arg;
 
-	job->rc = input_read(job->in, job->fp, job->name);
+	job->rc = input_read_flags(job->in, job->fp, job->name, job->flags);
 	return NULL;
 }
 
@@ -1011,7 +1012,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	struct plan_member *members = NULL;
 	struct plan_group *groups = NULL;
 	struct lookup *lookups = NULL;
-	struct input_job job = {fp, name, in, -1};
+	struct input_job job = {fp, name, in, o->allow_empty ? INPUT_ALLOW_EMPTY : 0, -1};
 	struct buf f = {0};
 	pthread_t th;
 	char **names = NULL;

@@ -36,6 +36,7 @@ struct apply_opts {
 	const char *group_prefix;   /* NULL: none */
 	int dry_run;
 	int prune;
+	int allow_empty;            /* accept a stream naming no schedule */
 	long max_changes;           /* < 0: unlimited */
 };
 

@@ -300,6 +300,12 @@ cmp_seen(const void *a, const void *b)
 int
 input_read(struct input *in, FILE *fp, const char *name)
 {
+	return input_read_flags(in, fp, name, 0);
+}
+
+int
+input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
+{
 	struct ndjson_reader r;
 	enum ndjson_status st;
 	cJSON *rec;
@@ -362,10 +368,11 @@ input_read(struct input *in, FILE *fp, const char *name)
 			}
 	}
 	/* Complete but naming no schedule at all: nothing upstream selected
-	 * anything, and with --prune it would delete every managed group. */
-	if (in->n_schedules == 0 && in->error_records == 0) {
-		weprintf("%s:%ld: the stream holds no roster and no error record: refusing to act on it",
-		         name, r.lineno);
+	 * anything, and with --prune it would delete every managed group;
+	 * only on purpose (--allow-empty). */
+	if (in->n_schedules == 0 && in->error_records == 0 && !(flags & INPUT_ALLOW_EMPTY)) {
+		weprintf("%s:%ld: the stream holds no roster and no error record: refusing to act on it "
+		         "(--allow-empty accepts it)", name, r.lineno);
 		goto out;
 	}
 	in->lines = r.lineno;

@@ -46,6 +46,11 @@ struct input {
  * that did not pass match-users, a schedule id twice); the message with the
  * line number is printed and nothing is kept. */
 int input_read(struct input *in, FILE *fp, const char *name);
+/* The same; with INPUT_ALLOW_EMPTY, a complete stream that names no
+ * schedule at all (no roster, no error record) is accepted: the operator
+ * synced nothing on purpose (--allow-empty). */
+#define INPUT_ALLOW_EMPTY 1
+int input_read_flags(struct input *in, FILE *fp, const char *name, int flags);
 void input_free(struct input *in);
 
 /* The account the input names with this id (its email, if it gave one), or

@@ -27,7 +27,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: reconcile-groups [-n] [--prune] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
+	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
 	        "       reconcile-groups -h | -V\n"
 	        "\n"
 	        "Reads matched roster records (match-users' output) on stdin, makes every\n"
@@ -36,6 +36,8 @@ usage(FILE *fp)
 	        "\n"
 	        "  -n, --dry-run            plan and print the changes (status \"planned\"); write nothing\n"
 	        "      --prune              empty and delete managed groups whose schedule is in no record\n"
+	        "      --allow-empty        accept a stream naming no schedule (refused otherwise); with\n"
+	        "                           --prune every managed group is emptied and deleted\n"
 	        "      --group-prefix PREFIX  group name = PREFIX + schedule name\n"
 	        "      --max-changes N      more than N planned changes: change nothing, print them\n"
 	        "                           \"held\", exit 3 (default: no limit; 0 allows none)\n"
@@ -110,7 +112,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	struct plan plan = {0};
 	int status;
 
-	if (input_read(&in, stdin, "<stdin>")) {
+	if (input_read_flags(&in, stdin, "<stdin>", o->allow_empty ? INPUT_ALLOW_EMPTY : 0)) {
 		weprintf("refused: nothing changed");
 		return EXIT_REFUSED;
 	}
@@ -133,10 +135,11 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS };
+	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
+		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
 		{"group-prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-changes", required_argument, NULL, OPT_MAX},
 		{"jobs", required_argument, NULL, 'j'},
@@ -145,7 +148,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	struct apply_opts o = {NULL, 0, 0, -1};
+	struct apply_opts o = { .max_changes = -1 };
 	struct sdm_config cfg = {0};
 	struct sdm_client *client = NULL;
 	struct input in;
@@ -163,6 +166,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_PRUNE:
 			o.prune = 1;
+			break;
+		case OPT_ALLOW_EMPTY:
+			o.allow_empty = 1;
 			break;
 		case OPT_PREFIX:
 			o.group_prefix = optarg;

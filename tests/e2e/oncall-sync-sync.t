@@ -222,12 +222,28 @@ run oncall-sync schedules
 like "$(cat "$T/out")" 'missing NoSuchSchedule +\(configured, but incident.io has no schedule' \
 	"schedules shows a configured schedule incident.io does not know"
 
-# --- with no schedule left a sync refuses, and changes nothing
-ocs_config '{"schedules": []}'
+# --- no schedule left (the last one removed): a sync retires every managed group
+ocs_config '{"schedules": ["TestSchedule"]}'
+run oncall-sync remove TestSchedule
+is "$rc" 0 "removing the last schedule: exit 0"
+like "$(cat "$T/err")" 'no schedule is left; the next sync empties and deletes every group oncall-sync manages' \
+	"remove says what the next sync does"
+is "$(jq -c .schedules "$ONCALL_SYNC_CONFIG")" "[]" "the config keeps an empty list"
+run oncall-sync sync --dry-run
+is "$rc" 0 "dry run with no schedule: exit 0"
+is "$(jq -r 'select(.type == "change") | "\(.action) \(.group.name // "")"' "$STATE/dry-run/changes.ndjson" | sort | uniq -c | awk '{$1=$1} 1' | paste -sd, -)" \
+	"1 delete_group Support,1 delete_group TestSchedule,1 remove Support,2 remove TestSchedule" \
+	"the dry run plans emptying and deleting both managed groups"
+is "$(ocs_groups | wc -l)" 2 "and changes nothing"
 run oncall-sync sync
-is "$rc" 2 "a sync with no schedule configured exits 2"
-like "$(cat "$T/err")" 'schedules: empty, nothing to sync' "saying why"
-is "$(ocs_groups)" "Support: bob@example.com
-TestSchedule: alice@example.com bob@example.com" "the groups are left as they are"
+is "$rc" 0 "a sync with no schedule configured: exit 0"
+like "$(cat "$T/err")" 'no schedules: every group oncall-sync manages is emptied and deleted' "saying what it does"
+like "$(cat "$T/err")" 'synced 0 schedules: 0 added, 3 removed, 0 groups created, 2 groups deleted' "the summary counts the deletions"
+is "$(ocs_groups)" "" "no managed group is left"
+is "$(strongdm_sim_state | jq -r '[.groups[].name] | join(",")')" "Admins" "the group oncall-sync does not manage stays"
+is "$(tail -n 5 "$STATE/audit.ndjson" | jq -r '"\(.action) \(.status)"' | sort | uniq -c | awk '{$1=$1} 1' | paste -sd, -)" \
+	"2 delete_group done,3 remove done" "the audit log records the removals and deletions"
+run oncall-sync sync
+is "$rc/$(jq -r .stats.delete_group "$STATE/last/run.json")" "0/0" "the next sync has nothing left to do"
 
 done_testing

@@ -140,6 +140,19 @@ is "$(jq -c 'select(.action == "delete_group") | .schedule' "$T/out")" "{\"id\":
 is "$(groups | cut -d' ' -f1 | paste -sd' ')" "Admins Lookalike Payments TestSchedule" \
 	"only the managed group of the gone schedule is deleted"
 
+# --- a stream naming no schedule: refused, unless --allow-empty (the last
+# schedule removed on purpose); then --prune retires every managed group
+: </dev/null | sealed | refused "a stream naming no schedule" \
+	'<stdin>:1: the stream holds no roster and no error record: refusing to act on it \(--allow-empty accepts it\)'
+: </dev/null | sealed | rg --allow-empty
+is "$rc/$(changes "$T/out")/$(writes)" "0//0" "--allow-empty without --prune: exit 0, nothing to do"
+: </dev/null | sealed | rg --allow-empty --prune
+is "$rc" 0 "--allow-empty --prune: exit 0"
+is "$(changes "$T/out" | sort)" "delete_group done TestSchedule -
+remove done TestSchedule alice@example.com" "--allow-empty --prune empties and deletes every managed group"
+is "$(groups | cut -d' ' -f1 | paste -sd' ')" "Admins Lookalike Payments" \
+	"groups oncall-sync does not manage stay (a look-alike tag is not ours)"
+
 # --- usage and credentials
 rg --max-changes lots </dev/null
 is "$rc" 2 "a bad --max-changes is a usage error"
@@ -152,7 +165,7 @@ is "$rc" 2 "missing credentials: exit 2"
 like "$(cat "$T/err")" 'SDM_API_ACCESS_KEY' "and says which"
 rg --help </dev/null
 is "$rc" 0 "--help exits 0"
-like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
+like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--allow-empty\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
 rg -V </dev/null
 like "$(cat "$T/out")" '^reconcile-groups [0-9]' "-V prints the version"
 
