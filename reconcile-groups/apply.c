@@ -43,6 +43,7 @@ struct member_row {
 struct state {
 	struct sdm_client *c;
 	struct plan *plan;
+	const char *instance;       /* --instance (NULL: the default) */
 	int read_failed;
 
 	struct sdm_group *listed;   /* the managed-tag listing, as answered */
@@ -152,13 +153,15 @@ cmp_str_ptr(const void *a, const void *b)
 }
 
 static int
-is_managed(const struct sdm_group *g)
+is_managed(const struct state *st, const struct sdm_group *g)
 {
 	const char *by = sdm_tags_get(&g->tags, MANAGED_BY_TAG);
 	const char *sid = sdm_tags_get(&g->tags, SCHEDULE_ID_TAG);
 
-	/* the filter matched case-insensitively; the tag must be exactly ours */
-	return g->id && g->name && by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid;
+	/* the filter matched case-insensitively; the tag must be exactly ours,
+	 * and the group this instance's */
+	return g->id && g->name && by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid &&
+	       instance_owns(st->instance, sdm_tags_get(&g->tags, INSTANCE_TAG));
 }
 
 /* ---------------------------------------------------------------- reads */
@@ -270,7 +273,7 @@ on_managed(void *user, struct sdm_group *v, size_t n, const struct sdm_error *er
 	st->n_listed = n;
 	st->managed = ecalloc(n + 1, sizeof *st->managed);
 	for (i = 0; i < n; i++)
-		if (is_managed(&v[i]))
+		if (is_managed(st, &v[i]))
 			st->managed[st->n_managed++] = &v[i];
 	if (st->n_managed > 1)
 		qsort(st->managed, st->n_managed, sizeof *st->managed, cmp_group_ptr_id);
@@ -579,7 +582,7 @@ build_groups(struct state *st, size_t *n_out, struct plan_member **members_out,
 	}
 	n = st->n_managed;
 	for (i = 0; i < st->n_listed; i++)
-		if (st->listed[i].id && st->listed[i].name && !is_managed(&st->listed[i])) {
+		if (st->listed[i].id && st->listed[i].name && !is_managed(st, &st->listed[i])) {
 			g[n].id = st->listed[i].id;
 			g[n++].name = st->listed[i].name;
 		}
@@ -690,10 +693,10 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 		for (j = 0; j < n && !hit; j++)
 			if (v[j].id && group_name_equal(v[j].name, c->group_name))
 				hit = &v[j];
-		if (hit && is_managed(hit) &&
+		if (hit && is_managed(st, hit) &&
 		    strcmp(sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG), c->schedule_id) == 0) {
 			create_done(st, k->i, hit->id);
-		} else if (hit && is_managed(hit)) {
+		} else if (hit && is_managed(st, hit)) {
 			snprintf(why, sizeof why, "group %s which oncall-sync manages for schedule %s", hit->id,
 			         sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG));
 			name_taken(st, k->i, why);
@@ -810,6 +813,8 @@ queue_change(struct state *st, size_t i)
 		g.description = (char *)GROUP_DESCRIPTION;
 		sdm_tags_set(&g.tags, MANAGED_BY_TAG, MANAGED_BY_VALUE);
 		sdm_tags_set(&g.tags, SCHEDULE_ID_TAG, c->schedule_id);
+		if (st->instance)
+			sdm_tags_set(&g.tags, INSTANCE_TAG, st->instance);
 		if (*tagname)
 			sdm_tags_set(&g.tags, SCHEDULE_NAME_TAG, tagname);
 		free(tagname);
@@ -1023,6 +1028,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	*input_refused = 0;
 	st.c = c;
 	st.plan = plan;
+	st.instance = o->instance && *o->instance ? o->instance : NULL;
 
 	/* The reads need nothing from the input: start them, and read the
 	 * input meanwhile. Nothing is written before both are done. */

@@ -37,6 +37,7 @@ struct apply_opts {
 	int dry_run;
 	int prune;
 	int allow_empty;            /* accept a stream naming no schedule */
+	const char *instance;       /* --instance: NULL, the default */
 	long max_changes;           /* < 0: unlimited */
 };
 

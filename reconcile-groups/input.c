@@ -423,7 +423,7 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
          const struct input *in, const char **why)
 {
 	const cJSON *tags, *members, *m, *t;
-	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL;
+	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL, *inst = NULL;
 	struct plan_group *g;
 	int managed;
 
@@ -446,12 +446,15 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 				sid = t->valuestring;
 			else if (strcmp(t->string, SCHEDULE_NAME_TAG) == 0)
 				sname = t->valuestring;
+			else if (strcmp(t->string, INSTANCE_TAG) == 0)
+				inst = t->valuestring;
 		}
 	}
 	members = cJSON_GetObjectItemCaseSensitive(o, "members");
 	if (members && !cJSON_IsNull(members) && !cJSON_IsArray(members))
 		return *why = "\"members\" must be an array", -1;
-	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid;
+	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid &&
+	          instance_owns(gf->instance, inst);
 
 	if (gf->n_groups == *cap_groups) {
 		*cap_groups = *cap_groups ? 2 * *cap_groups : 64;
@@ -506,7 +509,8 @@ cmp_gf_group_id(const void *a, const void *b)
 }
 
 int
-groups_file_read(struct groups_file *gf, const char *path, const struct input *in)
+groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
+                 const char *instance)
 {
 	FILE *fp;
 	char *line = NULL;
@@ -517,6 +521,7 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
 	int rc = -1;
 
 	memset(gf, 0, sizeof *gf);
+	gf->instance = instance;
 	if (!(fp = fopen(path, "r"))) {
 		weprintf("%s: %s", path, strerror(errno));
 		return -1;

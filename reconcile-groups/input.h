@@ -69,10 +69,13 @@ struct groups_file {
 	struct plan_member *members;
 	size_t n_members;
 	struct strpool pool;
+	const char *instance;       /* whose managed groups count as managed */
 };
 
-/* 0, or -1 with the message (file and line) printed. */
-int groups_file_read(struct groups_file *gf, const char *path, const struct input *in);
+/* 0, or -1 with the message (file and line) printed. Managed groups are
+ * those of instance (NULL: the default; see instance_owns). */
+int groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
+                     const char *instance);
 void groups_file_free(struct groups_file *gf);
 
 #endif

@@ -4,6 +4,7 @@
  * matched stream (match-users' output), plans, writes the changes, and
  * prints one change record per change and its own end record. With --groups
  * FILE it plans against the groups in FILE instead (no network, a dry run). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
+	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
 	        "       reconcile-groups -h | -V\n"
 	        "\n"
 	        "Reads matched roster records (match-users' output) on stdin, makes every\n"
@@ -38,6 +39,8 @@ usage(FILE *fp)
 	        "      --prune              empty and delete managed groups whose schedule is in no record\n"
 	        "      --allow-empty        accept a stream naming no schedule (refused otherwise); with\n"
 	        "                           --prune every managed group is emptied and deleted\n"
+	        "      --instance NAME      manage only groups tagged oncall-sync-instance=NAME (and\n"
+	        "                           tag the groups created so); without it, untagged ones\n"
 	        "      --group-prefix PREFIX  group name = PREFIX + schedule name\n"
 	        "      --max-changes N      more than N planned changes: change nothing, print them\n"
 	        "                           \"held\", exit 3 (default: no limit; 0 allows none)\n"
@@ -51,6 +54,20 @@ usage(FILE *fp)
 	        "\n"
 	        "Environment: SDM_API_ACCESS_KEY, SDM_API_SECRET_KEY (or ..._FILE), SDM_API_HOST,\n"
 	        "ONCALL_LOG. Exit: 0 done, 1 failed, 2 usage or credentials, 3 refused.\n");
+}
+
+/* An instance name: a short plain word, the same in a tag and in a filter. */
+static int
+instance_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
 }
 
 static int
@@ -116,7 +133,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 		weprintf("refused: nothing changed");
 		return EXIT_REFUSED;
 	}
-	if (groups_file_read(&gf, groups_path, &in)) {
+	if (groups_file_read(&gf, groups_path, &in, o->instance)) {
 		weprintf("nothing planned: the groups file could not be read");
 		status = EXIT_FAILED;
 	} else {
@@ -135,11 +152,12 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY };
+	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
 		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+		{"instance", required_argument, NULL, OPT_INSTANCE},
 		{"group-prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-changes", required_argument, NULL, OPT_MAX},
 		{"jobs", required_argument, NULL, 'j'},
@@ -169,6 +187,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_EMPTY:
 			o.allow_empty = 1;
+			break;
+		case OPT_INSTANCE:
+			if (!instance_name_ok(optarg)) {
+				weprintf("--instance wants 1 to 64 letters, digits, '.', '_' or '-', not \"%s\"",
+				         optarg);
+				return EXIT_USAGE;
+			}
+			o.instance = optarg;
 			break;
 		case OPT_PREFIX:
 			o.group_prefix = optarg;

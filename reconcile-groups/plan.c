@@ -729,3 +729,11 @@ change_to_json(const struct change *c)
 		cJSON_AddStringToObject(o, "error", c->error);
 	return o;
 }
+
+int
+instance_owns(const char *want, const char *have)
+{
+	if (!want || !*want)
+		return !have || !*have;
+	return have && strcmp(have, want) == 0;
+}

@@ -14,6 +14,7 @@
 #define MANAGED_BY_VALUE "oncall-sync"
 #define SCHEDULE_ID_TAG "incidentio-schedule-id"
 #define SCHEDULE_NAME_TAG "incidentio-schedule-name"
+#define INSTANCE_TAG "oncall-sync-instance"   /* --instance: whose the group is */
 #define TAG_VALUE_MAX 256
 
 /* A matched on-call person: a StrongDM account. */
@@ -154,5 +155,9 @@ char *tag_value_sanitize(const char *s);
 
 /* Case-insensitive (ASCII) name equality, as StrongDM's unique names. */
 int group_name_equal(const char *a, const char *b);
+
+/* Whether a managed group whose INSTANCE_TAG is have (NULL: none) belongs
+ * to the instance want (NULL: the default, which owns untagged groups). */
+int instance_owns(const char *want, const char *have);
 
 #endif

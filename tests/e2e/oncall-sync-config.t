@@ -53,6 +53,8 @@ check_field '{"schedules": [], "max_changes": -1}' max_changes "a negative max_c
 check_field '{"schedules": [], "max_changes": 2.5}' max_changes "a fractional max_changes"
 check_field '{"schedules": [], "group_prefix": 3}' group_prefix "a group_prefix that is not a string"
 check_field '{"schedules": [], "name": ["x"]}' name "a name that is not a string"
+check_field '{"schedules": [], "instance": "two words"}' instance "an instance name with a space"
+check_field '{"schedules": [], "instance": 5}' instance "an instance that is not a string"
 
 # Every problem is reported at once.
 ocs_config '{"schedules": 1, "user_lookup": "x", "max_changes": "many"}'

@@ -246,4 +246,14 @@ is "$(tail -n 5 "$STATE/audit.ndjson" | jq -r '"\(.action) \(.status)"' | sort |
 run oncall-sync sync
 is "$rc/$(jq -r .stats.delete_group "$STATE/last/run.json")" "0/0" "the next sync has nothing left to do"
 
+# --- "instance": this config's groups are tagged, and other instances' stay
+ocs_config '{"schedules": ["TestSchedule"], "instance": "emea"}'
+run oncall-sync sync
+is "$rc" 0 "a sync with an instance: exit 0"
+is "$(strongdm_sim_state | jq -r '.groups[] | select(.name == "TestSchedule") | .tags["oncall-sync-instance"]')" "emea" \
+	"its group is tagged oncall-sync-instance=emea"
+ocs_config '{"schedules": []}'
+run oncall-sync sync
+is "$rc/$(ocs_groups | cut -d: -f1)" "0/TestSchedule" "the default instance, retiring its groups, leaves emea's alone"
+
 done_testing

@@ -9,11 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-S1=01G0J1EXE7AXZ2C93K61WBPYEH
-S2=01G0J1EXE7AXZ2C93K61WBPYE2
-S3=01G0J1EXE7AXZ2C93K61WBPYE3
-S4=01G0J1EXE7AXZ2C93K61WBPYE4
-S9=01G0J1EXE7AXZ2C93K61WBPYE9
 
 W=$(world_with ".groups += [$(managed_group TestSchedule $S1 alice@example.com eve@example.com),
 	$(managed_group Old-name $S3 bob@example.com),

@@ -10,9 +10,6 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-S1=01G0J1EXE7AXZ2C93K61WBPYEH
-S2=01G0J1EXE7AXZ2C93K61WBPYE2
-S9=01G0J1EXE7AXZ2C93K61WBPYE9
 
 # A world where oncall-sync already manages TestSchedule (Alice) and a
 # schedule that is gone (S9: Bob, Carlos); "Payments" is someone else's group.
@@ -165,7 +162,7 @@ is "$rc" 2 "missing credentials: exit 2"
 like "$(cat "$T/err")" 'SDM_API_ACCESS_KEY' "and says which"
 rg --help </dev/null
 is "$rc" 0 "--help exits 0"
-like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--allow-empty\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
+like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--allow-empty\] \[--instance NAME\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
 rg -V </dev/null
 like "$(cat "$T/out")" '^reconcile-groups [0-9]' "-V prints the version"
 

@@ -8,8 +8,6 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-S1=01G0J1EXE7AXZ2C93K61WBPYEH
-S2=01G0J1EXE7AXZ2C93K61WBPYE2
 TAGS1="incidentio-schedule-id=$S1,incidentio-schedule-name=TestSchedule,managed-by=oncall-sync"
 
 strongdm_sim_start "$RG_WORLD"
