@@ -240,6 +240,9 @@ is "$rc" 0 "a sync with no schedule configured: exit 0"
 like "$(cat "$T/err")" 'no schedules: every group oncall-sync manages is emptied and deleted' "saying what it does"
 like "$(cat "$T/err")" 'synced 0 schedules: 0 added, 3 removed, 0 groups created, 2 groups deleted' "the summary counts the deletions"
 is "$(ocs_groups)" "" "no managed group is left"
+run oncall-sync status
+is "$rc" 0 "status after retiring every group: exit 0"
+like "$(cat "$T/out")" 'deleted' "status shows the deletions"
 is "$(strongdm_sim_state | jq -r '[.groups[].name] | join(",")')" "Admins" "the group oncall-sync does not manage stays"
 is "$(tail -n 5 "$STATE/audit.ndjson" | jq -r '"\(.action) \(.status)"' | sort | uniq -c | awk '{$1=$1} 1' | paste -sd, -)" \
 	"2 delete_group done,3 remove done" "the audit log records the removals and deletions"
