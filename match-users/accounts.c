@@ -125,6 +125,18 @@ email_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_err
 	sdm_accounts_free(v, n);
 }
 
+/* Whether a page of a listing is kept: always, but when probing only if it
+ * is the whole listing (else x->probed_more is set). */
+static int
+page_wanted(struct ctx *x, int more)
+{
+	if (x->probing && more) {
+		x->probed_more = 1;
+		return 0;
+	}
+	return 1;
+}
+
 /* Every user, page by page: each page keeps the users somebody needs and is
  * freed. Probing (x->probing), only a listing that fits in its first page is
  * used; a longer one is set aside (x->probed_more) for look-ups. */
@@ -137,9 +149,7 @@ users_page(void *user, struct sdm_account *v, size_t n, int more, const struct s
 		fail_keys(x, err);
 		return 0;
 	}
-	if (x->probing && more)
-		x->probed_more = 1;
-	else
+	if (page_wanted(x, more))
 		add_accounts(x->idx, -1, v, n);
 	sdm_accounts_free(v, n);
 	return !x->probing;
@@ -366,9 +376,7 @@ aliases_page(void *user, struct sdm_identity_alias *v, size_t n, int more,
 		fail_keys(x, err);
 		return 0;
 	}
-	if (x->probing && more)
-		x->probed_more = 1;
-	else
+	if (page_wanted(x, more))
 		add_aliases(x, -1, v, n);
 	sdm_identity_aliases_free(v, n);
 	return !x->probing;
@@ -386,9 +394,7 @@ all_accounts_page(void *user, struct sdm_account *v, size_t n, int more,
 		fail_alias_accounts(x, err);
 		return 0;
 	}
-	if (x->probing && more)
-		x->probed_more = 1;
-	else
+	if (page_wanted(x, more))
 		add_accounts(x->idx, -1, v, n);
 	sdm_accounts_free(v, n);
 	return !x->probing;
