@@ -7,37 +7,8 @@
 
 #include "ndjson.h"
 #include "tap.h"
+#include "capture.h"
 #include "util.h"
-
-static int saved_fd = -1;
-static FILE *cap;
-
-static void
-capture_start(void)
-{
-	fflush(stderr);
-	cap = tmpfile();
-	saved_fd = dup(2);
-	dup2(fileno(cap), 2);
-}
-
-static char *
-capture_end(void)
-{
-	struct buf b = { 0 };
-	char chunk[512];
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_fd, 2);
-	close(saved_fd);
-	rewind(cap);
-	buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof chunk, cap)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(cap);
-	return b.data;
-}
 
 /* Read the whole stream of len bytes; returns the count of records, or -1
  * on error with *msg holding stderr (caller frees). */
