@@ -137,16 +137,22 @@ page_wanted(struct ctx *x, int more)
 	return 1;
 }
 
-/* Every user, page by page: each page keeps the users somebody needs and is
- * freed. Probing (x->probing), only a listing that fits in its first page is
- * used; a longer one is set aside (x->probed_more) for look-ups. */
+/* Every user (by email), or every account (the accounts aliases name:
+ * services and tokens too, so that the reason can say what an alias names),
+ * page by page: each page keeps the accounts somebody needs and is freed.
+ * Probing (x->probing), only a listing that fits in its first page is used;
+ * a longer one is set aside (x->probed_more) for look-ups. A failure fails
+ * the people (by email) or the alias accounts (by alias: x->set_id). */
 static int
-users_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
+accounts_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
 {
 	struct ctx *x = user;
 
 	if (err && err->code != SDM_OK) {
-		fail_keys(x, err);
+		if (x->set_id)
+			fail_alias_accounts(x, err);
+		else
+			fail_keys(x, err);
 		return 0;
 	}
 	if (page_wanted(x, more))
@@ -174,7 +180,7 @@ start_users(struct ctx *x)
 	struct buf f = { 0 };
 
 	sdm_filter_add(&f, "type", "user");
-	sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, users_page, x);
+	sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, accounts_page, x);
 	buf_free(&f);
 }
 
@@ -365,7 +371,7 @@ alias_one_done(void *user, struct sdm_identity_alias *v, size_t n, const struct 
 	sdm_identity_aliases_free(v, n);
 }
 
-/* The set's aliases, page by page; probing as users_page. */
+/* The set's aliases, page by page; probing as accounts_page. */
 static int
 aliases_page(void *user, struct sdm_identity_alias *v, size_t n, int more,
              const struct sdm_error *err)
@@ -382,24 +388,6 @@ aliases_page(void *user, struct sdm_identity_alias *v, size_t n, int more,
 	return !x->probing;
 }
 
-/* Every account (services and tokens too, so that the reason can say what an
- * alias names), page by page; probing as users_page. */
-static int
-all_accounts_page(void *user, struct sdm_account *v, size_t n, int more,
-                  const struct sdm_error *err)
-{
-	struct ctx *x = user;
-
-	if (err && err->code != SDM_OK) {
-		fail_alias_accounts(x, err);
-		return 0;
-	}
-	if (page_wanted(x, more))
-		add_accounts(x->idx, -1, v, n);
-	sdm_accounts_free(v, n);
-	return !x->probing;
-}
-
 static void
 start_aliases(struct ctx *x)
 {
@@ -413,7 +401,7 @@ start_aliases(struct ctx *x)
 static void
 start_accounts(struct ctx *x)
 {
-	sdm_accounts_list_pages(x->c, NULL, ACCOUNTS_PAGE, all_accounts_page, x);
+	sdm_accounts_list_pages(x->c, NULL, ACCOUNTS_PAGE, accounts_page, x);
 }
 
 /* The accounts the aliases name, once every alias is known: as the people

@@ -78,6 +78,18 @@ is "$(types)" 'error TestSchedule,error Broken,error Night,future-thing ,roster 
 	"alias outage: every schedule with someone on call becomes an error"
 strongdm_sim_clear_faults
 
+# --- alias mode: the aliases read, their accounts not (one page of every account fails)
+reset_log
+strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":-1}]}'
+run mu -b alias -i incidentio <"$FX/roster.ndjson"
+is "$rc" 1 "alias accounts outage: exit 1"
+is "$(count IdentityAliases.List OK)" 1 "alias accounts outage: the aliases were read"
+like "$(jq -r 'select(.type == "error" and .stage == "match-users") | .message' "$T/out" | sort -u)" \
+	'StrongDM: Accounts.List: UNAVAILABLE' "alias accounts outage: the schedules whose people have aliases become errors"
+is "$(jq -r 'select(.type == "roster") | .oncall[] | select(has("account")) | .id' "$T/out")" "" \
+	"alias accounts outage: nobody is matched on a guess"
+strongdm_sim_clear_faults
+
 # --- a wrong key: one message, every roster an error ------------------------------
 reset_log
 SDM_API_SECRET_KEY=cmVhZG9ubHktc2VjcmV0LTMyLWJ5dGVzLWxvbmctb2s= run mu <"$FX/roster.ndjson"
