@@ -21,7 +21,11 @@ so a test checks many answers with one interpreter start.
 
 The spec is --spec, else $INCIDENTIO_OPENAPI, else
 ../shared/reference/incidentio-openapi.json beside the repository (the
-project does not carry a copy of incident.io's specification).
+excerpt of incident.io's official specification), else the project's own
+tests/fixtures/incidentio/api-schema.json: the same answers' shapes (field
+names, types, required fields, formats) written as a schema of ours, so a
+plain clone checks the simulator too.  "validate-incidentio.py --which"
+prints the file in use.
 """
 import copy
 import datetime
@@ -84,11 +88,20 @@ def _strict(node):
             _strict(v)
 
 
-def load_validator(schema_name, spec_path=None, strict=False):
+def spec_file(spec_path=None):
+    """The specification to check against (see the usage above)."""
+    if spec_path or os.environ.get("INCIDENTIO_OPENAPI"):
+        return spec_path or os.environ["INCIDENTIO_OPENAPI"]
     here = os.path.dirname(os.path.abspath(__file__))
-    spec_path = (spec_path or os.environ.get("INCIDENTIO_OPENAPI") or
-                 os.path.join(here, "..", "..", "shared", "reference",
-                              "incidentio-openapi.json"))
+    official = os.path.join(here, "..", "..", "shared", "reference",
+                            "incidentio-openapi.json")
+    if os.path.exists(official):
+        return official
+    return os.path.join(here, "fixtures", "incidentio", "api-schema.json")
+
+
+def load_validator(schema_name, spec_path=None, strict=False):
+    spec_path = spec_file(spec_path)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
     components = copy.deepcopy(spec["components"])
@@ -159,6 +172,9 @@ def main(argv):
     spec, strict, is_batch = None, False, False
     while args and args[0].startswith("--"):
         a = args.pop(0)
+        if a == "--which":
+            print(os.path.normpath(spec_file(spec)))
+            return 0
         if a == "--batch":
             is_batch = True
         elif a == "--strict":

@@ -12,8 +12,10 @@ MODE:
 Schedule "Good" is always well-formed, with Alice on call. Writes the port
 to PORTFILE once listening; stops on SIGTERM.
 """
+import calendar
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -31,8 +33,21 @@ def schedule(sid, name):
             "annotations": {}}
 
 
-def shift(user):
-    return {"start_at": "2026-11-29T00:00:00Z", "end_at": "2026-11-30T00:00:00Z",
+def stamp(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def shift(user, q):
+    """A shift covering the requested window by an hour either side (or the
+    hours around now without one), so the answer never expires."""
+    def when(key, default):
+        v = q.get(key, [""])[0]
+        if not v:
+            return default
+        return calendar.timegm(time.strptime(v[:19], "%Y-%m-%dT%H:%M:%S"))
+    now = time.time()
+    return {"start_at": stamp(when("entry_window_start", now) - 3600),
+            "end_at": stamp(when("entry_window_end", now) + 3600),
             "fingerprint": "f", "user": user}
 
 
@@ -86,7 +101,7 @@ class H(BaseHTTPRequestHandler):
             if sid == BAD and MODE == "utf8-name":
                 users = [dict(ALICE, id="01FCNDV6P870EA6S7TK1DSYDG1", name="@@CUT@@",
                               email="bob@example.com")]
-            final = [shift(x) for x in users]
+            final = [shift(x, q) for x in users]
             return self.send(200, self.raw({"schedule_entries": {
                 "final": final, "overrides": [], "scheduled": final}}))
         return self.send(404, {"type": "not_found", "status": 404,

@@ -397,9 +397,9 @@ test_client_request(void)
 	struct sdm_config cfg = { 0 };
 	struct sdm_client *c;
 	struct http_request *req;
-	char err[256], date[16], want[SDM_SIG_LEN + 1];
+	char err[256], date[16], want[SDM_SIG_LEN + 1], want_after[SDM_SIG_LEN + 1];
 	const char *sig;
-	time_t now = time(NULL);
+	time_t before, after;
 	struct tm tm;
 
 	cfg.host = "http://127.0.0.1:9";
@@ -422,11 +422,20 @@ test_client_request(void)
 	ok(req->body_len == 10 && memcmp(req->body, "\0\0\0\0\x05\x0a\x00\x12\x01x", 10) == 0,
 	   "the body is one uncompressed frame");
 	ok(find_header(req->headers, "x-sdm-signature:") == NULL, "no signature before prepare()");
+	before = time(NULL);
 	ok(req->prepare && req->prepare(req) == 0, "prepare() signs");
+	after = time(NULL);
 	sig = find_header(req->attempt_headers, "x-sdm-signature: ");
-	gmtime_r(&now, &tm);
+	/* the UTC date when prepare() ran: the one before it or, if midnight
+	 * passed meanwhile, the one after */
+	gmtime_r(&before, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
 	sdm_sign(secret, date, "Groups.Delete", "\x0a\x00\x12\x01x", 5, want);
+	gmtime_r(&after, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	sdm_sign(secret, date, "Groups.Delete", "\x0a\x00\x12\x01x", 5, want_after);
+	if (sig && strcmp(sig, want) != 0 && strcmp(sig, want_after) == 0)
+		memcpy(want, want_after, sizeof want);
 	is_str(sig, want, "the signature covers the method and the unframed message, today (UTC)");
 	sdm_request_free(req);
 	sdm_client_free(c);
@@ -496,6 +505,9 @@ list_should_stop_when_the_server_cycles_cursors(void)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
+		/* grpcio's server hangs under libfaketime (CI's moved-clock run);
+		 * this one needs no date, so it runs on the real clock */
+		unsetenv("LD_PRELOAD");
 		execl("/usr/bin/python3", "python3", "-c", cycle_server, (char *)NULL);
 		_exit(127);
 	}
