@@ -77,31 +77,71 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(PROG_A) $(LIB_A) $(LDLIBS)
 
-unit: $(UNIT_BIN) $(TOOL_BIN)
+# Fuzz replays: each libFuzzer target in tests/fuzz/ linked with a plain
+# main (tests/fuzz/replay.c) in this build, so make check replays the corpora
+# without clang or libFuzzer (tests/e2e/fuzz-replay.t).
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%-replay)
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += $(PROGS:%=-I%)
+$(BUILD)/tests/fuzz/%-replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(PROG_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(PROG_A) $(LIB_A) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
 
+# make check: the unit tests and tests/e2e (about a minute on 2 cores).
+# make check-all: that, the slow suites in tests/slow (the full fault matrix,
+# fuzzing, the daemon's real waits) and the valgrind runs.
+# make check-time: the suites that read clocks, again with the clock a year
+# ahead and the time zone at UTC+14 (faketime).
 PROVE ?= prove
-PROVE_FLAGS ?=
+PROVE_FLAGS ?= -j$(shell nproc 2>/dev/null || echo 2)
 E2E = $(sort $(wildcard tests/e2e/*.t))
-check: deps all unit
+SLOW = $(sort $(wildcard tests/slow/*.t))
+# Every suite but those that run a Python gRPC client (grpcio hangs under
+# libfaketime; the servers are started off it, see tests/sim-strongdm.sh).
+TIME_TESTS = $(filter-out tests/e2e/strongdm-sim.t,$(E2E))
+# Packages first, then the build: under make -j they must not overlap.
+check: deps
+	$(MAKE) --no-print-directory all unit
 	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(E2E)
+
+check-slow: deps
+	$(MAKE) --no-print-directory all unit
+	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(SLOW)
+
+check-all:
+	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory check-slow
+	$(MAKE) --no-print-directory check-valgrind
+
+# With the clock CHECK_TIME_SHIFT ahead (libfaketime) in a time zone at UTC+14.
+# man-db's seccomp sandbox refuses libfaketime's semaphores: it is turned off.
+CHECK_TIME_SHIFT ?= +365d
+CHECK_TIME_TZ ?= Pacific/Kiritimati
+check-time: deps
+	$(MAKE) --no-print-directory all unit
+	TZ=$(CHECK_TIME_TZ) MAN_DISABLE_SECCOMP=1 ONCALL_BUILD=$(BUILD) \
+		faketime -f '$(CHECK_TIME_SHIFT)' $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(TIME_TESTS)
 
 # The end-to-end tests again with every program under valgrind
 # (--leak-check=full; an error or a definite leak fails the test).
 VALGRIND_TESTS ?= tests/e2e/pipeline.t tests/e2e/fetch-oncall.t tests/e2e/match-users.t \
 	tests/e2e/reconcile-groups.t tests/e2e/reconcile-groups-safety.t tests/e2e/oncall-sync-sync.t
-check-valgrind: deps all
+check-valgrind: deps
+	$(MAKE) --no-print-directory all
 	VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(VALGRIND_TESTS)
 
-demo: deps all
+demo: deps
+	$(MAKE) --no-print-directory all
 	scripts/demo
 
-bench: deps all
+bench: deps
+	$(MAKE) --no-print-directory all
 	scripts/bench $(or $(SIZE),large)
 
-FUZZ_SRC = $(wildcard tests/fuzz/*.c)
 fuzz:
 	@scripts/fuzz $(FUZZ_RUNS)
 
@@ -130,6 +170,6 @@ uninstall:
 clean:
 	rm -rf build $(PROGS:%=bin/%)
 
-.PHONY: all unit deps check check-valgrind demo bench fuzz install uninstall clean
+.PHONY: all unit deps check check-slow check-all check-time check-valgrind demo bench fuzz install uninstall clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)
