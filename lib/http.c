@@ -62,7 +62,7 @@ struct attempt {
 	char errbuf[CURL_ERROR_SIZE];
 	int too_big;
 	int h2c;                      /* H2C_OPEN or H2C_REUSE under the workaround */
-	int https_h2;                 /* HTTP/2 wanted over TLS: ALPN must say h2 */
+	int https_h2;                 /* HTTP/2 required over TLS: ALPN must say h2 */
 	int prereq;                   /* curl was about to send the request */
 	int no_h2;                    /* refused: the TLS server did not choose h2 */
 };
@@ -655,7 +655,7 @@ start_attempt(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
-	a->https_h2 = https && c->opts.http2;
+	a->https_h2 = https && c->opts.http2 && c->opts.http2_required;
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, a);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -762,6 +762,7 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 		req->status = 0;
 		snprintf(req->error, sizeof req->error, "%s %s: %s", req->method, req->url,
 		         a->too_big ? "response larger than 256 MiB" :
+		         a->no_h2 ? "the server did not offer HTTP/2 (ALPN): a TLS-inspecting proxy?" :
 		         a->errbuf[0] ? a->errbuf : curl_easy_strerror(result));
 	}
 	curl_easy_cleanup(e);

@@ -8,7 +8,8 @@ port file (atomically) once it listens.  Every CONNECT host:port opens a
 TCP connection there, answers "200 Connection established" and copies
 bytes both ways until either side closes: a tunnel, through which the
 client speaks TLS to the server (as through a corporate proxy).  Any other
-request gets 405.  One JSON line per tunnel goes to the log, flushed:
+request gets the proxy's block page: 200, content-type text/html (the
+TLS tests put nghttpx in front of it to play a captive portal).  One JSON line per tunnel goes to the log, flushed:
   {"n": N, "target": "host:port", "proxy_authorization": bool}
 so a test counts tunnels (and sees whether a credential was offered).
 
@@ -64,8 +65,11 @@ class Proxy:
             parts = lines[0].split()
             auth = any(l.lower().startswith('proxy-authorization:') for l in lines[1:])
             if len(parts) != 3 or parts[0] != 'CONNECT':
-                conn.sendall(b'HTTP/1.1 405 Method Not Allowed\r\n'
-                             b'Content-Length: 0\r\nConnection: close\r\n\r\n')
+                self.read_body(conn, lines[1:], rest)
+                page = (b'<!DOCTYPE html>\n<html><head><title>Access denied</title></head>'
+                        b'<body><h1>This site is blocked by your organization</h1></body></html>\n')
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n'
+                             b'Content-Length: %d\r\nConnection: close\r\n\r\n' % len(page) + page)
                 return
             target = parts[1]
             host, _, port = target.rpartition(':')
@@ -90,6 +94,28 @@ class Proxy:
                 upstream.close()
             conn.close()
             self.touch(-1)
+
+    @staticmethod
+    def read_body(conn, headers, rest):
+        """Read the request's body before answering, as a server does."""
+        fields = {}
+        for h in headers:
+            k, _, v = h.partition(':')
+            fields[k.strip().lower()] = v.strip()
+        if 'content-length' in fields:
+            want = int(fields['content-length'])
+            while len(rest) < want:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                rest += chunk
+        elif fields.get('transfer-encoding', '').lower() == 'chunked':
+            while not (rest.startswith(b'0\r\n') or b'\r\n0\r\n' in rest) \
+                    or not rest.endswith(b'\r\n\r\n'):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                rest += chunk
 
     @staticmethod
     def splice(a, b):

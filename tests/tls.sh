@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # TLS_PORT, PROXY_LOG are for the tests that source this
 # tests/tls.sh: TLS in front of the simulators, and a CONNECT proxy, for the
 # end-to-end tests. Source after tests/tap.sh (it uses $T and $ROOT):
 #
