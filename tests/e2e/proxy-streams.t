@@ -32,7 +32,8 @@ round() {
 }
 
 tls_pki
-strongdm_sim_start "$T/world.json"
+# more writes than StrongDM allows a minute: limits out of the way
+strongdm_sim_start "$T/world.json" --rate-limit 1000000,1000000
 tls_front sdm "${SDM_API_HOST##*:}" h2 --frontend-http2-max-concurrent-streams=32
 export SDM_API_HOST=localhost:$TLS_PORT SSL_CERT_FILE=$T/pki/ca.pem
 proxy_start
