@@ -90,6 +90,11 @@ is "$(($(proxy_tunnels) - t0))" 3 "one tunnel per program (each multiplexes its 
 is "$(jq -r .target "$PROXY_LOG" | sort -u | tr '\n' ' ')" "$(printf '%s\n' "${IIO_TLS#https://}" "$SDM_TLS" | sort | tr '\n' ' ')" \
 	"the tunnels go to incident.io and StrongDM"
 is "$(jq -s 'map(select(.proxy_authorization)) | length' "$PROXY_LOG")" 0 "no credential offered to the proxy"
+t0=$(proxy_tunnels)
+pipeline
+is "$st" "0 0 0" "the pipeline through the proxy: exit 0"
+is "$(jq -c 'select(.type == "change")' "$T/out")" "" "nothing left to change"
+is "$(($(proxy_tunnels) - t0))" 3 "one tunnel per program"
 
 # --- each failure: at once (one tunnel: one attempt), named for an admin
 # attempt CASE CMD...: runs CMD through the proxy; $tunnels, $calls: its tunnels, calls StrongDM saw
