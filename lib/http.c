@@ -51,7 +51,7 @@ struct http_client {
 	int h2c_force_open;           /* the next attempt opens (a replay) */
 	int h2c_replays;              /* since the last h2c success; bounded */
 	char *cainfo, *capath;        /* trust from the environment, see ca_from_env */
-	int one_connection;           /* HTTP/2 over TLS: see start_attempt */
+	int one_connection;           /* gRPC over TLS: see start_attempt */
 	int unsent_replays;           /* since the last success; bounded */
 };
 
@@ -672,13 +672,14 @@ start_attempt(struct http_client *c, struct http_request *req)
 		if (a->h2c == H2C_OPEN)
 			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	} else if (c->opts.http2) {
-		/* One connection per host, its streams multiplexed, the rest
-		 * waiting in curl for a free stream, as gRPC clients do. When the
-		 * server allows fewer streams than we run, libcurl 7.88 would open
-		 * more connections, and through a proxy it sends some requests on
-		 * a tunnel that is not ready ("send: no filter connected",
-		 * CURLE_FAILED_INIT). */
-		if (https && !c->one_connection) {
+		/* gRPC: one connection per host, its streams multiplexed, the
+		 * rest waiting in curl for a free stream, as gRPC clients do. When
+		 * the server allows fewer streams than we run, libcurl 7.88 would
+		 * open more connections, and through a proxy it sends some
+		 * requests on a tunnel that is not ready ("send: no filter
+		 * connected", CURLE_FAILED_INIT). Not for REST, whose server may
+		 * answer in HTTP/1.1 (one request per connection at a time). */
+		if (https && c->opts.http2_required && !c->one_connection) {
 			curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
 			c->one_connection = 1;
 		}
