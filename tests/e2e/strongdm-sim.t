@@ -59,6 +59,10 @@ A1=a-0000000000000001 A2=a-0000000000000002 A3=a-0000000000000003
 ADMINS=group-0000000000000001 SCIM=group-0000000000000002
 
 # --- signatures: the sim's verifier against the SDK's vectors
+if [[ ! -f $VECTORS ]]; then
+	n=$((n + 1))
+	echo "ok $n # skip $VECTORS is absent (the SDK's signature vectors; set ONCALL_SHARED)"
+else
 out=$(cd "$ROOT/scripts" && /usr/bin/python3 - "$VECTORS" <<'EOF'
 import datetime, json, sys
 import strongdm_sim_proto as p
@@ -82,6 +86,7 @@ EOF
 while read -r m verified signed; do
 	t_is "$verified $signed" "True True" "vector $m: verified (±1 day), rejected when tampered or 3 days off; signed alike"
 done <<<"$out"
+fi
 
 # --- codec: encoding the vectors' messages gives the SDK's bytes
 out=$(cd "$ROOT/scripts" && /usr/bin/python3 <<'EOF'
