@@ -29,6 +29,8 @@ IIO_TLS=https://localhost:$TLS_PORT
 # a TLS-inspecting proxy that speaks only HTTP/1.1, in front of StrongDM
 tls_front h1 "${SDM_API_HOST##*:}" h2 --npn-list=http/1.1
 H1_TLS=localhost:$TLS_PORT
+tls_front iio-h1 "${INCIDENT_API_URL##*:}" http/1.1 --npn-list=http/1.1
+IIO_H1_TLS=https://localhost:$TLS_PORT
 proxy_start
 PROXY=$HTTPS_PROXY
 unset HTTPS_PROXY
@@ -125,6 +127,16 @@ like "$(cat "$T/err")" 'Groups\.List: POST https://localhost:[0-9]+/v1\.Groups/L
 	"the message says HTTP/2 was not offered and suggests why"
 is "$tunnels $calls $(lines "$T/nghttpx-h1.access")" "1 0 0" \
 	"on the first attempt, and the request never sent"
+
+attempt env SSL_CERT_FILE="$PKI/other-ca.pem" fetch-oncall -s TestSchedule
+is "$rc" 1 "fetch-oncall: a certificate from a CA not trusted: exit 1"
+like "$(cat "$T/err")" 'SSL certificate problem: unable to get local issuer certificate' \
+	"libcurl's message says the issuer is not trusted"
+is "$tunnels" 1 "refused on the first attempt"
+
+run env INCIDENT_API_URL="$IIO_H1_TLS" fetch-oncall -s TestSchedule
+is "$rc" 0 "fetch-oncall through an HTTP/1.1-only TLS proxy: REST needs no HTTP/2"
+like "$(head -n 1 "$T/nghttpx-iio-h1.access")" '"GET /v2/[a-z_]+.* HTTP/1\.1"' "it spoke HTTP/1.1"
 
 attempt env SDM_API_HOST="$PAGE_TLS" reconcile-groups -n --allow-empty <"$EMPTY"
 is "$rc" 1 "a web page instead of gRPC: exit 1"
