@@ -753,7 +753,19 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 		long sent = -1;
 
 		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
-		replay = sent == 0 && c->unsent_replays++ < 2 * c->opts.max_inflight;
+		replay = (!a->prereq || sent == 0) &&
+		         c->unsent_replays++ < 2 * c->opts.max_inflight;
+	}
+	/* A TLS library other than OpenSSL escapes on_prereq's look at ALPN:
+	 * the answer's HTTP version tells the same, after the fact. */
+	if (result == CURLE_OK && a->https_h2 && !a->no_h2) {
+		long version = 0;
+
+		curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+		if (version != CURL_HTTP_VERSION_2_0) {
+			a->no_h2 = 1;
+			result = CURLE_ABORTED_BY_CALLBACK;
+		}
 	}
 	req->curl_code = result;
 	if (result == CURLE_OK) {
