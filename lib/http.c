@@ -513,6 +513,18 @@ on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
+/* What an admin does about a certificate that failed verification. */
+static const char *
+tls_hint(CURLcode result, const char *why)
+{
+	if (result != CURLE_PEER_FAILED_VERIFICATION)
+		return "";
+	if (strstr(why, "subject name") || strstr(why, "host name"))
+		return " (the certificate is for another host)";
+	return " (its issuer is not trusted: a private CA or a TLS-inspecting proxy? "
+	       "trust its CA with SSL_CERT_FILE)";
+}
+
 /* ---- the loop ---- */
 
 static void
@@ -773,10 +785,15 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 	} else {
 		/* A cut or failed transfer has no trustworthy response. */
 		req->status = 0;
-		snprintf(req->error, sizeof req->error, "%s %s: %s", req->method, req->url,
-		         a->too_big ? "response larger than 256 MiB" :
-		         a->no_h2 ? "the server did not offer HTTP/2 (ALPN): a TLS-inspecting proxy?" :
-		         a->errbuf[0] ? a->errbuf : curl_easy_strerror(result));
+		const char *why = a->too_big ? "response larger than 256 MiB" :
+		                  a->no_h2 ? "the server did not offer HTTP/2 (ALPN): a TLS-inspecting proxy?" :
+		                  a->errbuf[0] ? a->errbuf : curl_easy_strerror(result);
+
+		/* cut to fit; the hint is the part an admin can spare least, but
+		 * URLs here are short */
+		if (snprintf(req->error, sizeof req->error, "%s %s: %s%s", req->method, req->url,
+		             why, tls_hint(result, why)) < 0)
+			req->error[0] = '\0';
 	}
 	curl_easy_cleanup(e);
 	req->easy = NULL;

@@ -111,14 +111,14 @@ attempt() {
 
 attempt env SDM_API_HOST="127.0.0.1:${SDM_TLS#localhost:}" reconcile-groups -n --allow-empty <"$EMPTY"
 is "$rc" 1 "a certificate for another host: exit 1"
-like "$(cat "$T/err")" "no alternative certificate subject name matches target host name '127.0.0.1'" \
-	"libcurl's message names the host the certificate is not for"
+like "$(cat "$T/err")" "no alternative certificate subject name matches target host name '127.0.0.1' \(the certificate is for another host\)" \
+	"libcurl's message names the host the certificate is not for, and says so"
 is "$tunnels $calls" "1 0" "refused on the first attempt; StrongDM never asked"
 
 attempt env SSL_CERT_FILE="$PKI/other-ca.pem" reconcile-groups -n --allow-empty <"$EMPTY"
 is "$rc" 1 "a certificate from a CA not trusted: exit 1"
-like "$(cat "$T/err")" 'SSL certificate problem: unable to get local issuer certificate' \
-	"libcurl's message says the issuer is not trusted"
+like "$(cat "$T/err")" 'SSL certificate problem: unable to get local issuer certificate \(its issuer is not trusted: a private CA or a TLS-inspecting proxy\? trust its CA with SSL_CERT_FILE\)' \
+	"libcurl's message, and what to do about it"
 is "$tunnels $calls" "1 0" "refused on the first attempt"
 
 attempt env SDM_API_HOST="$H1_TLS" reconcile-groups -n --allow-empty <"$EMPTY"
