@@ -73,7 +73,7 @@ if [[ -n $shim ]]; then
 		j=$((r % 2 ? 256 : 64))
 		round "$r" >"$T/matched-$r.ndjson"
 		t0=$(proxy_tunnels)
-		run env LD_PRELOAD="$shim" ONCALL_LOG=debug reconcile-groups -j "$j" <"$T/matched-$r.ndjson"
+		run env LD_PRELOAD="$shim${LD_PRELOAD:+ $LD_PRELOAD}" ONCALL_LOG=debug reconcile-groups -j "$j" <"$T/matched-$r.ndjson"
 		is "$rc $(jq -r 'select(.type == "change") | .status' "$T/out" | sort | uniq -c | tr -s ' ')" \
 			"0  330 done" "a tunnel per waiting call, -j $j: every write done"
 		failed=$(jq -r 'select(.status == "failed") | .error' "$T/out" | sort | uniq -c | head -n 3)
