@@ -24,7 +24,7 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame
 LDFLAGS += -fsanitize=address,undefined
 endif
 CPPFLAGS += -Ilib -DONCALL_VERSION='"$(VERSION)"'
-LDLIBS = -lcurl -lcjson -lcrypto -lm
+LDLIBS = -lcurl -lcjson -lssl -lcrypto -lm
 
 BUILD = build/$(VARIANT)
 PROGS = fetch-oncall match-users reconcile-groups

@@ -484,8 +484,17 @@ static void call_free(struct call *c)
 static int check_response(struct http_request *req, struct call *c, char **error, long *status)
 {
 	char msg[600], type[64];
+	const char *ct;
 
 	*status = req->status;
+	ct = http_header_get(req, "content-type");
+	if (req->status != 0 && ct && !strncasecmp(ct, "text/html", 9)) {
+		/* whatever stands in the way answered, not incident.io */
+		*error = easprintf("%s: incident.io answered HTTP %ld with a web page (text/html), "
+		                   "not JSON: a captive portal or a proxy's block page?",
+		                   c->what, req->status);
+		return -1;
+	}
 	if (req->status == 200)
 		return 0;
 	if (req->status == 0) {

@@ -344,6 +344,14 @@ last_header(const struct http_header *h, size_t n, const char *name)
 	return v;
 }
 
+/* application/grpc, alone or with a +format or parameters. */
+static int
+is_grpc_content_type(const char *ct)
+{
+	return !strncasecmp(ct, "application/grpc", 16) &&
+	       (ct[16] == '\0' || ct[16] == '+' || ct[16] == ';');
+}
+
 /* gRPC's mapping of an HTTP status without grpc-status. */
 static int
 status_from_http(long http)
@@ -363,7 +371,7 @@ grpc_parse_response(long http_status, const struct http_header *hdrs, size_t nhd
                     const void *body, size_t len, CURLcode curl_code,
                     const char *curl_error, struct grpc_result *out)
 {
-	const char *st, *gm, *det;
+	const char *st, *gm, *det, *ct;
 	char why[256];
 
 	memset(out, 0, sizeof *out);
@@ -376,6 +384,28 @@ grpc_parse_response(long http_status, const struct http_header *hdrs, size_t nhd
 		return;
 	}
 	st = last_header(hdrs, nhdrs, "grpc-status");
+	ct = last_header(hdrs, nhdrs, "content-type");
+	if (st == NULL && ct && !is_grpc_content_type(ct)) {
+		/* Not a gRPC server's answer: gRPC calls it UNKNOWN ("unexpected
+		 * content-type") unless the HTTP status says more. The usual
+		 * sender is whatever stands between us and the server. */
+		char what[160];
+		size_t n = strcspn(ct, ";");
+
+		if (n >= 9 && !strncasecmp(ct, "text/html", 9))
+			snprintf(what, sizeof what, "a web page (text/html), not gRPC: "
+			         "a captive portal or a proxy's block page?");
+		else
+			snprintf(what, sizeof what, "content-type %.*s, not gRPC (unexpected "
+			         "content-type): a proxy in the way?", (int)(n > 60 ? 60 : n), ct);
+		utf8_sanitize(what, strlen(what));
+		out->code = http_status == 200 ? 2 : status_from_http(http_status);
+		if (http_status == 200)
+			snprintf(out->message, sizeof out->message, "the server answered with %s", what);
+		else
+			snprintf(out->message, sizeof out->message, "HTTP %ld with %s", http_status, what);
+		return;
+	}
 	if (st == NULL) {
 		if (http_status != 200) {
 			out->code = status_from_http(http_status);

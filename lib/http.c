@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "http.h"
 #include "timeutil.h"
 
@@ -48,6 +50,9 @@ struct http_client {
 	int h2c_opening;              /* prior-knowledge attempts in flight */
 	int h2c_force_open;           /* the next attempt opens (a replay) */
 	int h2c_replays;              /* since the last h2c success; bounded */
+	char *cainfo, *capath;        /* trust from the environment, see ca_from_env */
+	int one_connection;           /* gRPC over TLS: see start_attempt */
+	int unsent_replays;           /* since the last success; bounded */
 };
 
 /* What one attempt needs beside the request; CURLOPT_PRIVATE points here. */
@@ -57,6 +62,9 @@ struct attempt {
 	char errbuf[CURL_ERROR_SIZE];
 	int too_big;
 	int h2c;                      /* H2C_OPEN or H2C_REUSE under the workaround */
+	int https_h2;                 /* HTTP/2 required over TLS: ALPN must say h2 */
+	int prereq;                   /* curl was about to send the request */
+	int no_h2;                    /* refused: the TLS server did not choose h2 */
 };
 
 enum { H2C_NONE, H2C_OPEN, H2C_REUSE };
@@ -70,6 +78,35 @@ rng_next(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+/* Which CAs to trust, as curl's command line tool reads it: CURL_CA_BUNDLE
+ * (a file), else SSL_CERT_FILE and SSL_CERT_DIR (OpenSSL's names for its
+ * default file and directory, which libcurl itself ignores). Unset or
+ * empty: libcurl's defaults (the system store). A setting that cannot be
+ * read is a configuration error now rather than a TLS error per request. */
+static void
+ca_from_env(struct http_client *c)
+{
+	const char *bundle = getenv("CURL_CA_BUNDLE");
+	const char *file = getenv("SSL_CERT_FILE");
+	const char *dir = getenv("SSL_CERT_DIR");
+
+	if (bundle && *bundle) {
+		file = bundle;
+		dir = NULL;
+	}
+	if (file && *file) {
+		if (access(file, R_OK) != 0)
+			die(EXIT_USAGE, "%s=%s: cannot read the CA certificates:",
+			    bundle && *bundle ? "CURL_CA_BUNDLE" : "SSL_CERT_FILE", file);
+		c->cainfo = estrdup(file);
+	}
+	if (dir && *dir) {
+		if (access(dir, R_OK | X_OK) != 0)
+			die(EXIT_USAGE, "SSL_CERT_DIR=%s: cannot read the CA certificate directory:", dir);
+		c->capath = estrdup(dir);
+	}
 }
 
 struct http_client *
@@ -105,6 +142,7 @@ http_client_new(const struct http_client_opts *opts)
 	c->rng = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
 	         (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)c;
 
+	ca_from_env(c);
 	c->h2c_workaround = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
 	if (!(c->multi = curl_multi_init()))
 		die(EXIT_FAILED, "libcurl: cannot create a multi handle");
@@ -128,6 +166,8 @@ http_client_free(struct http_client *c)
 	}
 	curl_multi_cleanup(c->multi);
 	free(c->user_agent);
+	free(c->cainfo);
+	free(c->capath);
 	free(c);
 	curl_global_cleanup();
 }
@@ -442,6 +482,49 @@ on_header(char *ptr, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+/* Called once a connection is ready (made or reused), just before the
+ * request goes out: until then nothing of it has left the client. gRPC
+ * needs HTTP/2; a TLS server that did not choose h2 by ALPN (a TLS-inspecting
+ * proxy that speaks only HTTP/1.1) would get the call as HTTP/1.1, so it is
+ * stopped here, unsent. */
+static int
+on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
+          int conn_primary_port, int conn_local_port)
+{
+	struct attempt *a = userdata;
+	const struct curl_tlssessioninfo *tls = NULL;
+	const unsigned char *proto = NULL;
+	unsigned int len = 0;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	if (a->https_h2 &&
+	    curl_easy_getinfo(a->req->easy, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK && tls &&
+	    tls->backend == CURLSSLBACKEND_OPENSSL && tls->internals) {
+		SSL_get0_alpn_selected(tls->internals, &proto, &len);
+		if (len != 2 || memcmp(proto, "h2", 2) != 0) {
+			a->no_h2 = 1;
+			return CURL_PREREQFUNC_ABORT;
+		}
+	}
+	a->prereq = 1;
+	return CURL_PREREQFUNC_OK;
+}
+
+/* What an admin does about a certificate that failed verification. */
+static const char *
+tls_hint(CURLcode result, const char *why)
+{
+	if (result != CURLE_PEER_FAILED_VERIFICATION)
+		return "";
+	if (strstr(why, "subject name") || strstr(why, "host name"))
+		return " (the certificate is for another host)";
+	return " (its issuer is not trusted: a private CA or a TLS-inspecting proxy? "
+	       "trust its CA with SSL_CERT_FILE)";
+}
+
 /* ---- the loop ---- */
 
 static void
@@ -568,6 +651,10 @@ start_attempt(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->cainfo)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cainfo);
+	if (c->capath)
+		curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
 	/* A larger receive buffer: with libcurl 7.88 over HTTP/2, responses of
@@ -580,6 +667,9 @@ start_attempt(struct http_client *c, struct http_request *req)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
+	a->https_h2 = https && c->opts.http2 && c->opts.http2_required;
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, a);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* Plaintext goes to loopback only, and straight there: an http_proxy
 	 * from the environment would get the request, keys and all, in clear
@@ -594,6 +684,17 @@ start_attempt(struct http_client *c, struct http_request *req)
 		if (a->h2c == H2C_OPEN)
 			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	} else if (c->opts.http2) {
+		/* gRPC: one connection per host, its streams multiplexed, the
+		 * rest waiting in curl for a free stream, as gRPC clients do. When
+		 * the server allows fewer streams than we run, libcurl 7.88 would
+		 * open more connections, and through a proxy it sends some
+		 * requests on a tunnel that is not ready ("send: no filter
+		 * connected", CURLE_FAILED_INIT). Not for REST, whose server may
+		 * answer in HTTP/1.1 (one request per connection at a time). */
+		if (https && c->opts.http2_required && !c->one_connection) {
+			curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+			c->one_connection = 1;
+		}
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
 		                 https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -653,15 +754,46 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 		          result == CURLE_SEND_ERROR || result == CURLE_GOT_NOTHING) &&
 		         c->h2c_replays++ < 2 * c->opts.max_inflight;
 	}
+	if (result == CURLE_OK)
+		c->unsent_replays = 0;
+	/* curl counts the request's bytes as a connection takes them: none
+	 * taken and no answer means the server cannot have seen the request,
+	 * so running it again is safe, even for a write. libcurl 7.88 fails
+	 * such attempts with CURLE_FAILED_INIT ("send: no filter connected")
+	 * when the connection a waiting transfer was promised goes away. */
+	if (!replay && result == CURLE_FAILED_INIT && status == 0 && req->nhdrs == 0) {
+		long sent = -1;
+
+		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
+		replay = (!a->prereq || sent == 0) &&
+		         c->unsent_replays++ < 2 * c->opts.max_inflight;
+	}
+	/* A TLS library other than OpenSSL escapes on_prereq's look at ALPN:
+	 * the answer's HTTP version tells the same, after the fact. */
+	if (result == CURLE_OK && a->https_h2 && !a->no_h2) {
+		long version = 0;
+
+		curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+		if (version != CURL_HTTP_VERSION_2_0) {
+			a->no_h2 = 1;
+			result = CURLE_ABORTED_BY_CALLBACK;
+		}
+	}
 	req->curl_code = result;
 	if (result == CURLE_OK) {
 		req->status = status;
 	} else {
 		/* A cut or failed transfer has no trustworthy response. */
 		req->status = 0;
-		snprintf(req->error, sizeof req->error, "%s %s: %s", req->method, req->url,
-		         a->too_big ? "response larger than 256 MiB" :
-		         a->errbuf[0] ? a->errbuf : curl_easy_strerror(result));
+		const char *why = a->too_big ? "response larger than 256 MiB" :
+		                  a->no_h2 ? "the server did not offer HTTP/2 (ALPN): a TLS-inspecting proxy?" :
+		                  a->errbuf[0] ? a->errbuf : curl_easy_strerror(result);
+
+		/* cut to fit; the hint is the part an admin can spare least, but
+		 * URLs here are short */
+		if (snprintf(req->error, sizeof req->error, "%s %s: %s%s", req->method, req->url,
+		             why, tls_hint(result, why)) < 0)
+			req->error[0] = '\0';
 	}
 	curl_easy_cleanup(e);
 	req->easy = NULL;
@@ -670,8 +802,9 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 	if (replay) {
 		/* Not an attempt the server saw: run it again, uncounted, on a new
 		 * connection (or the one being opened). */
-		logmsg(LOG_DEBUG, "%s %s: no open HTTP/2 connection to reuse; opening one",
-		       req->method, req->url);
+		logmsg(LOG_DEBUG, "%s %s: %s; sending it again", req->method, req->url,
+		       result == CURLE_FAILED_INIT ? "the request never left the client" :
+		       "no open HTTP/2 connection to reuse");
 		req->attempts--;
 		c->stats.requests--;
 		c->h2c_force_open = 1;

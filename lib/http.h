@@ -31,6 +31,8 @@ struct http_client_opts {
 	long backoff_base_ms;      /* first backoff; default 500 */
 	long backoff_max_ms;       /* cap; default 30000 */
 	int http2;                 /* 1: HTTP/2 (ALPN over TLS, prior knowledge for http://) */
+	int http2_required;        /* gRPC: a TLS server that does not choose h2 by ALPN
+	                              fails the attempt unsent, CURLE_ABORTED_BY_CALLBACK */
 	const char *user_agent;    /* default "oncall-sync/VERSION" */
 };
 

@@ -222,6 +222,7 @@ sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen)
 	o.max_inflight = cfg->max_inflight > 0 ? cfg->max_inflight : 8;
 	o.timeout_ms = cfg->timeout_ms;   /* 0: the client's default */
 	o.http2 = 1;
+	o.http2_required = 1;         /* gRPC is HTTP/2 only */
 	o.max_retries = MAX_RETRIES;  /* our classify hook decides; kept for the record */
 	o.backoff_base_ms = RETRY_BASE_MS;
 	o.backoff_max_ms = RETRY_MAX_MS;

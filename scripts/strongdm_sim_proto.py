@@ -373,8 +373,8 @@ class FilterError(ValueError):
 # entity kind -> filter fields it accepts
 FILTER_FIELDS = {
     'accounts': {'type', 'email', 'id', 'suspended', 'tag', 'firstname',
-                 'lastname'},
-    'groups': {'id', 'name', 'source', 'tag'},
+                 'lastname', 'name'},
+    'groups': {'id', 'name', 'description', 'source', 'tag'},
     'accountsgroups': {'id', 'accountid', 'groupid'},
     'identitysets': {'id', 'name'},
     'identityaliases': {'id', 'accountid', 'identitysetid', 'username'},

@@ -271,6 +271,36 @@ test_responses(void)
 	buf_free(&body);
 }
 
+/* A web page or another content-type where gRPC was expected: a captive
+ * portal or a proxy's block page. UNKNOWN, as gRPC says for an unexpected
+ * content-type, named so an admin knows what stood in the way; a 200 is
+ * not a transport error (those are retried). */
+static void
+web_page_should_be_named_and_not_retried(void)
+{
+	struct grpc_result r;
+	struct http_header h[2] = {
+		{ "content-type", "text/html; charset=utf-8" },
+		{ "content-length", "52" },
+	};
+
+	grpc_parse_response(200, h, 2, "<html><body>Welcome to the hotel Wi-Fi</body></html>", 52,
+	                    CURLE_OK, "", &r);
+	ok(r.code == 2 && !r.transport, "200 text/html: UNKNOWN, not a transport error");
+	is_str(r.message, "the server answered with a web page (text/html), not gRPC: "
+	       "a captive portal or a proxy's block page?", "200 text/html: the message names it");
+	grpc_parse_response(403, h, 2, "<html>blocked</html>", 20, CURLE_OK, "", &r);
+	ok(r.code == 7, "403 text/html: PERMISSION_DENIED from the HTTP status");
+	ok(strncmp(r.message, "HTTP 403 with a web page (text/html)", 36) == 0, "403 text/html: named too: %s", r.message);
+	h[0] = (struct http_header){ "content-type", "application/json" };
+	grpc_parse_response(200, h, 1, "{}", 2, CURLE_OK, "", &r);
+	ok(r.code == 2 && !r.transport && strstr(r.message, "unexpected content-type") &&
+	   strstr(r.message, "application/json"), "200 application/json: %s", r.message);
+	h[0] = (struct http_header){ "content-type", "application/grpc+proto" };
+	grpc_parse_response(200, h, 1, "", 0, CURLE_OK, "", &r);
+	ok(r.code == GRPC_NO_STATUS && r.transport, "application/grpc+proto is gRPC: cut short, retried");
+}
+
 static void
 test_hostile_details(void)
 {
@@ -554,6 +584,7 @@ main(void)
 	status_message_should_be_cut_between_characters();
 	test_base64();
 	test_responses();
+	web_page_should_be_named_and_not_retried();
 	test_hostile_details();
 	test_config();
 	test_client_request();
