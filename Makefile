@@ -116,6 +116,10 @@ install: all
 	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service
 	install -m 644 scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync-daemon.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 644 scripts/oncall-sync.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	install -m 644 examples/config.json $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
@@ -126,6 +130,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/oncall-sync.1 $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
 
 clean:
 	rm -rf build $(PROGS:%=bin/%)
