@@ -132,9 +132,26 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
 
-clean:
-	rm -rf build $(PROGS:%=bin/%)
+# deb: oncall-sync_$(VERSION)_ARCH.deb here, built by debhelper (debian/) in a
+# copy of the tree under build/deb (dpkg-buildpackage writes beside the
+# source), then checked by lintian (errors and warnings fail).
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB = oncall-sync_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@scripts/install-deps --deb --check
+	@test "$$(dpkg-parsechangelog -S Version)" = "$(VERSION)" || \
+		{ echo "make deb: debian/changelog is not at version $(VERSION)" >&2; exit 2; }
+	rm -rf build/deb && mkdir -p build/deb/oncall-sync-$(VERSION)
+	tar -c --exclude=./.git --exclude=./build --exclude='./*.deb' \
+		$(PROGS:%=--exclude=./bin/%) . | tar -x -C build/deb/oncall-sync-$(VERSION)
+	cd build/deb/oncall-sync-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info build/deb/oncall-sync_$(VERSION)_$(DEB_ARCH).changes
+	cp build/deb/$(DEB) $(DEB)
+	@echo "make deb: $(DEB)"
 
-.PHONY: all unit deps check check-valgrind demo bench fuzz install uninstall clean
+clean:
+	rm -rf build $(PROGS:%=bin/%) oncall-sync_*.deb
+
+.PHONY: all unit deps check check-valgrind demo bench fuzz install uninstall deb clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)
