@@ -69,28 +69,31 @@ is "$rc" 2 "a daemon with a bad config stops at once with exit 2"
 incidentio_sim_stop
 strongdm_sim_stop
 
-# --- a handover 8 s after start (time enough to start the simulators) -------
+# --- a handover 8 s after start (time enough to start the simulators and
+# sync once; 90 s under valgrind) ---------------------------------------------
 rm -rf "$T/keys" "$T/state"
+h=8
+[[ -z ${_TAP_VALGRIND_BIN:-} ]] || h=90
 t0=$(date +%s)
-handover_world "$T/world.json" "$t0" 8
+handover_world "$T/world.json" "$t0" "$h"
 ocs_start_sims "$T/world.json"
 ocs_config "{\"schedules\": [\"$HANDOVER_ID\"]}"
 : >"$INCIDENTIO_SIM_LOG"
 oncall-sync daemon --every 1h --min-interval 1s --jitter 0 >"$T/d.out" 2>"$T/d.err" &
 pid=$!
 ok "the first sync puts Alice in the group" wait_for "$T/d.err" 'synced 1 schedule'
-handover=$(date -u -d "@$((t0 + 8))" +%Y-%m-%dT%H:%M:%SZ)
+handover=$(date -u -d "@$((t0 + h))" +%Y-%m-%dT%H:%M:%SZ)
 ok "the daemon plans the next sync a second after the handover ($handover), not in 1 h" \
-	wait_for "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + 9))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9] s\\): handover on Handover at $handover"
-seen=$(handover_wait_members "bob@example.com" 120) || seen=
+	wait_for "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + h + 1))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s\\): handover on Handover at $handover"
+seen=$(handover_wait_members "bob@example.com" 600) || seen=
 ok "the group holds Bob alone after the handover" test -n "$seen"
-ok "within 60 s of the handover ($((${seen:-0} - t0 - 8)) s)" test "$((${seen:-999999} - t0 - 8))" -le 60
+note "swapped $((${seen:-0} - t0 - h)) s after the handover (tests/slow/daemon-handover.t checks the 60 s)"
 ok "the sync after the handover is logged" wait_for "$T/d.err" 'synced 1 schedule: 1 added, 1 removed'
 is "$(incidentio_sim_count /v2/schedules)" 2 "two syncs (one schedule read each): none between start and handover"
 ok "then it sleeps until Bob's shift ends" \
-	wait_for "$T/d.err" "next sync at .*handover on Handover at $(date -u -d "@$((t0 + 3608))" +%Y-%m-%dT%H:%M:%SZ)"
+	wait_for "$T/d.err" "next sync at .*handover on Handover at $(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
 run oncall-sync status
-like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + 3609))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on Handover at" \
+like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + h + 3601))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on Handover at" \
 	"status shows the next planned sync and why"
 
 # SIGHUP: sync now.
