@@ -142,6 +142,7 @@ for u in oncall-sync.service oncall-sync-daemon.service; do
 done
 ok "the daemon unit runs the daemon" grep -q '^ExecStart=/usr/local/bin/oncall-sync daemon$' "$ROOT/scripts/oncall-sync-daemon.service"
 ok "restarts it on failure" grep -q '^Restart=on-failure$' "$ROOT/scripts/oncall-sync-daemon.service"
+# shellcheck disable=SC2016 # a literal $MAINPID
 ok "reload is Sync Now (SIGHUP)" grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$ROOT/scripts/oncall-sync-daemon.service"
 ok "stop signals the daemon alone, which finishes its sync" grep -q '^KillMode=mixed$' "$ROOT/scripts/oncall-sync-daemon.service"
 ok "the example config is valid" env ONCALL_SYNC_CONFIG="$ROOT/examples/config.json" \
