@@ -84,16 +84,16 @@ pid=$!
 ok "the first sync puts Alice in the group" wait_for "$T/d.err" 'synced 1 schedule'
 handover=$(date -u -d "@$((t0 + h))" +%Y-%m-%dT%H:%M:%SZ)
 ok "the daemon plans the next sync a second after the handover ($handover), not in 1 h" \
-	wait_for "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + h + 1))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s\\): handover on Handover at $handover"
+	wait_for "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + h + 1))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s\\): handover on \"Handover\" at $handover"
 seen=$(handover_wait_members "bob@example.com" 600) || seen=
 ok "the group holds Bob alone after the handover" test -n "$seen"
 note "swapped $((${seen:-0} - t0 - h)) s after the handover (tests/slow/daemon-handover.t checks the 60 s)"
 ok "the sync after the handover is logged" wait_for "$T/d.err" 'synced 1 schedule: 1 added, 1 removed'
 is "$(incidentio_sim_count /v2/schedules)" 2 "two syncs (one schedule read each): none between start and handover"
 ok "then it sleeps until Bob's shift ends" \
-	wait_for "$T/d.err" "next sync at .*handover on Handover at $(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
+	wait_for "$T/d.err" "next sync at .*handover on \"Handover\" at $(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
 run oncall-sync status
-like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + h + 3601))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on Handover at" \
+like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + h + 3601))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on \"Handover\" at" \
 	"status shows the next planned sync and why"
 
 # SIGHUP: sync now.

@@ -26,7 +26,7 @@ note "swapped $((${seen:-0} - t0 - 20)) s after the handover"
 ok "within 60 s of the handover ($((${seen:-0} - t0 - 20)) s)" test "$((${seen:-999999} - t0 - 20))" -le 60
 # the first sync reads the schedule once; the second at the handover
 is "$(incidentio_sim_count /v2/schedules)" 2 "two syncs: none between start and the handover"
-like "$(cat "$T/d.err")" "next sync at [0-9T:Z-]+ \\(in [0-9]+ s\\): handover on Handover at $(date -u -d "@$((t0 + 20))" +%Y-%m-%dT%H:%M:%SZ)" \
+like "$(cat "$T/d.err")" "next sync at [0-9T:Z-]+ \\(in [0-9]+ s\\): handover on \"Handover\" at $(date -u -d "@$((t0 + 20))" +%Y-%m-%dT%H:%M:%SZ)" \
 	"the daemon planned the sync for the handover"
 kill -TERM "$pid"
 rc=0
