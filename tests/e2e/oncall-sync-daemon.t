@@ -127,4 +127,21 @@ like "$(cat "$T/d.err")" 'synced 1 schedule: 0 added, 0 removed' "after finishin
 is "$(jq -r '[.exit_status, .failed_stage] | @json' "$T/state/last/run.json")" '[0,null]' "which was not interrupted"
 like "$(cat "$T/d.err")" 'daemon: stopped after 1 sync$' "saying so"
 
+# A schedule name from incident.io cannot forge a line of the daemon's log.
+incidentio_sim_stop
+strongdm_sim_stop
+rm -rf "$T/keys" "$T/state"
+t0=$(date +%s)
+handover_world "$T/world.json" "$t0" 1800 $'Evil\noncall-sync: synced 9 schedules'
+ocs_start_sims "$T/world.json"
+: >"$T/d.err"
+oncall-sync daemon --every 1h >"$T/d.out" 2>"$T/d.err" &
+pid=$!
+ok "the daemon plans the handover" wait_for "$T/d.err" 'next sync at'
+kill -TERM "$pid"
+wait_exit "$pid" || true
+wait "$pid" || true
+like "$(grep 'next sync at' "$T/d.err")" 'handover on "Evil\\noncall-sync: synced 9 schedules" at' "the name is logged as a JSON string"
+is "$(grep -c '^oncall-sync: synced 9' "$T/d.err" || true)" 0 "its newline starts no line of its own"
+
 done_testing
