@@ -157,6 +157,10 @@ install: all
 	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service
 	install -m 644 scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync-daemon.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 644 scripts/oncall-sync.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	install -m 644 examples/config.json $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
@@ -167,10 +171,33 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/oncall-sync.1 $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
+
+# deb: oncall-sync_$(VERSION)_ARCH.deb here, built by debhelper (debian/) in a
+# copy of the tree under build/deb (dpkg-buildpackage writes beside the
+# source), then checked by lintian (errors and warnings fail).
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB = oncall-sync_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@scripts/install-deps --deb --check
+	@test "$$(dpkg-parsechangelog -S Version)" = "$(VERSION)" || \
+		{ echo "make deb: debian/changelog is not at version $(VERSION)" >&2; exit 2; }
+	rm -rf build/deb && mkdir -p build/deb/oncall-sync-$(VERSION)
+	tar -c --exclude=./.git --exclude=./build --exclude='./*.deb' \
+		$(PROGS:%=--exclude=./bin/%) . | tar -x -C build/deb/oncall-sync-$(VERSION)
+	cd build/deb/oncall-sync-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info build/deb/oncall-sync_$(VERSION)_$(DEB_ARCH).changes
+	cp build/deb/$(DEB) $(DEB)
+	@echo "make deb: $(DEB)"
+
+# check-deb: scripts/test-deb (as root: build, install, test, upgrade, purge).
+check-deb:
+	scripts/install-deps --deb
+	$(PROVE) scripts/test-deb
 
 clean:
-	rm -rf build $(PROGS:%=bin/%)
+	rm -rf build $(PROGS:%=bin/%) oncall-sync_*.deb
 
-.PHONY: all unit deps check check-slow check-all check-time check-valgrind demo bench fuzz install uninstall clean
+.PHONY: all unit deps check check-slow check-all check-time check-valgrind demo bench fuzz install uninstall deb check-deb clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

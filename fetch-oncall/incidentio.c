@@ -170,6 +170,7 @@ void iio_schedule_clear(struct iio_schedule *s)
 	free(s->name);
 	free(s->timezone);
 	iio_shifts_free(s->current, s->ncurrent);
+	iio_shifts_free(s->next, s->nnext);
 	memset(s, 0, sizeof *s);
 }
 
@@ -183,6 +184,8 @@ static int parse_schedule(const cJSON *o, struct iio_schedule *s, const char *wh
 	    get_string(o, "name", 1, &s->name, where, err, errlen) < 0 ||
 	    get_string(o, "timezone", 1, &s->timezone, where, err, errlen) < 0 ||
 	    parse_shifts(o, "current_shifts", 0, &s->has_current, &s->current, &s->ncurrent,
+	                 where, err, errlen) < 0 ||
+	    parse_shifts(o, "next_shifts", 0, &s->has_next, &s->next, &s->nnext,
 	                 where, err, errlen) < 0) {
 		iio_schedule_clear(s);
 		return -1;
@@ -562,14 +565,15 @@ static void cursors_free(char **cursors, size_t n)
 static void listing_page(struct iio_api *api, struct iio_listing *l, const char *after)
 {
 	char *pathq;
+	int size = api->list_page_size > 0 ? api->list_page_size : IIO_SCHEDULES_PAGE_SIZE;
 
 	if (after) {
 		char *e = iio_url_escape(after);
 
-		pathq = easprintf("/v2/schedules?page_size=%d&after=%s", IIO_SCHEDULES_PAGE_SIZE, e);
+		pathq = easprintf("/v2/schedules?page_size=%d&after=%s", size, e);
 		free(e);
 	} else {
-		pathq = easprintf("/v2/schedules?page_size=%d", IIO_SCHEDULES_PAGE_SIZE);
+		pathq = easprintf("/v2/schedules?page_size=%d", size);
 	}
 	submit_get(api, CALL_LIST, l, pathq, listing_done);
 	free(pathq);
@@ -594,8 +598,20 @@ static void listing_done(struct http_request *req)
 		l->cap = (l->n + page.n) * 2;
 		l->items = erealloc(l->items, l->cap * sizeof *l->items);
 	}
-	for (i = 0; i < page.n; i++)
-		l->items[l->n++] = page.items[i];
+	for (i = 0; i < page.n; i++) {
+		struct iio_schedule *it = &page.items[i];
+
+		/* incident.io leaves next_shifts empty on list pages of more than
+		 * 25: there it says nothing */
+		if (!(c->api->list_page_size > 0 &&
+		      c->api->list_page_size <= IIO_SCHEDULES_NEXT_PAGE_SIZE)) {
+			iio_shifts_free(it->next, it->nnext);
+			it->next = NULL;
+			it->nnext = 0;
+			it->has_next = 0;
+		}
+		l->items[l->n++] = *it;
+	}
 	page.n = 0;
 	/* incident.io: stop when after is missing or empty, and on an empty page;
 	 * but an empty page short of the total it announced is no end: with

@@ -13,6 +13,7 @@
 #include "http.h"
 
 #define IIO_SCHEDULES_PAGE_SIZE 250  /* the most incident.io serves a page */
+#define IIO_SCHEDULES_NEXT_PAGE_SIZE 25 /* the most for which lists carry next_shifts */
 #define IIO_MAX_PAGES 100000         /* a guard against a server that never ends */
 
 /* A final shift (ScheduleEntryV2). user_id is NULL when the entry has no user. */
@@ -26,6 +27,9 @@ struct iio_schedule {
 	int has_current;              /* current_shifts was present */
 	struct iio_shift *current;
 	size_t ncurrent;
+	int has_next;                 /* next_shifts was present (see iio_api.list_page_size) */
+	struct iio_shift *next;       /* the shifts after the next changeover */
+	size_t nnext;
 };
 
 struct iio_schedule_page {
@@ -73,6 +77,7 @@ struct iio_api {
 	char *base;                   /* INCIDENT_API_URL without a trailing '/' */
 	char *auth;                   /* the Authorization header line */
 	char *auth_error;             /* set by the first 401: the message to print */
+	int list_page_size;           /* GET /v2/schedules page_size; 0: the most */
 };
 
 void iio_api_init(struct iio_api *api, struct http_client *http, const char *base_url,

@@ -45,7 +45,7 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 	        "usage: fetch-oncall [-v] [-j N] [--at TIME] [--lead DUR] [--grace DUR]\n"
-	        "                    [--timeout DUR] [--retries N] -s SCHEDULE...\n"
+	        "                    [--look-ahead DUR] [--timeout DUR] [--retries N] -s SCHEDULE...\n"
 	        "       fetch-oncall [options] -a\n"
 	        "       fetch-oncall [options] --list\n"
 	        "\n"
@@ -57,6 +57,7 @@ static void usage(FILE *fp)
 	        "      --at TIME           the moment to ask about, RFC 3339 (default: now)\n"
 	        "      --lead DUR          also count shifts starting within DUR after --at\n"
 	        "      --grace DUR         also count shifts that ended within DUR before --at\n"
+	        "      --look-ahead DUR    write next_change when the roster changes within DUR\n"
 	        "  -j, --jobs N            requests in flight at once, 1..64 (default 8)\n"
 	        "      --timeout DUR       give up on one attempt after DUR (default 30s)\n"
 	        "      --retries N         retries of a failed request, 0..20 (default 5)\n"
@@ -171,6 +172,25 @@ static struct oncall_shift *as_oncall_shifts(const struct iio_shift *s, size_t n
 	return o;
 }
 
+/* Two lists of shifts as one (current and next). */
+static struct oncall_shift *as_oncall_shifts2(const struct iio_shift *a, size_t na,
+                                              const struct iio_shift *b, size_t nb)
+{
+	struct oncall_shift *o = na + nb ? ecalloc(na + nb, sizeof *o) : NULL, *part;
+
+	if (na) {
+		part = as_oncall_shifts(a, na);
+		memcpy(o, part, na * sizeof *part);
+		free(part);
+	}
+	if (nb) {
+		part = as_oncall_shifts(b, nb);
+		memcpy(o + na, part, nb * sizeof *part);
+		free(part);
+	}
+	return o;
+}
+
 static int write_record(struct ndjson_writer *w, cJSON *rec)
 {
 	int rc = ndjson_write(w, rec);
@@ -181,7 +201,7 @@ static int write_record(struct ndjson_writer *w, cJSON *rec)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES };
+	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES, OPT_LOOK_AHEAD };
 	static const struct option longopts[] = {
 		{ "schedule", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
@@ -189,6 +209,7 @@ int main(int argc, char **argv)
 		{ "at", required_argument, NULL, OPT_AT },
 		{ "lead", required_argument, NULL, OPT_LEAD },
 		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "look-ahead", required_argument, NULL, OPT_LOOK_AHEAD },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
@@ -200,7 +221,7 @@ int main(int argc, char **argv)
 	char **values = NULL;
 	size_t nvalues = 0, ntargets = 0, i, j;
 	int all = 0, list = 0, at_given = 0, verbose = 0, c, status = EXIT_DONE, now_mode;
-	int64_t at_ms = 0, lead_ms = 0, grace_ms = 0, timeout_ms = DEFAULT_TIMEOUT_MS;
+	int64_t at_ms = 0, lead_ms = 0, grace_ms = 0, look_ms = 0, timeout_ms = DEFAULT_TIMEOUT_MS;
 	long jobs = DEFAULT_JOBS, retries = DEFAULT_RETRIES;
 	const char *url;
 	char err[512], *key;
@@ -239,6 +260,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LEAD: lead_ms = parse_window_opt("--lead", optarg); break;
 		case OPT_GRACE: grace_ms = parse_window_opt("--grace", optarg); break;
+		case OPT_LOOK_AHEAD: look_ms = parse_window_opt("--look-ahead", optarg); break;
 		case 'j': jobs = parse_int("--jobs", optarg, 1, 64); break;
 		case OPT_TIMEOUT:
 			timeout_ms = parse_duration_opt("--timeout", optarg);
@@ -286,6 +308,10 @@ int main(int argc, char **argv)
 	hopts.http2 = strncmp(url, "https:", 6) == 0;
 	http = http_client_new(&hopts);
 	iio_api_init(&api, http, url, key);
+	/* now: the schedules' next_shifts are the look-ahead, and list pages
+	 * carry them only up to 25 schedules a page */
+	if (look_ms > 0 && now_mode)
+		api.list_page_size = IIO_SCHEDULES_NEXT_PAGE_SIZE;
 	memset(key, 0, strlen(key));
 	free(key);
 	memset(&listing, 0, sizeof listing);
@@ -392,7 +418,7 @@ int main(int argc, char **argv)
 		/* one second past the window's end: a shift starting exactly at
 		 * its end is on call, and a zero-length window is not special */
 		iio_entries_submit(&api, &t->entries, t->sched->id, window.from_ms,
-		                   window.to_ms + 1000);
+		                   window.to_ms + look_ms + 1000);
 	}
 	http_run(http);
 	if (auth_failed(&api))
@@ -406,6 +432,8 @@ int main(int argc, char **argv)
 		struct oncall_shift *os;
 		struct oncall_person *people;
 		size_t nshifts, np;
+		int64_t next_ms;
+		cJSON *rec;
 
 		if (!t->sched && !t->error)
 			continue; /* a duplicate */
@@ -430,9 +458,19 @@ int main(int argc, char **argv)
 		os = as_oncall_shifts(shifts, nshifts);
 		np = oncall_fold(os, nshifts, t->use_entries || !now_mode ? window : oncall_window_any(),
 		                 &people);
-		write_record(&w, oncall_roster_record(t->sched->id, t->sched->name, at_ms, window,
-		                                      people, np));
+		rec = oncall_roster_record(t->sched->id, t->sched->name, at_ms, window, people, np);
 		free(people);
+		if (look_ms > 0 && !t->use_entries && t->sched->has_next) {
+			/* now: who is on (their ends) and who comes next (their starts) */
+			free(os);
+			os = as_oncall_shifts2(t->sched->current, t->sched->ncurrent,
+			                       t->sched->next, t->sched->nnext);
+			nshifts = t->sched->ncurrent + t->sched->nnext;
+		}
+		if (look_ms > 0 && (t->use_entries || t->sched->has_next) &&
+		    oncall_next_change(os, nshifts, at_ms, lead_ms, grace_ms, at_ms + look_ms, &next_ms))
+			oncall_roster_add_next_change(rec, next_ms);
+		write_record(&w, rec);
 		free(os);
 	}
 	ndjson_write_end(&w, "fetch-oncall");

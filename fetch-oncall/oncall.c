@@ -85,6 +85,28 @@ size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_wi
 	return np;
 }
 
+int oncall_next_change(const struct oncall_shift *shifts, size_t n, int64_t at_ms,
+                       int64_t lead_ms, int64_t grace_ms, int64_t horizon_ms, int64_t *next_ms)
+{
+	int64_t best = INT64_MAX, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!shifts[i].user_id)
+			continue; /* puts nobody on call: changes nothing */
+		c = sat_sub(shifts[i].start_ms, lead_ms < 0 ? 0 : lead_ms);
+		if (c > at_ms && c < best)
+			best = c;
+		c = sat_add(shifts[i].end_ms, grace_ms < 0 ? 0 : grace_ms);
+		if (c > at_ms && c < best)
+			best = c;
+	}
+	if (best == INT64_MAX || best > horizon_ms)
+		return 0;
+	*next_ms = best;
+	return 1;
+}
+
 static cJSON *add_obj(cJSON *parent, const char *key)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -147,6 +169,11 @@ cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, 
 		add_time(p, "until", people[i].until_ms);
 	}
 	return r;
+}
+
+void oncall_roster_add_next_change(cJSON *roster, int64_t next_ms)
+{
+	add_time(roster, "next_change", next_ms);
 }
 
 cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message)

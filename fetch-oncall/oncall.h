@@ -44,9 +44,21 @@ int oncall_shift_overlaps(const struct oncall_shift *s, struct oncall_window w);
 size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_window w,
                    struct oncall_person **out);
 
+/* When the roster next changes after at_ms, from the shifts read: the
+ * earliest S - lead or E + grace later than at_ms over the shifts [S, E) that
+ * have a user (a shift starting at S puts someone on call from S - lead; one
+ * ending at E takes them off at E + grace). Shifts starting after
+ * horizon_ms + lead were not read, so a change later than horizon_ms is not
+ * known: returns 0 then, or when no shift gives a change; else 1 with
+ * *next_ms set. */
+int oncall_next_change(const struct oncall_shift *shifts, size_t n, int64_t at_ms,
+                       int64_t lead_ms, int64_t grace_ms, int64_t horizon_ms, int64_t *next_ms);
+
 /* Records. Each returns a new cJSON object the caller owns. */
 cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, int64_t at_ms,
                             struct oncall_window w, const struct oncall_person *people, size_t n);
+/* Adds "next_change" to a roster record. */
+void oncall_roster_add_next_change(cJSON *roster, int64_t next_ms);
 /* Either of id and name may be NULL (a selection that matched nothing). */
 cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message);
 cJSON *oncall_schedule_record(const char *id, const char *name, const char *timezone);

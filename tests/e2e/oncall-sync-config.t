@@ -130,7 +130,21 @@ for c in incident-api-key sdm-api-access-key sdm-api-secret-key; do
 	ok "the wrapper knows the credential $c" grep -q "$c:" "$BIN/oncall-sync"
 done
 ok "the timer runs every 15 minutes" grep -q '^OnCalendar=\*:0/15$' "$ROOT/scripts/oncall-sync.timer"
-ok "the cron line runs every 15 minutes" grep -q '^# \*/15 \* \* \* \* root oncall-sync sync' "$ROOT/scripts/oncall-sync.cron"
+ok "the cron line runs every 15 minutes, as the user oncall-sync" \
+	grep -q '^# \*/15 \* \* \* \* oncall-sync oncall-sync sync' "$ROOT/scripts/oncall-sync.cron"
+for u in oncall-sync.service oncall-sync-daemon.service; do
+	for c in incident-api-key sdm-api-access-key sdm-api-secret-key; do
+		ok "$u loads the credential $c" grep -q "^LoadCredential=$c:/etc/oncall-sync/$c$" "$ROOT/scripts/$u"
+	done
+	ok "$u runs as an unprivileged user" grep -q '^DynamicUser=yes$' "$ROOT/scripts/$u"
+	ok "$u keeps its state in StateDirectory=oncall-sync" grep -q '^StateDirectory=oncall-sync$' "$ROOT/scripts/$u"
+	ok "$u keeps its hardening" grep -q '^ProtectSystem=strict$' "$ROOT/scripts/$u"
+done
+ok "the daemon unit runs the daemon" grep -q '^ExecStart=/usr/local/bin/oncall-sync daemon$' "$ROOT/scripts/oncall-sync-daemon.service"
+ok "restarts it on failure" grep -q '^Restart=on-failure$' "$ROOT/scripts/oncall-sync-daemon.service"
+# shellcheck disable=SC2016 # a literal $MAINPID
+ok "reload is Sync Now (SIGHUP)" grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$ROOT/scripts/oncall-sync-daemon.service"
+ok "stop signals the daemon alone, which finishes its sync" grep -q '^KillMode=mixed$' "$ROOT/scripts/oncall-sync-daemon.service"
 ok "the example config is valid" env ONCALL_SYNC_CONFIG="$ROOT/examples/config.json" \
 	bash -c 'oncall-sync sync 2>&1 | grep -q "no incident.io API key"'
 

@@ -161,6 +161,78 @@ static void error_and_schedule_records_should_match_the_design(void)
 	free(js);
 }
 
+static void next_change_should_be_the_earliest_start_or_end_after_at(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", NULL, "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT("U2", "Bob", NULL, "2026-11-29T09:00:00Z", "2026-11-29T17:00:00Z"),
+		SHIFT("U3", "Carlos", NULL, "2026-11-29T08:30:00Z", "2026-11-29T12:00:00Z"),
+	};
+	int64_t at = T("2026-11-29T07:00:00Z"), far = T("2026-12-29T00:00:00Z"), next = 0;
+
+	ok(oncall_next_change(s, 3, at, 0, 0, far, &next), "a change is known");
+	is_int(next, T("2026-11-29T08:30:00Z"), "the earliest start after at (Carlos comes on)");
+	ok(oncall_next_change(s, 2, at, 0, 0, far, &next), "a handover");
+	is_int(next, T("2026-11-29T09:00:00Z"), "is the end of one shift and the start of the next");
+	ok(oncall_next_change(s, 2, T("2026-11-29T09:00:00Z"), 0, 0, far, &next), "at the handover");
+	is_int(next, T("2026-11-29T17:00:00Z"), "the next change is strictly after at");
+	ok(!oncall_next_change(s, 2, T("2026-11-29T17:00:00Z"), 0, 0, far, &next),
+	   "after the last shift read: nothing known");
+	ok(!oncall_next_change(NULL, 0, at, 0, 0, far, &next), "no shifts: nothing known");
+}
+
+static void next_change_should_apply_lead_and_grace(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", NULL, "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT("U2", "Bob", NULL, "2026-11-29T09:00:00Z", "2026-11-29T17:00:00Z"),
+	};
+	int64_t at = T("2026-11-29T07:00:00Z"), far = T("2026-12-29T00:00:00Z"), next = 0;
+
+	ok(oncall_next_change(s, 2, at, 15 * 60000, 0, far, &next), "with a lead");
+	is_int(next, T("2026-11-29T08:45:00Z"), "a shift starting at S puts its user on from S - lead");
+	ok(oncall_next_change(s, 2, at, 0, 10 * 60000, far, &next), "with a grace");
+	is_int(next, T("2026-11-29T09:00:00Z"), "the start still comes first");
+	ok(oncall_next_change(s, 1, at, 0, 10 * 60000, far, &next), "with a grace, one shift");
+	is_int(next, T("2026-11-29T09:10:00Z"), "a shift ending at E takes its user off at E + grace");
+	ok(oncall_next_change(s, 2, T("2026-11-29T08:50:00Z"), 15 * 60000, 10 * 60000, far, &next),
+	   "lead and grace, Bob already on");
+	is_int(next, T("2026-11-29T09:10:00Z"), "the next change is Alice going off after her grace");
+}
+
+static void next_change_should_be_absent_beyond_the_horizon_and_for_empty_shifts(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", NULL, "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT(NULL, NULL, NULL, "2026-11-29T07:30:00Z", "2026-11-29T08:00:00Z"),
+	};
+	int64_t at = T("2026-11-29T07:00:00Z"), next = 0;
+
+	ok(oncall_next_change(s, 2, at, 0, 0, T("2026-11-29T09:00:00Z"), &next),
+	   "a change exactly at the horizon is known");
+	is_int(next, T("2026-11-29T09:00:00Z"), "a shift without a user changes nothing");
+	next = 42;
+	ok(!oncall_next_change(s, 2, at, 0, 0, T("2026-11-29T08:59:59Z"), &next),
+	   "a change after the horizon is not known (a shift may start before it)");
+	is_int(next, 42, "and next is left alone");
+	s[0].end_ms = INT64_MAX;
+	ok(!oncall_next_change(s, 1, at, 0, 3600000, INT64_MAX, &next),
+	   "an end of time plus grace saturates: no change");
+}
+
+static void roster_record_should_carry_next_change_when_known(void)
+{
+	struct oncall_window w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0);
+	cJSON *r = oncall_roster_record("S1", "Empty", T("2026-11-29T07:00:00Z"), w, NULL, 0);
+	char *js;
+
+	oncall_roster_add_next_change(r, T("2026-11-29T09:00:00Z"));
+	js = json_of(r);
+	ok(strstr(js, "\"oncall\":[],\"next_change\":\"2026-11-29T09:00:00Z\"}") != NULL,
+	   "next_change is an RFC 3339 time after the roster: %s", js);
+	free(js);
+}
+
 int main(void)
 {
 	window_should_span_grace_before_and_lead_after();
@@ -170,5 +242,9 @@ int main(void)
 	fold_should_only_extend_until_with_overlapping_shifts();
 	roster_record_should_match_the_design();
 	error_and_schedule_records_should_match_the_design();
+	next_change_should_be_the_earliest_start_or_end_after_at();
+	next_change_should_apply_lead_and_grace();
+	next_change_should_be_absent_beyond_the_horizon_and_for_empty_shifts();
+	roster_record_should_carry_next_change_when_known();
 	return tap_done();
 }
