@@ -242,7 +242,9 @@ fast_line(void *user, const char *line, size_t len)
 	return 1;
 }
 
-/* Pass 1: read, check and spool stdin, noting who to look up. */
+/* Pass 1: read, check and spool stdin, noting who to look up. Returns 0,
+ * EXIT_REFUSED for input that is cut, malformed or too long (said with its
+ * line number), or EXIT_FAILED when the temporary file fails. */
 static int
 read_input(FILE *spool, struct match_index *idx)
 {
@@ -259,7 +261,7 @@ read_input(FILE *spool, struct match_index *idx)
 		const char *label = "";
 		if (p.failed) {
 			cJSON_Delete(rec);
-			rc = -1;
+			rc = EXIT_FAILED;
 			break;
 		}
 		if (!rec)
@@ -268,7 +270,7 @@ read_input(FILE *spool, struct match_index *idx)
 		if (strcmp(json_str(rec, "type"), "roster") == 0) {
 			if (roster_check(&r, rec)) {
 				cJSON_Delete(rec);
-				rc = -1;
+				rc = EXIT_REFUSED;
 				break;
 			}
 			kind = roster_need(idx, rec, &scratch, &keys) ? SPOOL_SCAN : SPOOL_ROSTER;
@@ -277,16 +279,17 @@ read_input(FILE *spool, struct match_index *idx)
 				keys.len = 0;
 		}
 		/* The reader leaves the line, without its newline, in r.line. */
-		rc = spool_record(spool, kind, r.line, strlen(r.line), keys.data, sizeof(int32_t),
-		                  keys.len / sizeof(int32_t), label, strlen(label));
+		if (spool_record(spool, kind, r.line, strlen(r.line), keys.data, sizeof(int32_t),
+		                 keys.len / sizeof(int32_t), label, strlen(label)))
+			rc = EXIT_FAILED;
 		cJSON_Delete(rec);
 		if (rc)
 			break;
 	}
-	if (st == NDJSON_ERR)
-		rc = -1;
+	if (st == NDJSON_ERR && !rc)
+		rc = EXIT_REFUSED;
 	if (p.failed)
-		rc = -1;
+		rc = EXIT_FAILED;
 	ndjson_reader_free(&r);
 	fj_roster_free(&p.fr);
 	buf_free(&scratch);
@@ -519,8 +522,8 @@ main(int argc, char **argv)
 	setvbuf(spool, spoolbuf, _IOFBF, sizeof spoolbuf);
 	idx = match_index_new(o.by);
 
-	if (read_input(spool, idx)) {
-		status = EXIT_FAILED;
+	if ((rc = read_input(spool, idx))) {
+		status = rc;
 		goto out;
 	}
 

@@ -159,7 +159,7 @@ bad() { # bad DESC WANT_ERR LINE...
 	printf '%s\n' "$@" >"$T/in"
 	reset_log
 	run mu <"$T/in"
-	is "$rc" 1 "$desc: exit 1"
+	is "$rc" 3 "$desc: exit 3 (refused)"
 	is "$(cat "$T/out")" "" "$desc: nothing on stdout, no end"
 	is "$(cat "$T/err")" "$want" "$desc: the message names the line"
 	is "$(count '*')" 0 "$desc: StrongDM not asked"
