@@ -79,7 +79,7 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", progname, msg);
+	weprintf("%s", msg);   /* escaped: it may quote an argument */
 	fprintf(stderr, "Try '%s --help'.\n", progname);
 	exit(EXIT_USAGE);
 }

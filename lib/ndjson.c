@@ -46,7 +46,8 @@ ndjson_error(const struct ndjson_reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s:%ld: %s\n", progname, r->name, r->lineno, msg);
+	/* escaped by weprintf: a message may quote the input (a key) */
+	weprintf("%s:%ld: %s", r->name, r->lineno, msg);
 }
 
 /* Check the raw line before cJSON sees it: valid UTF-8 (utf8_check), no
@@ -72,7 +73,7 @@ scan_line(const unsigned char *s, size_t n, size_t *col)
 		if (in_str) {
 			if (c == '\\') {
 				if (i + 5 < n && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
-					return "\\u0000 (NUL) escape in a string";
+					return "an escaped NUL character (U+0000) in a string";
 				/* the escaped character is ASCII, or invalid JSON anyway */
 				i += 2;
 				continue;

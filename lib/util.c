@@ -38,8 +38,7 @@ log_init(const char *name)
 	else if (!strcasecmp(env, "error"))
 		log_level = LOG_ERROR;
 	else
-		fprintf(stderr, "%s: ONCALL_LOG=%s is not debug, info, warn or error; using warn\n",
-		        progname, env);
+		weprintf("ONCALL_LOG=%s is not debug, info, warn or error; using warn", env);
 }
 
 void
@@ -54,20 +53,111 @@ log_enabled(enum log_level lvl)
 	return lvl >= log_level;
 }
 
+/* The escape of the character that starts s (n bytes left) into e (room
+ * for 7 bytes), with its length in *len; 0 when it is kept as it is. */
+static size_t
+escape_one(const unsigned char *s, size_t n, char e[8], size_t *len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = s[0];
+	size_t k;
+
+	*len = 1;
+	switch (c) {
+	case '\\': memcpy(e, "\\\\", 2); return 2;
+	case '\n': memcpy(e, "\\n", 2); return 2;
+	case '\r': memcpy(e, "\\r", 2); return 2;
+	case '\t': memcpy(e, "\\t", 2); return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[c >> 4];
+		e[5] = hex[c & 15];
+		return 6;
+	}
+	if (c < 0x80)
+		return 0;
+	if (!(k = utf8_seq(s, n, NULL))) {
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[c >> 4];
+		e[3] = hex[c & 15];
+		return 4;
+	}
+	*len = k;
+	if (k == 2 && c == 0xc2 && s[1] < 0xa0) {
+		/* C1 controls U+0080..U+009F (NEL among them) */
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[(s[1] & 0x3f) >> 4 | 8];
+		e[5] = hex[s[1] & 15];
+		return 6;
+	}
+	if (k == 3 && c == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+		/* the line and paragraph separators */
+		memcpy(e, s[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+		return 6;
+	}
+	return 0;
+}
+
+size_t
+log_escape(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, len, elen;
+	char e[8];
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		elen = escape_one(s + i, n - i, e, &len);
+		if (o + (elen ? elen : len) > dstlen - 1)
+			break;
+		if (elen)
+			memcpy(dst + o, e, elen);
+		else
+			memcpy(dst + o, s + i, len);
+		o += elen ? elen : len;
+		i += len;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void
+buf_escape(struct buf *b, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, start = 0, len, elen;
+	char e[8];
+
+	while (i < n) {
+		if (!(elen = escape_one(s + i, n - i, e, &len))) {
+			i += len;
+			continue;
+		}
+		buf_append(b, src + start, i - start);
+		buf_append(b, e, elen);
+		i += len;
+		start = i;
+	}
+	buf_append(b, src + start, n - start);
+}
+
 /* "prog: [prefix]message[: strerror]\n" in one write, so that lines from
- * concurrent processes sharing stderr do not interleave. */
+ * concurrent processes sharing stderr do not interleave. The message is
+ * escaped (log_escape): whatever text from outside it holds, it stays one
+ * line. */
 static void
 vprint(const char *prefix, const char *fmt, va_list ap)
 {
 	int saved = errno;
-	char msg[4096];
+	char msg[4096], out[4096 * 2];
 	size_t flen = strlen(fmt);
 	int n, m;
 
-	n = snprintf(msg, sizeof msg, "%s: %s", progname, prefix);
-	if (n < 0 || (size_t)n >= sizeof msg)
-		n = 0;
-	m = vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+	n = 0;
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (m < 0)
 		m = 0;
 	n += m;
@@ -80,7 +170,14 @@ vprint(const char *prefix, const char *fmt, va_list ap)
 		if ((size_t)n >= sizeof msg)
 			n = sizeof msg - 1;
 	}
-	fprintf(stderr, "%.*s\n", n, msg);
+	/* a message cut at the buffer's end is not cut inside a character */
+	n = (int)utf8_cut(msg, (size_t)n);
+	m = snprintf(out, sizeof out, "%s: %s", progname, prefix);
+	if (m < 0 || (size_t)m >= sizeof out / 2)
+		m = 0;
+	m += (int)log_escape(out + m, sizeof out - (size_t)m - 1, msg, (size_t)n);
+	out[m++] = '\n';
+	fwrite(out, 1, (size_t)m, stderr);
 	errno = saved;
 }
 

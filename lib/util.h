@@ -33,6 +33,17 @@ void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), 
 void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vlogmsg(enum log_level lvl, const char *fmt, va_list ap);
 
+/* Log lines carry text from outside (schedule and user names, emails,
+ * servers' messages): escaped, one log line can never pass for two, and
+ * the escaping is unambiguous. A backslash becomes \\, a newline \n, a
+ * carriage return \r, a tab \t, any other control character (C0, DEL and
+ * C1) and U+2028/U+2029 \u00XX or \u20XX, a byte that is not UTF-8 \xNN;
+ * everything else is kept. Every message printed by weprintf, die, logmsg
+ * and ndjson_error is escaped so; log_escape is for text written to stderr
+ * any other way. It writes at most dstlen - 1 bytes and a NUL into dst
+ * (never cutting an escape or a character) and returns the bytes written. */
+size_t log_escape(char *dst, size_t dstlen, const char *s, size_t n);
+
 void *emalloc(size_t n);
 void *ecalloc(size_t nmemb, size_t size);
 void *erealloc(void *p, size_t n);
@@ -49,6 +60,8 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
+/* log_escape's escaping, appended to b (never cut). */
+void buf_escape(struct buf *b, const char *s, size_t n);
 
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);

@@ -167,28 +167,22 @@ warn_flush(void)
 static void
 warn_unmatched(void *user, const char *warning)
 {
-	size_t plen = strlen(progname), wlen = strlen(warning), n;
-	char *p;
+	char line[WARN_BATCH];
+	size_t plen = strlen(progname), n = 0;
 
 	(void)user;
-	/* weprintf's line: "PROG: " and the text, cut to 4095 bytes */
-	if (plen + 2 >= WARN_BATCH)
-		plen = 0, n = wlen;
-	else
-		n = plen + 2 + wlen;
-	if (n > WARN_BATCH - 1)
-		n = WARN_BATCH - 1;
+	/* weprintf's line: "PROG: " and the text escaped (it holds names and
+	 * emails from incident.io), cut to 4095 bytes */
+	if (plen + 2 < WARN_BATCH / 2) {
+		memcpy(line, progname, plen);
+		memcpy(line + plen, ": ", 2);
+		n = plen + 2;
+	}
+	n += log_escape(line + n, sizeof line - n, warning, strlen(warning));
 	if (warn_len + n + 1 > sizeof warn_buf)
 		warn_flush();
-	p = warn_buf + warn_len;
-	if (plen) {
-		memcpy(p, progname, plen);
-		memcpy(p + plen, ": ", 2);
-		memcpy(p + plen + 2, warning, n - plen - 2);
-	} else {
-		memcpy(p, warning, n);
-	}
-	p[n] = '\n';
+	memcpy(warn_buf + warn_len, line, n);
+	warn_buf[warn_len + n] = '\n';
 	warn_len += n + 1;
 }
 

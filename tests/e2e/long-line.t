@@ -10,6 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/sim-strongdm.sh"
+# shellcheck disable=SC2034 # read by tests/tap.sh
 TAP_CLEANUP_HOOK='strongdm_sim_stop'
 
 for p in fetch-oncall match-users reconcile-groups; do

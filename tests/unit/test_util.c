@@ -41,6 +41,26 @@ main(void)
 	            "fetch-oncall: plain 42\n", "trailing ':' appends strerror");
 	free(msg);
 
+	/* Text from outside cannot forge a log line, and the escape is unambiguous. */
+	capture_start();
+	weprintf("schedule %s: %s", "Ops\nfetch-oncall: all good", "a\x1b[31mred\\n\ttab\r");
+	weprintf("%s", "nel\xc2\x85 ls\xe2\x80\xa8 bad\xff caf\xc3\xa9 \x7f");
+	msg = capture_end();
+	is_str(msg, "fetch-oncall: schedule Ops\\nfetch-oncall: all good: a\\u001b[31mred\\\\n\\ttab\\r\n"
+	            "fetch-oncall: nel\\u0085 ls\\u2028 bad\\xff caf\xc3\xa9 \\u007f\n",
+	       "weprintf escapes control characters, a backslash, C1, U+2028 and bad bytes");
+	free(msg);
+	{
+		char small[8];
+		is_int(log_escape(small, sizeof small, "ab\ncd", 5), 6, "log_escape: fits");
+		is_str(small, "ab\\ncd", "log_escape: the newline escaped");
+		is_int(log_escape(small, sizeof small, "abcdef\n", 7), 6, "log_escape: cut before an escape");
+		is_str(small, "abcdef", "log_escape: never half an escape");
+		buf_escape(&b, "x\\y\x01", 4);
+		is_str(b.data, "x\\\\y\\u0001", "buf_escape");
+		buf_free(&b);
+	}
+
 	ok(!log_enabled(LOG_INFO) && log_enabled(LOG_WARN), "default level is warn");
 	capture_start();
 	logmsg(LOG_INFO, "hidden");
