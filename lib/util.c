@@ -1,6 +1,7 @@
 /* util.c: errors, logging, allocation, buffers, secret files, clocks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,36 +377,122 @@ fshut_stdout(void)
 	return ret;
 }
 
+/* What a file that is not regular is, in the words of ls -l's first letter. */
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+/* The mode as ls -l writes it, e.g. "-rw-r-----". */
+static void
+mode_string(mode_t m, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = S_ISREG(m) ? '-' : S_ISDIR(m) ? 'd' : S_ISFIFO(m) ? 'p' : S_ISCHR(m) ? 'c' :
+	         S_ISBLK(m) ? 'b' : S_ISSOCK(m) ? 's' : S_ISLNK(m) ? 'l' : '?';
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = m & (0400 >> i) ? rwx[i] : '-';
+	out[10] = '\0';
+}
+
+/* "read", "read and write", ... what the bits in p (rwx as 4, 2, 1) allow. */
+static const char *
+perm_words(unsigned p)
+{
+	static const char *const w[8] = {
+		"", "run", "write", "write and run", "read", "read and run", "read and write",
+		"read, write and run"
+	};
+	return w[p & 7];
+}
+
+static void
+user_name(uid_t uid, char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(out, n, "%s", pw->pw_name);
+	else
+		snprintf(out, n, "uid %lu", (unsigned long)uid);
+}
+
+int
+secret_file_check(const char *path, const struct stat *st, char *err, size_t errlen)
+{
+	char mode[11], owner[64], me[64];
+
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: is %s, not a regular file; a key must be in a file", path,
+		         file_kind(st->st_mode));
+		return -1;
+	}
+	/* its owner could replace the key: only the user running this, or root */
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		user_name(st->st_uid, owner, sizeof owner);
+		user_name(geteuid(), me, sizeof me);
+		snprintf(err, errlen, "%s: owned by %s, not by %s (who runs this)%s: another user "
+		         "could replace the key; run: chown %s %s", path, owner, me,
+		         geteuid() ? " or root" : "", me, path);
+		return -1;
+	}
+	if (st->st_mode & 077) {
+		unsigned g = (st->st_mode >> 3) & 7, o = st->st_mode & 7;
+		mode_string(st->st_mode, mode);
+		snprintf(err, errlen, "%s: mode %s lets %s%s%s %s it; a key file must be private: "
+		         "run: chmod 600 %s", path, mode,
+		         g ? "group members" : "", g && o ? " and " : "", o ? "others" : "",
+		         perm_words(g | o), path);
+		return -1;
+	}
+	return 0;
+}
+
 int
 read_secret_file(const char *path, char **out, char *err, size_t errlen)
 {
-	struct stat st;
+	struct stat st, fst;
 	struct buf b = { 0 };
 	char chunk[4096];
 	ssize_t n;
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Checked before it is opened: a FIFO or a device is refused at once,
+	 * never opened (a FIFO would block until a writer came). */
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (secret_file_check(path, &st, err, errlen))
+		return -1;
+	/* O_NONBLOCK: should it have become a FIFO since, open does not wait */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* fstat on the open file: the mode checked is the mode of what is read. */
-	if (fstat(fd, &st) < 0) {
+	/* fstat on the open file: what is checked is what is read. */
+	if (fstat(fd, &fst) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "%s: refusing a secret file that group or others may access "
-		         "(mode %04o); run: chmod 600 %s",
-		         path, (unsigned)(st.st_mode & 07777), path);
+	if (secret_file_check(path, &fst, err, errlen)) {
 		close(fd);
 		return -1;
 	}
@@ -471,11 +558,13 @@ read_credential(const char *name, char **out, char *err, size_t errlen)
 		raw = estrdup(v);
 	} else if (path && *path) {
 		if (read_secret_file(path, &raw, why, sizeof why) < 0) {
-			snprintf(err, errlen, "%s: %s", fname, why);
+			/* "NAME_FILE=PATH: what is wrong": where the key came from */
+			snprintf(err, errlen, "%s=%s", fname, why);
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "%s is not set (nor %s)", name, fname);
+		snprintf(err, errlen, "%s is not set (nor %s): set %s to a file holding it (mode 600), "
+		         "or %s", name, fname, fname, name);
 		return 1;
 	}
 	rawlen = strlen(raw);

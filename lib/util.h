@@ -66,9 +66,18 @@ void buf_escape(struct buf *b, const char *s, size_t n);
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);
 
-/* Read a whole secret file, trailing whitespace trimmed. Refuses a file that
- * group or others may read (returns -1 with a message in err). */
+/* Read a whole secret file, trailing whitespace trimmed. Refuses (returns -1
+ * with a message in err that starts with the path) a file that
+ * secret_file_check refuses; a FIFO or a device is refused before it is
+ * opened, and never waited on. */
 int read_secret_file(const char *path, char **out, char *err, size_t errlen);
+/* The one check of a key file, for every program and the wrapper (through
+ * the programs' --check-credentials): a regular file, owned by the user
+ * running this or root, that neither group nor others may read, write or
+ * run. 0, or -1 with "PATH: what is wrong; what to run" in err, in the words
+ * of ls -l ("mode -rw-r----- lets group members read it"). */
+struct stat;
+int secret_file_check(const char *path, const struct stat *st, char *err, size_t errlen);
 
 /* A credential from the environment: the variable NAME, or the file that
  * NAME_FILE names (read with read_secret_file). Surrounding white space is

@@ -47,6 +47,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	        "usage: match-users [-b email|alias] [-i SET] [--accounts FILE] [--lookup-max N]\n"
 	        "                   < roster.ndjson > matched.ndjson\n"
+	        "       match-users --check-credentials\n"
 	        "       match-users -h | -V\n"
 	        "\n"
 	        "  -b, --by email|alias      match by email (default) or by identity alias\n"
@@ -54,6 +55,8 @@ usage(FILE *fp)
 	        "      --accounts FILE       read StrongDM accounts from an NDJSON file\n"
 	        "      --lookup-max N        look up at most N people one by one; more: list\n"
 	        "                            all users (default %d)\n"
+	        "      --check-credentials   check the StrongDM key pair (variables or files)\n"
+	        "                            and exit\n"
 	        "  -h, --help                this help\n"
 	        "  -V, --version             print the version\n",
 	        ACCOUNTS_LOOKUP_MAX);
@@ -64,6 +67,7 @@ struct opts {
 	const char *identity_set;
 	const char *accounts_file;
 	long lookup_max;
+	int check_credentials;
 };
 
 static int
@@ -74,6 +78,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "identity-set", required_argument, NULL, 'i' },
 		{ "accounts", required_argument, NULL, 'A' },
 		{ "lookup-max", required_argument, NULL, 'M' },
+		{ "check-credentials", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -111,6 +116,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 				weprintf("--lookup-max %s: expected a whole number from 0 to 1000000", optarg);
 				return -1;
 			}
+			break;
+		case 'C':
+			o->check_credentials = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -487,6 +495,14 @@ main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
 
+	if (o.check_credentials) {
+		/* the wrapper's check of the keys: exactly what a run would do */
+		rc = sdm_config_from_env(&cfg, err, sizeof err);
+		if (rc)
+			weprintf("%s", err);
+		sdm_config_free(&cfg);
+		return rc ? EXIT_USAGE : EXIT_DONE;
+	}
 	/* Set up: everything that can fail for configuration, before input. */
 	if (o.accounts_file) {
 		if (strcmp(o.accounts_file, "-") == 0)

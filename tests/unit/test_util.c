@@ -120,8 +120,9 @@ main(void)
 	s = NULL;
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "0640 secret file refused");
 	ok(s == NULL, "nothing returned");
-	ok(strstr(err, path) && strstr(err, "0640") && !strstr(err, "sekrit"),
-	   "message names file and mode, not the secret: %s", err);
+	ok(strstr(err, path) && strstr(err, "mode -rw-r----- lets group members read it") &&
+	   strstr(err, "chmod 600") && !strstr(err, "sekrit"),
+	   "message names file and mode as ls -l writes it, not the secret: %s", err);
 	write_file(path, "sekrit-value\n", 0604);
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "0604 refused");
 	write_file(path, "sekrit-value\n", 0601);
@@ -152,12 +153,37 @@ main(void)
 	free(s);
 	chmod(path, 0644);
 	is_int(read_credential("TEST_CRED", &s, err, sizeof err), -1, "credential: open file refused");
-	ok(strstr(err, "TEST_CRED_FILE: ") && strstr(err, "0644"), "credential: names the variable: %s", err);
+	ok(strncmp(err, "TEST_CRED_FILE=", 15) == 0 && strstr(err, path) &&
+	   strstr(err, "mode -rw-r--r-- lets group members and others read it"),
+	   "credential: names the variable and the file: %s", err);
 	unsetenv("TEST_CRED_FILE");
 	unlink(path);
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "missing file refused");
 	ok(strstr(err, "No such file") != NULL, "missing file says why: %s", err);
 	is_int(read_secret_file(dir, &s, err, sizeof err), -1, "directory refused");
+	ok(strstr(err, "is a directory") != NULL, "directory: says so: %s", err);
+	/* a FIFO is refused at once: never opened (it would wait for a writer) */
+	if (mkfifo(path, 0600) == 0) {
+		is_int(read_secret_file(path, &s, err, sizeof err), -1, "a FIFO is refused");
+		ok(strstr(err, "is a FIFO (named pipe), not a regular file") != NULL, "FIFO: says so: %s", err);
+		unlink(path);
+	} else {
+		ok(0, "mkfifo %s:", path);
+		ok(0, "mkfifo");
+	}
+	is_int(read_secret_file("/dev/null", &s, err, sizeof err), -1, "a device is refused");
+	ok(strstr(err, "/dev/null: is a character device") != NULL, "device: says so: %s", err);
+	/* owned by another user (only root can make such a file here) */
+	write_file(path, "sekrit-value\n", 0600);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		is_int(read_secret_file(path, &s, err, sizeof err), -1, "a file of another user is refused");
+		ok(strstr(err, "owned by ") && strstr(err, "not by root (who runs this)") &&
+		   strstr(err, "chown root "), "another owner: says who and the fix: %s", err);
+	} else {
+		ok(1, "# SKIP not root: cannot give a file to another user");
+		ok(1, "# SKIP not root");
+	}
+	unlink(path);
 	rmdir(dir);
 
 	{
