@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "util.h"
 
 const char *progname = "oncall-sync";
@@ -18,10 +20,22 @@ static enum log_level log_level = LOG_WARN;
 
 #define SECRET_MAX (64 * 1024)
 
+/* cJSON's allocations fail as ours do: "out of memory", exit 1. Without
+ * this a parse that ran out of memory would be reported as invalid JSON. */
+static void *
+cjson_malloc(size_t n)
+{
+	return emalloc(n);
+}
+
 void
 log_init(const char *name)
 {
+	static cJSON_Hooks hooks = { cjson_malloc, free };
 	const char *slash, *env;
+
+	/* here, the first thing every program does, before any thread starts */
+	cJSON_InitHooks(&hooks);
 
 	if (name && *name) {
 		slash = strrchr(name, '/');

@@ -22,7 +22,9 @@ extern const char *progname;
 /* Log levels: ONCALL_LOG=debug|info|warn|error (default warn), or log_set_level. */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-void log_init(const char *name);          /* sets progname, reads ONCALL_LOG */
+/* Sets progname, reads ONCALL_LOG, and makes cJSON's allocations die with
+ * "out of memory" as emalloc's do. */
+void log_init(const char *name);
 void log_set_level(enum log_level lvl);
 int log_enabled(enum log_level lvl);
 

@@ -63,6 +63,36 @@ refused match-users "a roster line of 1 GiB (fast path)"
 stage "$OTHER_HEAD" "$BIN/match-users"
 refused match-users "a line of 1 GiB"
 
+# Out of memory is reported as out of memory. A line just under the limit
+# of half a million numbers ([1,1,...]) takes cJSON tens of MiB; under a
+# growing address-space limit (ulimit -v) match-users either parses it (and
+# finds the stream cut: exit 3) or runs out of memory, and must then say so
+# (exit 1), never "invalid JSON" or "cut short". Limits at which it cannot
+# even start (libcurl, a sanitizer's shadow memory) say nothing either way.
+numbers() { # (yes dies of SIGPIPE: not a failure here)
+	printf '{"type":"note","a":['
+	{ yes 1, | tr -d '\n' | head -c $((LIMIT - 40)); } || true
+	printf '1]}\n'
+}
+oom=0 parsed=0 bad=""
+for kib in 20000 30000 40000 50000 60000 70000 80000 100000 120000 160000; do
+	rc=0
+	(ulimit -v "$kib" && exec "$BIN/match-users") < <(numbers) >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" -eq 1 ] && grep -q '^match-users: out of memory$' "$T/err"; then
+		oom=$((oom + 1))
+	elif [ "$rc" -eq 3 ] && grep -q 'cut short' "$T/err"; then
+		parsed=$((parsed + 1))
+	elif grep -q 'invalid JSON\|cut short' "$T/err"; then
+		bad="$bad ${kib}KiB:exit $rc: $(head -c 200 "$T/err")"
+	fi
+done
+is "$bad" "" "match-users short of memory never calls it invalid JSON or a cut stream"
+if [ $((oom + parsed)) -eq 0 ]; then
+	pass "# SKIP match-users cannot start under these limits (a sanitizer build?)"
+else
+	ok "match-users short of memory says \"out of memory\" ($oom limits; parsed under $parsed)" test "$oom" -gt 0
+fi
+
 # reconcile-groups reads StrongDM while it reads its input: a real server.
 strongdm_sim_start "$ROOT/tests/fixtures/reconcile-groups/world.json" ||
 	{ echo "Bail out! strongdm-sim did not start"; exit 1; }
