@@ -138,7 +138,7 @@ test_email_mode(void)
 	r = match_person(idx, "stranger@example.com");
 	is_int(r.status, MATCH_NO_USER, "a key not noted in pass 1 is simply not found");
 
-	free(alice); free(bob); free(eve); free(dup); free(erin); free(svc); free(again);
+	free(alice); free(bob); free(eve); free(dup); free(erin); free(svc); free(again); free(trio); free(gone);
 	match_index_free(idx);
 }
 
