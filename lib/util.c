@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -445,10 +447,72 @@ user_name(uid_t uid, char *out, size_t n)
 		snprintf(out, n, "uid %lu", (unsigned long)uid);
 }
 
-int
-secret_file_check(const char *path, const struct stat *st, char *err, size_t errlen)
+/* POSIX ACLs as Linux stores them (the system.posix_acl_access extended
+ * attribute): a little-endian version 2 header, then {tag, perm, id}
+ * entries. systemd hands a credential to a service that does not run as
+ * root as a root-owned file of mode 0400 with an ACL entry letting the
+ * service's user read it; ls -l shows it -r--r-----+, the group bits being
+ * the ACL's mask. Such a file is private to that user: the entries, not the
+ * mode bits, say who may read it. */
+#define ACL_XATTR "system.posix_acl_access"
+enum { ACL_T_USER_OBJ = 1, ACL_T_USER = 2, ACL_T_GROUP_OBJ = 4, ACL_T_GROUP = 8,
+       ACL_T_MASK = 16, ACL_T_OTHER = 32 };
+
+static unsigned
+le16_at(const unsigned char *p)
 {
-	char mode[11], owner[64], me[64];
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t
+le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* 1 and who else may use the file in *who (what in *perm) when the ACL lets
+ * anyone but the owner and the user running this; 0 when it does not; -1
+ * when the file has no ACL (or it cannot be read: the mode bits decide). */
+static int
+acl_others(const char *path, int fd, char *who, size_t wlen, unsigned *perm)
+{
+	unsigned char a[1024];
+	ssize_t n = fd >= 0 ? fgetxattr(fd, ACL_XATTR, a, sizeof a) : getxattr(path, ACL_XATTR, a, sizeof a);
+	unsigned mask = 7, p;
+	size_t i;
+
+	if (n < 4 || (n - 4) % 8 != 0 || le32_at(a) != 2)
+		return -1;
+	for (i = 4; i + 8 <= (size_t)n; i += 8)
+		if (le16_at(a + i) == ACL_T_MASK)
+			mask = le16_at(a + i + 2) & 7;
+	for (i = 4; i + 8 <= (size_t)n; i += 8) {
+		unsigned tag = le16_at(a + i);
+		uint32_t id = le32_at(a + i + 4);
+		p = le16_at(a + i + 2) & 7;
+		if (tag == ACL_T_USER && id != geteuid() && (p & mask)) {
+			char name[64];
+			user_name((uid_t)id, name, sizeof name);
+			snprintf(who, wlen, "the user %s (an ACL entry)", name);
+		} else if ((tag == ACL_T_GROUP_OBJ || tag == ACL_T_GROUP) && (p & mask)) {
+			snprintf(who, wlen, "group members (an ACL entry)");
+		} else if (tag == ACL_T_OTHER && p) {
+			snprintf(who, wlen, "others");
+		} else {
+			continue;
+		}
+		*perm = tag == ACL_T_OTHER ? p : p & mask;
+		return 1;
+	}
+	return 0;
+}
+
+int
+secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen)
+{
+	char mode[11], owner[64], me[64], who[96];
+	unsigned perm = 0;
+	int acl;
 
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: is %s, not a regular file; a key must be in a file", path,
@@ -464,7 +528,15 @@ secret_file_check(const char *path, const struct stat *st, char *err, size_t err
 		         geteuid() ? " or root" : "", me, path);
 		return -1;
 	}
-	if (st->st_mode & 077) {
+	acl = acl_others(path, fd, who, sizeof who, &perm);
+	if (acl > 0) {
+		mode_string(st->st_mode, mode);
+		snprintf(err, errlen, "%s: mode %s+ lets %s %s it; a key file must be private: "
+		         "run: setfacl -b %s && chmod 600 %s", path, mode, who, perm_words(perm),
+		         path, path);
+		return -1;
+	}
+	if (acl < 0 && (st->st_mode & 077)) {
 		unsigned g = (st->st_mode >> 3) & 7, o = st->st_mode & 7;
 		mode_string(st->st_mode, mode);
 		snprintf(err, errlen, "%s: mode %s lets %s%s%s %s it; a key file must be private: "
@@ -492,7 +564,7 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (secret_file_check(path, &st, err, errlen))
+	if (secret_file_check(path, -1, &st, err, errlen))
 		return -1;
 	/* O_NONBLOCK: should it have become a FIFO since, open does not wait */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -506,7 +578,7 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (secret_file_check(path, &fst, err, errlen)) {
+	if (secret_file_check(path, fd, &fst, err, errlen)) {
 		close(fd);
 		return -1;
 	}

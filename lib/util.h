@@ -76,10 +76,14 @@ int read_secret_file(const char *path, char **out, char *err, size_t errlen);
 /* The one check of a key file, for every program and the wrapper (through
  * the programs' --check-credentials): a regular file, owned by the user
  * running this or root, that neither group nor others may read, write or
- * run. 0, or -1 with "PATH: what is wrong; what to run" in err, in the words
- * of ls -l ("mode -rw-r----- lets group members read it"). */
+ * run. A file with a POSIX ACL (as systemd hands credentials to a service's
+ * user) is judged by its entries: it may name the user running this, no
+ * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
+ * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
+ * in err, in the words of ls -l ("mode -rw-r----- lets group members read
+ * it"). */
 struct stat;
-int secret_file_check(const char *path, const struct stat *st, char *err, size_t errlen);
+int secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen);
 
 /* A credential from the environment: the variable NAME, or the file that
  * NAME_FILE names (read with read_secret_file). Surrounding white space is

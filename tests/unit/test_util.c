@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -19,6 +20,75 @@ write_file(const char *path, const char *content, mode_t mode)
 	(void)w;
 	fchmod(fd, mode);
 	close(fd);
+}
+
+/* Sets a POSIX ACL as Linux stores it: version 2, then {tag, perm, id}
+ * entries, little-endian (tags: 1 owner, 2 user, 4 group, 16 mask, 32
+ * other). 0, or -1 when the file system has no ACLs. */
+static int
+set_acl(const char *path, const unsigned (*e)[3], size_t n)
+{
+	unsigned char a[4 + 8 * 8] = { 2, 0, 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *p = a + 4 + 8 * i;
+		p[0] = (unsigned char)e[i][0];
+		p[1] = 0;
+		p[2] = (unsigned char)e[i][1];
+		p[3] = 0;
+		for (int k = 0; k < 4; k++)
+			p[4 + k] = (unsigned char)(e[i][2] >> (8 * k));
+	}
+	return setxattr(path, "system.posix_acl_access", a, 4 + 8 * n, 0);
+}
+
+/* A key file with an ACL: systemd's credential for a service's user is
+ * root's, mode 0400, with an entry letting that user read it. */
+static void
+acl_key_files(const char *path)
+{
+	static const unsigned me_only[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 0 }, { 4, 0, 0xffffffffu }, { 16, 4, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	static const unsigned nobody_too[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 65534 }, { 4, 0, 0xffffffffu }, { 16, 4, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	static const unsigned masked[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 65534 }, { 4, 4, 0xffffffffu }, { 16, 0, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	char err[512], *s = NULL;
+	unsigned mine[5][3];
+
+	memcpy(mine, me_only, sizeof mine);
+	mine[1][2] = (unsigned)geteuid();
+	write_file(path, "acl-key\n", 0400);
+	if (set_acl(path, (const unsigned (*)[3])mine, 5) != 0) {
+		for (int i = 0; i < 5; i++)
+			ok(1, "# SKIP no POSIX ACLs on this file system");
+		return;
+	}
+	err[0] = '\0';
+	is_int(read_secret_file(path, &s, err, sizeof err), 0,
+	       "an ACL naming only the user running this: read, though the mode shows the mask %s", err);
+	free(s);
+	s = NULL;
+	set_acl(path, nobody_too, 5);
+	is_int(read_secret_file(path, &s, err, sizeof err), -1, "an ACL naming another user: refused");
+	ok(strstr(err, "lets the user ") && strstr(err, "(an ACL entry) read it") &&
+	   strstr(err, "setfacl -b"), "another user in the ACL: says who and the fix: %s", err);
+	set_acl(path, masked, 5);
+	err[0] = '\0';
+	is_int(read_secret_file(path, &s, err, sizeof err), 0,
+	       "entries the mask takes every right from give none: read %s", err);
+	free(s);
+	s = NULL;
+	chmod(path, 0600);
+	removexattr(path, "system.posix_acl_access");
+	is_int(read_secret_file(path, &s, err, sizeof err), 0, "no ACL left: read");
+	free(s);
 }
 
 int
@@ -173,6 +243,8 @@ main(void)
 	}
 	is_int(read_secret_file("/dev/null", &s, err, sizeof err), -1, "a device is refused");
 	ok(strstr(err, "/dev/null: is a character device") != NULL, "device: says so: %s", err);
+	acl_key_files(path);
+	unlink(path);
 	/* owned by another user (only root can make such a file here) */
 	write_file(path, "sekrit-value\n", 0600);
 	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
