@@ -109,4 +109,12 @@ ok "status: the user's name and email are escaped" \
 run oncall-sync explain mallory
 not_forged "$T/out" "explain: no forged line, no raw control character"
 
+rc=0
+timeout 120 oncall-sync doctor >"$T/doctor.out" 2>"$T/doctor.err" || rc=$?
+is "$rc" 1 "doctor finds the problems (exit 1)"
+not_forged "$T/doctor.out" "doctor: no forged line, no raw control character"
+not_forged "$T/doctor.err" "doctor's stderr: no forged line"
+ok "doctor: the unmatched user's name and email are escaped" \
+	grep -qF 'unmatched: Mallory\nFORGED user line\u001b[2J <mallory\nFORGED email line@example.com>' "$T/doctor.out"
+
 done_testing
