@@ -75,12 +75,18 @@ rmdir "$S/last"
 ln -s "$OUT/lastdir" "$S/last"
 refused "a state directory others can write to, with planted symlinks" "$S mode drwxrwxrwx lets group members and others write to it"
 
+# A state directory that is a symlink someone else could have planted: in a
+# directory others can write to (or, below, owned by another user).
 rm -rf "$S"
 mkdir -m 700 "$T/elsewhere"
-ln -s "$T/elsewhere" "$S"
-refused "a state directory that is a symlink" "$S is a symbolic link"
-ok "a state directory that is a symlink: nothing made where it points" test -z "$(ls -A "$T/elsewhere")"
-rm "$S"
+mkdir -m 777 "$T/pub"
+ln -s "$T/elsewhere" "$T/pub/state"
+ONCALL_SYNC_STATE_DIR=$T/pub/state run oncall-sync sync
+is "$rc" 2 "a state directory that is a symlink in a directory others can write to: refused (exit 2)"
+like "$(cat "$T/err")" "^oncall-sync: state directory: $T/pub/state is a symbolic link in $T/pub, which another user could change" \
+	"a state directory that is a symlink in a directory others can write to: says so"
+ok "and nothing is made where it points" test -z "$(ls -A "$T/elsewhere")"
+is "$(snapshot)" "$before" "and no file outside written"
 
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	fresh
@@ -90,8 +96,17 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	echo '{}' >"$S/last/roster.ndjson"
 	chown nobody "$S/last/roster.ndjson"
 	refused "a kept file of another user" "$S/last/roster.ndjson is owned by nobody"
+	mkdir -m 700 "$T/priv"
+	ln -s "$T/elsewhere" "$T/priv/state"
+	chown -h nobody "$T/priv/state"
+	ONCALL_SYNC_STATE_DIR=$T/priv/state run oncall-sync sync
+	is "$rc" 2 "a state directory that is another user's symlink: refused (exit 2)"
+	like "$(cat "$T/err")" "^oncall-sync: state directory: $T/priv/state is a symbolic link owned by nobody" \
+		"a state directory that is another user's symlink: says so"
+	ok "and nothing is made where it points" test -z "$(ls -A "$T/elsewhere")"
+	rm "$T/priv/state"
 else
-	for _ in $(seq 8); do pass "# SKIP another user's files: needs root and the user nobody"; done
+	for _ in $(seq 11); do pass "# SKIP another user's files: needs root and the user nobody"; done
 fi
 
 # A clean state directory passes; the files it writes are its own.
@@ -105,6 +120,15 @@ is "$(snapshot)" "$before" "nothing outside written"
 run oncall-sync sync
 is "$rc" 0 "the next sync accepts what the first left"
 ok "audit.ndjson written" test -s "$S/audit.ndjson"
+
+# A state directory given as a link that only its owner could have made,
+# as systemd's StateDirectory= with DynamicUser= makes /var/lib/NAME a link
+# to private/NAME: followed, and what it names is checked and used.
+mkdir -m 700 "$T/lib" "$T/lib/private" "$T/lib/private/oncall-sync"
+ln -s private/oncall-sync "$T/lib/oncall-sync"
+ONCALL_SYNC_STATE_DIR=$T/lib/oncall-sync run oncall-sync sync
+is "$rc" 0 "a state directory that is its owner's link (DynamicUser): the sync runs"
+ok "its files are where the link points" test -f "$T/lib/private/oncall-sync/last/run.json"
 
 # doctor says the same
 fresh
