@@ -117,4 +117,15 @@ not_forged "$T/doctor.err" "doctor's stderr: no forged line"
 ok "doctor: the unmatched user's name and email are escaped" \
 	grep -qF 'unmatched: Mallory\nFORGED user line\u001b[2J <mallory\nFORGED email line@example.com>' "$T/doctor.out"
 
+run oncall-sync schedules
+is "$rc" 0 "schedules: exit 0"
+not_forged "$T/out" "schedules: no forged line, no raw control character"
+# shellcheck disable=SC1003 # a backslash, not an escaped quote
+ok "schedules: the name is escaped" grep -qF 'Evil\nFORGED schedule line\u001b[31m red\\' "$T/out"
+ocs_config "{\"name\": \"forge\", \"schedules\": [\"$GOOD\"]}"
+run oncall-sync add "$BAD"
+is "$rc" 0 "add: exit 0"
+prefixed "$T/err" "add: every line of its messages begun by oncall-sync"
+not_forged "$T/err" "add: no forged line, no raw control character"
+
 done_testing
