@@ -48,6 +48,7 @@ static void usage(FILE *fp)
 	        "                    [--look-ahead DUR] [--timeout DUR] [--retries N] -s SCHEDULE...\n"
 	        "       fetch-oncall [options] -a\n"
 	        "       fetch-oncall [options] --list\n"
+	        "       fetch-oncall --check-credentials\n"
 	        "\n"
 	        "Write who is on call on incident.io schedules as NDJSON roster records.\n"
 	        "\n"
@@ -62,6 +63,7 @@ static void usage(FILE *fp)
 	        "      --timeout DUR       give up on one attempt after DUR (default 30s)\n"
 	        "      --retries N         retries of a failed request, 0..20 (default 5)\n"
 	        "  -v, --verbose           log every request to stderr\n"
+	        "      --check-credentials check the API key (variable or file) and exit\n"
 	        "  -h, --help              this help\n"
 	        "  -V, --version           the version\n"
 	        "\n"
@@ -80,7 +82,7 @@ static void usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", progname, msg);
+	weprintf("%s", msg);   /* escaped: it may quote an argument */
 	fprintf(stderr, "Try '%s --help'.\n", progname);
 	exit(EXIT_USAGE);
 }
@@ -123,7 +125,8 @@ static char *read_key(void)
 	int rc = read_credential("INCIDENT_API_KEY", &key, err, sizeof err);
 
 	if (rc > 0)
-		die(EXIT_USAGE, "no incident.io API key: set INCIDENT_API_KEY or INCIDENT_API_KEY_FILE");
+		die(EXIT_USAGE, "no incident.io API key: set INCIDENT_API_KEY_FILE to a file holding it "
+		    "(mode 600), or INCIDENT_API_KEY");
 	if (rc < 0)
 		die(EXIT_USAGE, "%s", err);
 	return key;
@@ -201,7 +204,7 @@ static int write_record(struct ndjson_writer *w, cJSON *rec)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES, OPT_LOOK_AHEAD };
+	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES, OPT_LOOK_AHEAD, OPT_CHECK };
 	static const struct option longopts[] = {
 		{ "schedule", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
@@ -214,13 +217,14 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-credentials", no_argument, NULL, OPT_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char **values = NULL;
 	size_t nvalues = 0, ntargets = 0, i, j;
-	int all = 0, list = 0, at_given = 0, verbose = 0, c, status = EXIT_DONE, now_mode;
+	int all = 0, list = 0, at_given = 0, verbose = 0, check = 0, c, status = EXIT_DONE, now_mode;
 	int64_t at_ms = 0, lead_ms = 0, grace_ms = 0, look_ms = 0, timeout_ms = DEFAULT_TIMEOUT_MS;
 	long jobs = DEFAULT_JOBS, retries = DEFAULT_RETRIES;
 	const char *url;
@@ -269,6 +273,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RETRIES: retries = parse_int("--retries", optarg, 0, 20); break;
 		case 'v': verbose = 1; break;
+		case OPT_CHECK: check = 1; break;
 		case 'h': usage(stdout); free(values); return fshut_stdout() ? EXIT_FAILED : EXIT_DONE;
 		case 'V':
 			printf("fetch-oncall %s\n", ONCALL_VERSION);
@@ -283,6 +288,14 @@ int main(int argc, char **argv)
 	/* validate */
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\" (schedules are given with -s)", argv[optind]);
+	if (check) {
+		/* the wrapper's check of the key: exactly what a run would do */
+		key = read_key();
+		explicit_bzero(key, strlen(key));
+		free(key);
+		free(values);
+		return EXIT_DONE;
+	}
 	if ((nvalues > 0) + all + list == 0)
 		usage_error("select schedules with -s SCHEDULE or -a, or list them with --list");
 	if ((nvalues > 0) + all + list > 1)

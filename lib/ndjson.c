@@ -14,6 +14,7 @@
 #include "util.h"
 
 #define NDJSON_MAX_DEPTH 64
+#define NDJSON_BLOCK (64 * 1024)
 
 void
 ndjson_reader_init(struct ndjson_reader *r, FILE *fp, const char *name)
@@ -28,8 +29,10 @@ void
 ndjson_reader_free(struct ndjson_reader *r)
 {
 	free(r->line);
+	free(r->in);
 	free(r->end_stage);
 	r->line = NULL;
+	r->in = NULL;
 	r->end_stage = NULL;
 	r->cap = 0;
 }
@@ -43,7 +46,8 @@ ndjson_error(const struct ndjson_reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s:%ld: %s\n", progname, r->name, r->lineno, msg);
+	/* escaped by weprintf: a message may quote the input (a key) */
+	weprintf("%s:%ld: %s", r->name, r->lineno, msg);
 }
 
 /* Check the raw line before cJSON sees it: valid UTF-8 (utf8_check), no
@@ -69,7 +73,7 @@ scan_line(const unsigned char *s, size_t n, size_t *col)
 		if (in_str) {
 			if (c == '\\') {
 				if (i + 5 < n && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
-					return "\\u0000 (NUL) escape in a string";
+					return "an escaped NUL character (U+0000) in a string";
 				/* the escaped character is ASCII, or invalid JSON anyway */
 				i += 2;
 				continue;
@@ -147,23 +151,70 @@ is_blank(const char *s, size_t n)
 	return 1;
 }
 
-/* Read one line; 1 line, 0 EOF, -1 error (printed). */
+/* Read one line, newline included, into r->line; 1 line, 0 EOF, -1 error
+ * (printed). The input is read in blocks of NDJSON_BLOCK bytes and a line
+ * is never held beyond NDJSON_MAX_LINE bytes: a longer one stops the
+ * reading there, whatever its length (a 1 GiB line costs 1 MiB, not
+ * 1 GiB), and the rest of it is left unread. The line buffer grows with
+ * the longest line read so far, and its growth failing is out of memory
+ * (erealloc says so), never taken for the end of the input. */
 static int
 read_line(struct ndjson_reader *r, size_t *len)
 {
-	ssize_t n;
+	size_t n = 0;
 
-	errno = 0;
-	n = getline(&r->line, &r->cap, r->fp);
-	if (n < 0) {
-		if (ferror(r->fp)) {
-			ndjson_error(r, "read error: %s", strerror(errno ? errno : EIO));
+	for (;;) {
+		const char *p, *nl;
+		size_t avail, take;
+
+		if (r->in_pos == r->in_len) {
+			if (r->in_eof)
+				break;
+			if (!r->in)
+				r->in = emalloc(NDJSON_BLOCK);
+			errno = 0;
+			r->in_len = fread(r->in, 1, NDJSON_BLOCK, r->fp);
+			r->in_pos = 0;
+			if (r->in_len < NDJSON_BLOCK) {
+				if (ferror(r->fp)) {
+					ndjson_error(r, "read error: %s", strerror(errno ? errno : EIO));
+					return -1;
+				}
+				r->in_eof = 1;
+			}
+			continue;
+		}
+		p = r->in + r->in_pos;
+		avail = r->in_len - r->in_pos;
+		nl = memchr(p, '\n', avail);
+		take = nl ? (size_t)(nl - p) + 1 : avail;
+		/* the record, without its newline, may have NDJSON_MAX_LINE bytes */
+		if (n + take > NDJSON_MAX_LINE + (nl ? 1 : 0)) {
+			r->lineno++;
+			ndjson_error(r, "line is longer than the limit of %d bytes; reading stopped there",
+			             NDJSON_MAX_LINE);
 			return -1;
 		}
-		return 0;
+		if (n + take + 1 > r->cap) {
+			size_t cap = r->cap < 4096 ? 4096 : r->cap;
+			while (cap < n + take + 1)
+				cap *= 2;
+			if (cap > NDJSON_MAX_LINE + 2)
+				cap = NDJSON_MAX_LINE + 2;
+			r->line = erealloc(r->line, cap);
+			r->cap = cap;
+		}
+		memcpy(r->line + n, p, take);
+		n += take;
+		r->in_pos += take;
+		if (nl)
+			break;
 	}
+	if (n == 0)
+		return 0;
 	r->lineno++;
-	*len = (size_t)n;
+	r->line[n] = '\0';
+	*len = n;
 	return 1;
 }
 
@@ -187,10 +238,6 @@ parse_line(struct ndjson_reader *r, size_t n)
 	 * a final newline */
 	if (n > 0 && r->line[n - 1] == '\n')
 		n--;
-	if (n > NDJSON_MAX_LINE) {
-		ndjson_error(r, "line is %zu bytes, longer than the limit of %d", n, NDJSON_MAX_LINE);
-		return NULL;
-	}
 	if (is_blank(r->line, n)) {
 		ndjson_error(r, "blank line (every line must be one JSON record)");
 		return NULL;
@@ -283,16 +330,16 @@ ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
 		return fail(r);
 	}
 	if (fast) {
+		/* read_line never returns more than NDJSON_MAX_LINE bytes and a
+		 * newline */
 		size_t m = n > 0 && r->line[n - 1] == '\n' ? n - 1 : n;
-		if (m <= NDJSON_MAX_LINE) {
-			r->line[m] = '\0';
-			if (fast(user, r->line, m)) {
-				r->records++;
-				return NDJSON_RECORD;
-			}
-			if (m < n)
-				r->line[m] = '\n';  /* as read, for parse_line */
+		r->line[m] = '\0';
+		if (fast(user, r->line, m)) {
+			r->records++;
+			return NDJSON_RECORD;
 		}
+		if (m < n)
+			r->line[m] = '\n';  /* as read, for parse_line */
 	}
 	if (!(v = parse_line(r, n)))
 		return fail(r);

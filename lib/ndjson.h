@@ -22,8 +22,11 @@ enum ndjson_status {
 struct ndjson_reader {
 	FILE *fp;
 	const char *name;      /* "<stdin>" or a file name, for messages */
-	char *line;
+	char *line;            /* the last line read, at most NDJSON_MAX_LINE + 2 bytes */
 	size_t cap;
+	char *in;              /* input read ahead, in blocks */
+	size_t in_pos, in_len;
+	int in_eof;
 	long lineno;           /* line number of the last line read */
 	long records;          /* records returned so far */
 	long end_records;      /* the N of the end record once read */

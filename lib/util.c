@@ -1,14 +1,19 @@
 /* util.c: errors, logging, allocation, buffers, secret files, clocks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "util.h"
 
@@ -17,10 +22,22 @@ static enum log_level log_level = LOG_WARN;
 
 #define SECRET_MAX (64 * 1024)
 
+/* cJSON's allocations fail as ours do: "out of memory", exit 1. Without
+ * this a parse that ran out of memory would be reported as invalid JSON. */
+static void *
+cjson_malloc(size_t n)
+{
+	return emalloc(n);
+}
+
 void
 log_init(const char *name)
 {
+	static cJSON_Hooks hooks = { cjson_malloc, free };
 	const char *slash, *env;
+
+	/* here, the first thing every program does, before any thread starts */
+	cJSON_InitHooks(&hooks);
 
 	if (name && *name) {
 		slash = strrchr(name, '/');
@@ -38,8 +55,7 @@ log_init(const char *name)
 	else if (!strcasecmp(env, "error"))
 		log_level = LOG_ERROR;
 	else
-		fprintf(stderr, "%s: ONCALL_LOG=%s is not debug, info, warn or error; using warn\n",
-		        progname, env);
+		weprintf("ONCALL_LOG=%s is not debug, info, warn or error; using warn", env);
 }
 
 void
@@ -54,20 +70,111 @@ log_enabled(enum log_level lvl)
 	return lvl >= log_level;
 }
 
+/* The escape of the character that starts s (n bytes left) into e (room
+ * for 7 bytes), with its length in *len; 0 when it is kept as it is. */
+static size_t
+escape_one(const unsigned char *s, size_t n, char e[8], size_t *len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = s[0];
+	size_t k;
+
+	*len = 1;
+	switch (c) {
+	case '\\': memcpy(e, "\\\\", 2); return 2;
+	case '\n': memcpy(e, "\\n", 2); return 2;
+	case '\r': memcpy(e, "\\r", 2); return 2;
+	case '\t': memcpy(e, "\\t", 2); return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[c >> 4];
+		e[5] = hex[c & 15];
+		return 6;
+	}
+	if (c < 0x80)
+		return 0;
+	if (!(k = utf8_seq(s, n, NULL))) {
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[c >> 4];
+		e[3] = hex[c & 15];
+		return 4;
+	}
+	*len = k;
+	if (k == 2 && c == 0xc2 && s[1] < 0xa0) {
+		/* C1 controls U+0080..U+009F (NEL among them) */
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[(s[1] & 0x3f) >> 4 | 8];
+		e[5] = hex[s[1] & 15];
+		return 6;
+	}
+	if (k == 3 && c == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+		/* the line and paragraph separators */
+		memcpy(e, s[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+		return 6;
+	}
+	return 0;
+}
+
+size_t
+log_escape(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, len, elen;
+	char e[8];
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		elen = escape_one(s + i, n - i, e, &len);
+		if (o + (elen ? elen : len) > dstlen - 1)
+			break;
+		if (elen)
+			memcpy(dst + o, e, elen);
+		else
+			memcpy(dst + o, s + i, len);
+		o += elen ? elen : len;
+		i += len;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void
+buf_escape(struct buf *b, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, start = 0, len, elen;
+	char e[8];
+
+	while (i < n) {
+		if (!(elen = escape_one(s + i, n - i, e, &len))) {
+			i += len;
+			continue;
+		}
+		buf_append(b, src + start, i - start);
+		buf_append(b, e, elen);
+		i += len;
+		start = i;
+	}
+	buf_append(b, src + start, n - start);
+}
+
 /* "prog: [prefix]message[: strerror]\n" in one write, so that lines from
- * concurrent processes sharing stderr do not interleave. */
+ * concurrent processes sharing stderr do not interleave. The message is
+ * escaped (log_escape): whatever text from outside it holds, it stays one
+ * line. */
 static void
 vprint(const char *prefix, const char *fmt, va_list ap)
 {
 	int saved = errno;
-	char msg[4096];
+	char msg[4096], out[4096 * 2];
 	size_t flen = strlen(fmt);
 	int n, m;
 
-	n = snprintf(msg, sizeof msg, "%s: %s", progname, prefix);
-	if (n < 0 || (size_t)n >= sizeof msg)
-		n = 0;
-	m = vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+	n = 0;
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (m < 0)
 		m = 0;
 	n += m;
@@ -80,7 +187,14 @@ vprint(const char *prefix, const char *fmt, va_list ap)
 		if ((size_t)n >= sizeof msg)
 			n = sizeof msg - 1;
 	}
-	fprintf(stderr, "%.*s\n", n, msg);
+	/* a message cut at the buffer's end is not cut inside a character */
+	n = (int)utf8_cut(msg, (size_t)n);
+	m = snprintf(out, sizeof out, "%s: %s", progname, prefix);
+	if (m < 0 || (size_t)m >= sizeof out / 2)
+		m = 0;
+	m += (int)log_escape(out + m, sizeof out - (size_t)m - 1, msg, (size_t)n);
+	out[m++] = '\n';
+	fwrite(out, 1, (size_t)m, stderr);
 	errno = saved;
 }
 
@@ -279,36 +393,192 @@ fshut_stdout(void)
 	return ret;
 }
 
+/* What a file that is not regular is, in the words of ls -l's first letter. */
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+/* The mode as ls -l writes it, e.g. "-rw-r-----". */
+static void
+mode_string(mode_t m, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = S_ISREG(m) ? '-' : S_ISDIR(m) ? 'd' : S_ISFIFO(m) ? 'p' : S_ISCHR(m) ? 'c' :
+	         S_ISBLK(m) ? 'b' : S_ISSOCK(m) ? 's' : S_ISLNK(m) ? 'l' : '?';
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = m & (0400 >> i) ? rwx[i] : '-';
+	out[10] = '\0';
+}
+
+/* "read", "read and write", ... what the bits in p (rwx as 4, 2, 1) allow. */
+static const char *
+perm_words(unsigned p)
+{
+	static const char *const w[8] = {
+		"", "run", "write", "write and run", "read", "read and run", "read and write",
+		"read, write and run"
+	};
+	return w[p & 7];
+}
+
+static void
+user_name(uid_t uid, char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(out, n, "%s", pw->pw_name);
+	else
+		snprintf(out, n, "uid %lu", (unsigned long)uid);
+}
+
+/* POSIX ACLs as Linux stores them (the system.posix_acl_access extended
+ * attribute): a little-endian version 2 header, then {tag, perm, id}
+ * entries. systemd hands a credential to a service that does not run as
+ * root as a root-owned file of mode 0400 with an ACL entry letting the
+ * service's user read it; ls -l shows it -r--r-----+, the group bits being
+ * the ACL's mask. Such a file is private to that user: the entries, not the
+ * mode bits, say who may read it. */
+#define ACL_XATTR "system.posix_acl_access"
+enum { ACL_T_USER_OBJ = 1, ACL_T_USER = 2, ACL_T_GROUP_OBJ = 4, ACL_T_GROUP = 8,
+       ACL_T_MASK = 16, ACL_T_OTHER = 32 };
+
+static unsigned
+le16_at(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t
+le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* 1 and who else may use the file in *who (what in *perm) when the ACL lets
+ * anyone but the owner and the user running this; 0 when it does not; -1
+ * when the file has no ACL (or it cannot be read: the mode bits decide). */
+static int
+acl_others(const char *path, int fd, char *who, size_t wlen, unsigned *perm)
+{
+	unsigned char a[1024];
+	ssize_t n = fd >= 0 ? fgetxattr(fd, ACL_XATTR, a, sizeof a) : getxattr(path, ACL_XATTR, a, sizeof a);
+	unsigned mask = 7, p;
+	size_t i;
+
+	if (n < 4 || (n - 4) % 8 != 0 || le32_at(a) != 2)
+		return -1;
+	for (i = 4; i + 8 <= (size_t)n; i += 8)
+		if (le16_at(a + i) == ACL_T_MASK)
+			mask = le16_at(a + i + 2) & 7;
+	for (i = 4; i + 8 <= (size_t)n; i += 8) {
+		unsigned tag = le16_at(a + i);
+		uint32_t id = le32_at(a + i + 4);
+		p = le16_at(a + i + 2) & 7;
+		if (tag == ACL_T_USER && id != geteuid() && (p & mask)) {
+			char name[64];
+			user_name((uid_t)id, name, sizeof name);
+			snprintf(who, wlen, "the user %s (an ACL entry)", name);
+		} else if ((tag == ACL_T_GROUP_OBJ || tag == ACL_T_GROUP) && (p & mask)) {
+			snprintf(who, wlen, "group members (an ACL entry)");
+		} else if (tag == ACL_T_OTHER && p) {
+			snprintf(who, wlen, "others");
+		} else {
+			continue;
+		}
+		*perm = tag == ACL_T_OTHER ? p : p & mask;
+		return 1;
+	}
+	return 0;
+}
+
+int
+secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen)
+{
+	char mode[11], owner[64], me[64], who[96];
+	unsigned perm = 0;
+	int acl;
+
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: is %s, not a regular file; a key must be in a file", path,
+		         file_kind(st->st_mode));
+		return -1;
+	}
+	/* its owner could replace the key: only the user running this, or root */
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		user_name(st->st_uid, owner, sizeof owner);
+		user_name(geteuid(), me, sizeof me);
+		snprintf(err, errlen, "%s: owned by %s, not by %s (who runs this)%s: another user "
+		         "could replace the key; run: chown %s %s", path, owner, me,
+		         geteuid() ? " or root" : "", me, path);
+		return -1;
+	}
+	acl = acl_others(path, fd, who, sizeof who, &perm);
+	if (acl > 0) {
+		mode_string(st->st_mode, mode);
+		snprintf(err, errlen, "%s: mode %s+ lets %s %s it; a key file must be private: "
+		         "run: setfacl -b %s && chmod 600 %s", path, mode, who, perm_words(perm),
+		         path, path);
+		return -1;
+	}
+	if (acl < 0 && (st->st_mode & 077)) {
+		unsigned g = (st->st_mode >> 3) & 7, o = st->st_mode & 7;
+		mode_string(st->st_mode, mode);
+		snprintf(err, errlen, "%s: mode %s lets %s%s%s %s it; a key file must be private: "
+		         "run: chmod 600 %s", path, mode,
+		         g ? "group members" : "", g && o ? " and " : "", o ? "others" : "",
+		         perm_words(g | o), path);
+		return -1;
+	}
+	return 0;
+}
+
 int
 read_secret_file(const char *path, char **out, char *err, size_t errlen)
 {
-	struct stat st;
+	struct stat st, fst;
 	struct buf b = { 0 };
 	char chunk[4096];
 	ssize_t n;
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Checked before it is opened: a FIFO or a device is refused at once,
+	 * never opened (a FIFO would block until a writer came). */
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (secret_file_check(path, -1, &st, err, errlen))
+		return -1;
+	/* O_NONBLOCK: should it have become a FIFO since, open does not wait */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* fstat on the open file: the mode checked is the mode of what is read. */
-	if (fstat(fd, &st) < 0) {
+	/* fstat on the open file: what is checked is what is read. */
+	if (fstat(fd, &fst) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "%s: refusing a secret file that group or others may access "
-		         "(mode %04o); run: chmod 600 %s",
-		         path, (unsigned)(st.st_mode & 07777), path);
+	if (secret_file_check(path, fd, &fst, err, errlen)) {
 		close(fd);
 		return -1;
 	}
@@ -374,11 +644,13 @@ read_credential(const char *name, char **out, char *err, size_t errlen)
 		raw = estrdup(v);
 	} else if (path && *path) {
 		if (read_secret_file(path, &raw, why, sizeof why) < 0) {
-			snprintf(err, errlen, "%s: %s", fname, why);
+			/* "NAME_FILE=PATH: what is wrong": where the key came from */
+			snprintf(err, errlen, "%s=%s", fname, why);
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "%s is not set (nor %s)", name, fname);
+		snprintf(err, errlen, "%s is not set (nor %s): set %s to a file holding it (mode 600), "
+		         "or %s", name, fname, fname, name);
 		return 1;
 	}
 	rawlen = strlen(raw);

@@ -22,7 +22,9 @@ extern const char *progname;
 /* Log levels: ONCALL_LOG=debug|info|warn|error (default warn), or log_set_level. */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-void log_init(const char *name);          /* sets progname, reads ONCALL_LOG */
+/* Sets progname, reads ONCALL_LOG, and makes cJSON's allocations die with
+ * "out of memory" as emalloc's do. */
+void log_init(const char *name);
 void log_set_level(enum log_level lvl);
 int log_enabled(enum log_level lvl);
 
@@ -32,6 +34,17 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vlogmsg(enum log_level lvl, const char *fmt, va_list ap);
+
+/* Log lines carry text from outside (schedule and user names, emails,
+ * servers' messages): escaped, one log line can never pass for two, and
+ * the escaping is unambiguous. A backslash becomes \\, a newline \n, a
+ * carriage return \r, a tab \t, any other control character (C0, DEL and
+ * C1) and U+2028/U+2029 \u00XX or \u20XX, a byte that is not UTF-8 \xNN;
+ * everything else is kept. Every message printed by weprintf, die, logmsg
+ * and ndjson_error is escaped so; log_escape is for text written to stderr
+ * any other way. It writes at most dstlen - 1 bytes and a NUL into dst
+ * (never cutting an escape or a character) and returns the bytes written. */
+size_t log_escape(char *dst, size_t dstlen, const char *s, size_t n);
 
 void *emalloc(size_t n);
 void *ecalloc(size_t nmemb, size_t size);
@@ -49,13 +62,28 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
+/* log_escape's escaping, appended to b (never cut). */
+void buf_escape(struct buf *b, const char *s, size_t n);
 
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);
 
-/* Read a whole secret file, trailing whitespace trimmed. Refuses a file that
- * group or others may read (returns -1 with a message in err). */
+/* Read a whole secret file, trailing whitespace trimmed. Refuses (returns -1
+ * with a message in err that starts with the path) a file that
+ * secret_file_check refuses; a FIFO or a device is refused before it is
+ * opened, and never waited on. */
 int read_secret_file(const char *path, char **out, char *err, size_t errlen);
+/* The one check of a key file, for every program and the wrapper (through
+ * the programs' --check-credentials): a regular file, owned by the user
+ * running this or root, that neither group nor others may read, write or
+ * run. A file with a POSIX ACL (as systemd hands credentials to a service's
+ * user) is judged by its entries: it may name the user running this, no
+ * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
+ * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
+ * in err, in the words of ls -l ("mode -rw-r----- lets group members read
+ * it"). */
+struct stat;
+int secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen);
 
 /* A credential from the environment: the variable NAME, or the file that
  * NAME_FILE names (read with read_secret_file). Surrounding white space is

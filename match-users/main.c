@@ -47,6 +47,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	        "usage: match-users [-b email|alias] [-i SET] [--accounts FILE] [--lookup-max N]\n"
 	        "                   < roster.ndjson > matched.ndjson\n"
+	        "       match-users --check-credentials\n"
 	        "       match-users -h | -V\n"
 	        "\n"
 	        "  -b, --by email|alias      match by email (default) or by identity alias\n"
@@ -54,6 +55,8 @@ usage(FILE *fp)
 	        "      --accounts FILE       read StrongDM accounts from an NDJSON file\n"
 	        "      --lookup-max N        look up at most N people one by one; more: list\n"
 	        "                            all users (default %d)\n"
+	        "      --check-credentials   check the StrongDM key pair (variables or files)\n"
+	        "                            and exit\n"
 	        "  -h, --help                this help\n"
 	        "  -V, --version             print the version\n",
 	        ACCOUNTS_LOOKUP_MAX);
@@ -64,6 +67,7 @@ struct opts {
 	const char *identity_set;
 	const char *accounts_file;
 	long lookup_max;
+	int check_credentials;
 };
 
 static int
@@ -74,6 +78,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "identity-set", required_argument, NULL, 'i' },
 		{ "accounts", required_argument, NULL, 'A' },
 		{ "lookup-max", required_argument, NULL, 'M' },
+		{ "check-credentials", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -111,6 +116,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 				weprintf("--lookup-max %s: expected a whole number from 0 to 1000000", optarg);
 				return -1;
 			}
+			break;
+		case 'C':
+			o->check_credentials = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -167,28 +175,22 @@ warn_flush(void)
 static void
 warn_unmatched(void *user, const char *warning)
 {
-	size_t plen = strlen(progname), wlen = strlen(warning), n;
-	char *p;
+	char line[WARN_BATCH];
+	size_t plen = strlen(progname), n = 0;
 
 	(void)user;
-	/* weprintf's line: "PROG: " and the text, cut to 4095 bytes */
-	if (plen + 2 >= WARN_BATCH)
-		plen = 0, n = wlen;
-	else
-		n = plen + 2 + wlen;
-	if (n > WARN_BATCH - 1)
-		n = WARN_BATCH - 1;
+	/* weprintf's line: "PROG: " and the text escaped (it holds names and
+	 * emails from incident.io), cut to 4095 bytes */
+	if (plen + 2 < WARN_BATCH / 2) {
+		memcpy(line, progname, plen);
+		memcpy(line + plen, ": ", 2);
+		n = plen + 2;
+	}
+	n += log_escape(line + n, sizeof line - n, warning, strlen(warning));
 	if (warn_len + n + 1 > sizeof warn_buf)
 		warn_flush();
-	p = warn_buf + warn_len;
-	if (plen) {
-		memcpy(p, progname, plen);
-		memcpy(p + plen, ": ", 2);
-		memcpy(p + plen + 2, warning, n - plen - 2);
-	} else {
-		memcpy(p, warning, n);
-	}
-	p[n] = '\n';
+	memcpy(warn_buf + warn_len, line, n);
+	warn_buf[warn_len + n] = '\n';
 	warn_len += n + 1;
 }
 
@@ -242,7 +244,9 @@ fast_line(void *user, const char *line, size_t len)
 	return 1;
 }
 
-/* Pass 1: read, check and spool stdin, noting who to look up. */
+/* Pass 1: read, check and spool stdin, noting who to look up. Returns 0,
+ * EXIT_REFUSED for input that is cut, malformed or too long (said with its
+ * line number), or EXIT_FAILED when the temporary file fails. */
 static int
 read_input(FILE *spool, struct match_index *idx)
 {
@@ -259,7 +263,7 @@ read_input(FILE *spool, struct match_index *idx)
 		const char *label = "";
 		if (p.failed) {
 			cJSON_Delete(rec);
-			rc = -1;
+			rc = EXIT_FAILED;
 			break;
 		}
 		if (!rec)
@@ -268,7 +272,7 @@ read_input(FILE *spool, struct match_index *idx)
 		if (strcmp(json_str(rec, "type"), "roster") == 0) {
 			if (roster_check(&r, rec)) {
 				cJSON_Delete(rec);
-				rc = -1;
+				rc = EXIT_REFUSED;
 				break;
 			}
 			kind = roster_need(idx, rec, &scratch, &keys) ? SPOOL_SCAN : SPOOL_ROSTER;
@@ -277,16 +281,17 @@ read_input(FILE *spool, struct match_index *idx)
 				keys.len = 0;
 		}
 		/* The reader leaves the line, without its newline, in r.line. */
-		rc = spool_record(spool, kind, r.line, strlen(r.line), keys.data, sizeof(int32_t),
-		                  keys.len / sizeof(int32_t), label, strlen(label));
+		if (spool_record(spool, kind, r.line, strlen(r.line), keys.data, sizeof(int32_t),
+		                 keys.len / sizeof(int32_t), label, strlen(label)))
+			rc = EXIT_FAILED;
 		cJSON_Delete(rec);
 		if (rc)
 			break;
 	}
-	if (st == NDJSON_ERR)
-		rc = -1;
+	if (st == NDJSON_ERR && !rc)
+		rc = EXIT_REFUSED;
 	if (p.failed)
-		rc = -1;
+		rc = EXIT_FAILED;
 	ndjson_reader_free(&r);
 	fj_roster_free(&p.fr);
 	buf_free(&scratch);
@@ -490,6 +495,14 @@ main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
 
+	if (o.check_credentials) {
+		/* the wrapper's check of the keys: exactly what a run would do */
+		rc = sdm_config_from_env(&cfg, err, sizeof err);
+		if (rc)
+			weprintf("%s", err);
+		sdm_config_free(&cfg);
+		return rc ? EXIT_USAGE : EXIT_DONE;
+	}
 	/* Set up: everything that can fail for configuration, before input. */
 	if (o.accounts_file) {
 		if (strcmp(o.accounts_file, "-") == 0)
@@ -519,8 +532,8 @@ main(int argc, char **argv)
 	setvbuf(spool, spoolbuf, _IOFBF, sizeof spoolbuf);
 	idx = match_index_new(o.by);
 
-	if (read_input(spool, idx)) {
-		status = EXIT_FAILED;
+	if ((rc = read_input(spool, idx))) {
+		status = rc;
 		goto out;
 	}
 

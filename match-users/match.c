@@ -545,21 +545,29 @@ static struct match_result
 person_by_email(const struct match_index *idx, const struct keyinfo *ki)
 {
 	struct match_result r = { .key = ki->key };
-	const struct match_account *a;
 
 	if (ki->count == 0) {
 		r.status = MATCH_NO_USER;
 		return r;
 	}
-	a = &idx->acc[ki->first];
-	r.account = a;
-	r.count = ki->count;
-	if (ki->count > 1)
-		r.status = MATCH_AMBIGUOUS;
-	else if (a->suspended)
-		r.status = MATCH_SUSPENDED;
-	else
+	/* Suspended users never match, so they are dropped before ambiguity
+	 * is judged: one active user among suspended ones is the match. */
+	for (int32_t i = ki->first; i >= 0; i = idx->acc[i].next) {
+		if (idx->acc[i].suspended)
+			continue;
+		if (!r.count++)
+			r.account = &idx->acc[i];
+	}
+	if (r.count == 1) {
 		r.status = MATCH_OK;
+	} else if (r.count > 1) {
+		r.status = MATCH_AMBIGUOUS;
+	} else {
+		/* all suspended: the first one says so */
+		r.account = &idx->acc[ki->first];
+		r.count = ki->count;
+		r.status = MATCH_SUSPENDED;
+	}
 	return r;
 }
 
@@ -683,11 +691,14 @@ match_reason(const struct match_index *idx, const struct match_result *res, stru
 		buf_printf(out, "StrongDM user %s (%s) is suspended", a->id, a->email);
 		break;
 	case MATCH_AMBIGUOUS:
+		/* the active users only: suspended ones were not candidates */
 		buf_printf(out, "%zu StrongDM users have email %s (", res->count, res->key);
-		for (int32_t i = (int32_t)(a - idx->acc); i >= 0; i = idx->acc[i].next)
-			buf_printf(out, "%s%s%s", idx->acc[i].id,
-			           idx->acc[i].suspended ? " suspended" : "",
-			           idx->acc[i].next >= 0 ? ", " : "");
+		for (int32_t i = (int32_t)(a - idx->acc), first = 1; i >= 0; i = idx->acc[i].next) {
+			if (idx->acc[i].suspended)
+				continue;
+			buf_printf(out, "%s%s", first ? "" : ", ", idx->acc[i].id);
+			first = 0;
+		}
 		buf_puts(out, "): not guessing");
 		break;
 	case MATCH_NO_ALIAS:

@@ -31,8 +31,8 @@ enum match_status {
 	MATCH_OK = 0,
 	MATCH_NO_EMAIL,         /* email mode: incident.io has no email */
 	MATCH_NO_USER,          /* no StrongDM user with that email */
-	MATCH_SUSPENDED,        /* the one user with that email is suspended */
-	MATCH_AMBIGUOUS,        /* several users with that email */
+	MATCH_SUSPENDED,        /* every user with that email is suspended */
+	MATCH_AMBIGUOUS,        /* several active users with that email */
 	MATCH_NO_ALIAS,         /* alias mode: no alias equal to the incident.io id */
 	MATCH_ALIAS_AMBIGUOUS,  /* several aliases with that username */
 	MATCH_ALIAS_MISSING,    /* the alias points to an account that does not exist */

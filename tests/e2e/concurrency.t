@@ -24,10 +24,13 @@ start_sync() {
 	eval "PID_$name=\$!"
 }
 
-# pipeline_sessions SID...: how many of the sessions run a pipeline program now.
+# pipeline_sessions SID...: how many of the sessions run a pipeline program
+# now (not counting the key check that runs before the lock is taken:
+# fetch-oncall and match-users --check-credentials).
 pipeline_sessions() {
-	ps -e -o sid=,comm= | awk -v list=" $* " '
-		index(list, " " $1 " ") && $2 ~ /^(fetch-oncall|match-users|reconcile-gr)/ { s[$1] = 1 }
+	ps -e -o sid=,comm=,args= | awk -v list=" $* " '
+		index(list, " " $1 " ") && $2 ~ /^(fetch-oncall|match-users|reconcile-gr)/ &&
+		!/--check-credentials/ { s[$1] = 1 }
 		END { n = 0; for (k in s) n++; print n }'
 }
 

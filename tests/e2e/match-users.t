@@ -159,7 +159,7 @@ bad() { # bad DESC WANT_ERR LINE...
 	printf '%s\n' "$@" >"$T/in"
 	reset_log
 	run mu <"$T/in"
-	is "$rc" 1 "$desc: exit 1"
+	is "$rc" 3 "$desc: exit 3 (refused)"
 	is "$(cat "$T/out")" "" "$desc: nothing on stdout, no end"
 	is "$(cat "$T/err")" "$want" "$desc: the message names the line"
 	is "$(count '*')" 0 "$desc: StrongDM not asked"
@@ -237,6 +237,24 @@ run mu --by alias --identity-set incidentio <"$FX/roster.ndjson"
 same_file "$T/out" "$FX/expected-alias.ndjson" "big org, few aliases: the same result"
 is "$(count IdentityAliases.List)/$(count Accounts.List)" 1/7 \
 	"big org, few aliases: one page of aliases; a page of accounts (not all), then 6 look-ups by id"
+
+# --- suspended users are dropped before ambiguity is judged -----------------------
+# Frank has an active user and a suspended one with the same email (in another
+# case): the active one matches, by look-up and by listing alike.
+strongdm_sim_stop
+jq '.strongdm.accounts += [
+	{id: "a-00000000000000f1", type: "user", email: "FRANK@example.com", first_name: "Frank", last_name: "Old", suspended: true},
+	{id: "a-00000000000000f2", type: "user", email: "frank@example.com", first_name: "Frank", last_name: "New", suspended: false}]' \
+	"$FX/world.json" >"$T/frank-world.json"
+strongdm_sim_start "$T/frank-world.json" || { echo "Bail out! strongdm-sim did not start (frank)"; exit 1; }
+printf '%s\n' '{"type":"roster","schedule":{"id":"S1","name":"One"},"oncall":[{"id":"U1","email":"frank@example.com","name":"Frank"}]}' \
+	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/frank"
+for how in "look-up:--lookup-max=100" "listing:--lookup-max=0"; do
+	run mu "${how#*:}" <"$T/frank"
+	is "$rc/$(jq -r 'select(.type=="roster") | .oncall[0].account.id // .oncall[0].unmatched' "$T/out")" \
+		0/a-00000000000000f2 "${how%%:*}: one active and one suspended user share an email: the active one matches"
+	is "$(cat "$T/err")" "" "${how%%:*}: no warning"
+done
 
 # --- usage, --help and the man page agree ----------------------------------------
 run mu --by phone

@@ -78,7 +78,7 @@ export INCIDENT_API_KEY_FILE=$T/keys/incident SDM_API_ACCESS_KEY_FILE=$T/keys/ac
 export SDM_API_SECRET_KEY_FILE=$T/keys/secret
 run oncall-sync sync
 is "$rc" 2 "a key file readable by others is refused"
-like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/keys/secret is readable by others \\(mode 644\\).*chmod 600" \
+like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/keys/secret: mode -rw-r--r-- lets group members and others read it.*chmod 600" \
 	"naming the file, its mode and the fix"
 chmod 640 "$T/keys/secret"
 run oncall-sync sync
@@ -88,7 +88,7 @@ ok "nothing was kept from a refused run" test ! -e "$ONCALL_SYNC_STATE_DIR/last/
 export SDM_API_SECRET_KEY_FILE=$T/keys/nope
 run oncall-sync sync
 is "$rc" 2 "a key file that does not exist: exit 2"
-like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/keys/nope: no such file" "saying so"
+like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/keys/nope: No such file" "saying so"
 
 # systemd credentials become the *_FILE variables
 unset INCIDENT_API_KEY_FILE SDM_API_ACCESS_KEY_FILE SDM_API_SECRET_KEY_FILE
@@ -98,7 +98,7 @@ for f in incident-api-key sdm-api-access-key; do
 done
 (umask 022 && echo x >"$T/creds/sdm-api-secret-key")
 CREDENTIALS_DIRECTORY=$T/creds run oncall-sync sync
-like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/creds/sdm-api-secret-key is readable by others" \
+like "$(cat "$T/err")" "SDM_API_SECRET_KEY_FILE=$T/creds/sdm-api-secret-key: mode -rw-r--r-- lets group members and others read it" \
 	"systemd credentials are used, and checked like any key file"
 
 # key files beside the config are found without any variable
@@ -109,7 +109,7 @@ for f in incident-api-key sdm-api-access-key sdm-api-secret-key; do
 done
 chmod 604 "$T/etc/sdm-api-access-key"
 run oncall-sync -c "$T/etc/config.json" sync
-like "$(cat "$T/err")" "SDM_API_ACCESS_KEY_FILE=$T/etc/sdm-api-access-key is readable by others" \
+like "$(cat "$T/err")" "SDM_API_ACCESS_KEY_FILE=$T/etc/sdm-api-access-key: mode -rw----r-- lets others read it" \
 	"key files beside the config are used, and checked"
 
 # --- where the programs are found (make install rewrites one line)

@@ -48,7 +48,7 @@ run oncall-sync daemon --every 1s --min-interval 0 --cycles 2
 is "$rc" 0 "daemon --cycles 2 ends with exit 0"
 like "$(cat "$T/err")" 'daemon: syncing at each handover, every 1s \(1 s\) at most, 0 apart at least, 2 cycles' "it says how often"
 like "$(cat "$T/err")" 'daemon: sync 1 failed \(exit 1\)' "the failed cycle is logged"
-like "$(cat "$T/err")" 'daemon: next sync at [0-9T:Z-]+ \(in [01] s\): every 1s' "with the next attempt"
+like "$(cat "$T/err")" 'daemon: next sync at [0-9T:Z-]+ \(in -?[0-9]+ s\): every 1s' "with the next attempt"
 like "$(cat "$T/err")" 'synced 1 schedule: 2 added' "the next cycle syncs"
 like "$(cat "$T/err")" 'daemon: stopped after 2 syncs' "two cycles ran"
 is "$(ocs_members TestSchedule)" "alice@example.com bob@example.com" "the group is synced"
@@ -69,10 +69,10 @@ is "$rc" 2 "a daemon with a bad config stops at once with exit 2"
 incidentio_sim_stop
 strongdm_sim_stop
 
-# --- a handover 8 s after start (time enough to start the simulators and
-# sync once; 90 s under valgrind) ---------------------------------------------
+# --- a handover 20 s after start (time enough to start the simulators and
+# sync once on a loaded machine; 90 s under valgrind) -------------------------
 rm -rf "$T/keys" "$T/state"
-h=8
+h=20
 [[ -z ${_TAP_VALGRIND_BIN:-} ]] || h=90
 t0=$(date +%s)
 handover_world "$T/world.json" "$t0" "$h"
@@ -117,7 +117,7 @@ incidentio_sim_fault '{"path_prefix": "/v2/schedules", "kind": "slow", "delay_ms
 oncall-sync daemon --every 1h >"$T/d.out" 2>"$T/d.err" &
 pid=$!
 ok "a sync starts" wait_for "$T/d.err" 'daemon: syncing at each handover'
-for _ in $(seq 100); do [[ -e $T/state/last/roster.ndjson.tmp ]] && break; sleep 0.05; done
+for _ in $(seq 1200); do [[ -e $T/state/last/roster.ndjson.tmp ]] && break; sleep 0.05; done
 kill -TERM "$pid"
 rc=0
 ok "the daemon stops" wait_exit "$pid"

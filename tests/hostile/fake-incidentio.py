@@ -9,6 +9,11 @@ MODE:
   long-error   schedule entries of schedule "Bad" answer 422 with a long
                non-ASCII message (cut by the client's message buffer)
   nul-name     schedule "Bad" has a name with a \\u0000 escape
+  forge        text that would forge log lines: schedule "Bad" is named
+               "Evil\\nFORGED ...\\u001b[31m..." and its on-call user has a
+               newline in name and email; a third schedule "Worse..." (also
+               with a newline in its name) answers its entries with a 422
+               whose message holds a newline and an escape sequence
 Schedule "Good" is always well-formed, with Alice on call. Writes the port
 to PORTFILE once listening; stops on SIGTERM.
 """
@@ -22,6 +27,12 @@ from urllib.parse import parse_qs, urlparse
 MODE = sys.argv[1]
 GOOD = "01G0J1EXE7GOOD000000000001"
 BAD = "01G0J1EXE7BAD0000000000001"
+WORSE = "01G0J1EXE7WORSE00000000001"
+FORGE_BAD = "Evil\nFORGED schedule line\u001b[31m red\\"
+FORGE_WORSE = "Worse\nFORGED worse line"
+FORGE_USER = dict(id="01FCNDV6P870EA6S7TK1DSYDGM", role="responder",
+                  name="Mallory\nFORGED user line\u001b[2J",
+                  email="mallory\nFORGED email line@example.com")
 ALICE = {"id": "01FCNDV6P870EA6S7TK1DSYDG0", "name": "Alice", "role": "responder",
          "email": "alice@example.com"}
 
@@ -71,7 +82,12 @@ class H(BaseHTTPRequestHandler):
             return "@@BADNAME@@"
         if MODE == "nul-name":
             return "Bad\u0000Name"
+        if MODE == "forge":
+            return FORGE_BAD
         return "Bad"
+
+    def name_of(self, sid):
+        return {GOOD: "Good", WORSE: FORGE_WORSE}.get(sid) or self.bad_name()
 
     def raw(self, obj):
         b = json.dumps(obj).encode()
@@ -81,14 +97,15 @@ class H(BaseHTTPRequestHandler):
         u = urlparse(self.path)
         q = parse_qs(u.query)
         if u.path == "/v2/schedules":
-            return self.send(200, self.raw({"schedules": [schedule(GOOD, "Good"),
-                                                          schedule(BAD, self.bad_name())],
+            scheds = [schedule(GOOD, "Good"), schedule(BAD, self.bad_name())]
+            if MODE == "forge":
+                scheds.append(schedule(WORSE, FORGE_WORSE))
+            return self.send(200, self.raw({"schedules": scheds,
                                             "pagination_meta": {"page_size": 250,
-                                                                "total_record_count": 2}}))
+                                                                "total_record_count": len(scheds)}}))
         if u.path.startswith("/v2/schedules/"):
             sid = u.path.rsplit("/", 1)[1]
-            name = "Good" if sid == GOOD else self.bad_name()
-            return self.send(200, self.raw({"schedule": schedule(sid, name)}))
+            return self.send(200, self.raw({"schedule": schedule(sid, self.name_of(sid))}))
         if u.path == "/v2/schedule_entries":
             sid = q.get("schedule_id", [""])[0]
             if sid == BAD and MODE == "long-error":
@@ -97,7 +114,14 @@ class H(BaseHTTPRequestHandler):
                     "errors": [{"code": "invalid_value",
                                 "message": "x" + "\u00e9" * 400}]},
                     ensure_ascii=False).encode())
+            if sid == WORSE and MODE == "forge":
+                return self.send(422, {
+                    "type": "validation_error", "status": 422,
+                    "errors": [{"code": "invalid_value",
+                                "message": "bad window\nFORGED server line\u001b]0;title\u0007"}]})
             users = [ALICE]
+            if sid == BAD and MODE == "forge":
+                users = [ALICE, FORGE_USER]
             if sid == BAD and MODE == "utf8-name":
                 users = [dict(ALICE, id="01FCNDV6P870EA6S7TK1DSYDG1", name="@@CUT@@",
                               email="bob@example.com")]

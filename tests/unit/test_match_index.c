@@ -61,12 +61,14 @@ test_email_mode(void)
 	char *dup = need(idx, "01D", "dup@example.com");
 	char *erin = need(idx, "01R", "erin@example.com");
 	char *svc = need(idx, "01S", "ci@example.com");
+	char *trio = need(idx, "01T", "trio@example.com");
+	char *gone = need(idx, "01G", "gone@example.com");
 	char *none = need(idx, "01N", "  ");
 	char *again = need(idx, "01A", "alice@example.com");
 	struct match_result r;
 
 	ok(none == NULL, "a person without email should have no key");
-	is_int(match_key_count(idx), 6, "pass 1 should collect each distinct key once");
+	is_int(match_key_count(idx), 8, "pass 1 should collect each distinct key once");
 	is_str(again, alice, "the same email in another case should give the same key");
 
 	ok(match_add_account(idx, "a-1", MATCH_USER, "ALICE@example.com", 0),
@@ -79,6 +81,11 @@ test_email_mode(void)
 	ok(match_add_account(idx, "a-5", MATCH_USER, "eve@example.com", 1), "eve kept");
 	ok(match_add_account(idx, "a-7", MATCH_USER, "dup@example.com", 0), "dup one kept");
 	ok(match_add_account(idx, "a-8", MATCH_USER, "Dup@Example.com", 1), "dup two kept");
+	ok(match_add_account(idx, "a-11", MATCH_USER, "trio@example.com", 1), "trio one kept");
+	ok(match_add_account(idx, "a-12", MATCH_USER, "trio@example.com", 0), "trio two kept");
+	ok(match_add_account(idx, "a-13", MATCH_USER, "trio@example.com", 0), "trio three kept");
+	ok(match_add_account(idx, "a-14", MATCH_USER, "gone@example.com", 1), "gone one kept");
+	ok(match_add_account(idx, "a-15", MATCH_USER, "gone@example.com", 1), "gone two kept");
 	ok(!match_add_account(idx, "a-6", MATCH_SERVICE, "ci@example.com", 0),
 	   "a service should never be kept in email mode");
 	ok(!match_add_account(idx, "a-10", MATCH_TOKEN, "ci@example.com", 0),
@@ -99,10 +106,20 @@ test_email_mode(void)
 	       "the reason should say the user is suspended");
 
 	r = match_person(idx, dup);
-	is_int(r.status, MATCH_AMBIGUOUS, "two users with one email should not match");
+	is_int(r.status, MATCH_OK, "one active and one suspended user with one email: "
+	       "the suspended one is dropped before ambiguity is judged");
+	is_str(r.account ? r.account->id : NULL, "a-7", "the active user is the match");
+
+	r = match_person(idx, trio);
+	is_int(r.status, MATCH_AMBIGUOUS, "two active users with one email should not match");
 	is_str(reason_of(idx, &r, 0),
-	       "2 StrongDM users have email dup@example.com (a-7, a-8 suspended): not guessing",
-	       "the reason should list both ids");
+	       "2 StrongDM users have email trio@example.com (a-12, a-13): not guessing",
+	       "the reason should list the two active ids, not the suspended one");
+
+	r = match_person(idx, gone);
+	is_int(r.status, MATCH_SUSPENDED, "two suspended users with one email should not match");
+	is_str(reason_of(idx, &r, 0), "StrongDM user a-14 (gone@example.com) is suspended",
+	       "the reason should say they are suspended");
 
 	r = match_person(idx, erin);
 	is_int(r.status, MATCH_NO_USER, "no user with the email");
@@ -121,7 +138,7 @@ test_email_mode(void)
 	r = match_person(idx, "stranger@example.com");
 	is_int(r.status, MATCH_NO_USER, "a key not noted in pass 1 is simply not found");
 
-	free(alice); free(bob); free(eve); free(dup); free(erin); free(svc); free(again);
+	free(alice); free(bob); free(eve); free(dup); free(erin); free(svc); free(again); free(trio); free(gone);
 	match_index_free(idx);
 }
 

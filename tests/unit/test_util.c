@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -19,6 +20,75 @@ write_file(const char *path, const char *content, mode_t mode)
 	(void)w;
 	fchmod(fd, mode);
 	close(fd);
+}
+
+/* Sets a POSIX ACL as Linux stores it: version 2, then {tag, perm, id}
+ * entries, little-endian (tags: 1 owner, 2 user, 4 group, 16 mask, 32
+ * other). 0, or -1 when the file system has no ACLs. */
+static int
+set_acl(const char *path, const unsigned (*e)[3], size_t n)
+{
+	unsigned char a[4 + 8 * 8] = { 2, 0, 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *p = a + 4 + 8 * i;
+		p[0] = (unsigned char)e[i][0];
+		p[1] = 0;
+		p[2] = (unsigned char)e[i][1];
+		p[3] = 0;
+		for (int k = 0; k < 4; k++)
+			p[4 + k] = (unsigned char)(e[i][2] >> (8 * k));
+	}
+	return setxattr(path, "system.posix_acl_access", a, 4 + 8 * n, 0);
+}
+
+/* A key file with an ACL: systemd's credential for a service's user is
+ * root's, mode 0400, with an entry letting that user read it. */
+static void
+acl_key_files(const char *path)
+{
+	static const unsigned me_only[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 0 }, { 4, 0, 0xffffffffu }, { 16, 4, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	static const unsigned nobody_too[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 65534 }, { 4, 0, 0xffffffffu }, { 16, 4, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	static const unsigned masked[][3] = {
+		{ 1, 4, 0xffffffffu }, { 2, 4, 65534 }, { 4, 4, 0xffffffffu }, { 16, 0, 0xffffffffu },
+		{ 32, 0, 0xffffffffu }
+	};
+	char err[512], *s = NULL;
+	unsigned mine[5][3];
+
+	memcpy(mine, me_only, sizeof mine);
+	mine[1][2] = (unsigned)geteuid();
+	write_file(path, "acl-key\n", 0400);
+	if (set_acl(path, (const unsigned (*)[3])mine, 5) != 0) {
+		for (int i = 0; i < 5; i++)
+			ok(1, "# SKIP no POSIX ACLs on this file system");
+		return;
+	}
+	err[0] = '\0';
+	is_int(read_secret_file(path, &s, err, sizeof err), 0,
+	       "an ACL naming only the user running this: read, though the mode shows the mask %s", err);
+	free(s);
+	s = NULL;
+	set_acl(path, nobody_too, 5);
+	is_int(read_secret_file(path, &s, err, sizeof err), -1, "an ACL naming another user: refused");
+	ok(strstr(err, "lets the user ") && strstr(err, "(an ACL entry) read it") &&
+	   strstr(err, "setfacl -b"), "another user in the ACL: says who and the fix: %s", err);
+	set_acl(path, masked, 5);
+	err[0] = '\0';
+	is_int(read_secret_file(path, &s, err, sizeof err), 0,
+	       "entries the mask takes every right from give none: read %s", err);
+	free(s);
+	s = NULL;
+	chmod(path, 0600);
+	removexattr(path, "system.posix_acl_access");
+	is_int(read_secret_file(path, &s, err, sizeof err), 0, "no ACL left: read");
+	free(s);
 }
 
 int
@@ -40,6 +110,26 @@ main(void)
 	is_str(msg, "fetch-oncall: cannot open x.json: No such file or directory\n"
 	            "fetch-oncall: plain 42\n", "trailing ':' appends strerror");
 	free(msg);
+
+	/* Text from outside cannot forge a log line, and the escape is unambiguous. */
+	capture_start();
+	weprintf("schedule %s: %s", "Ops\nfetch-oncall: all good", "a\x1b[31mred\\n\ttab\r");
+	weprintf("%s", "nel\xc2\x85 ls\xe2\x80\xa8 bad\xff caf\xc3\xa9 \x7f");
+	msg = capture_end();
+	is_str(msg, "fetch-oncall: schedule Ops\\nfetch-oncall: all good: a\\u001b[31mred\\\\n\\ttab\\r\n"
+	            "fetch-oncall: nel\\u0085 ls\\u2028 bad\\xff caf\xc3\xa9 \\u007f\n",
+	       "weprintf escapes control characters, a backslash, C1, U+2028 and bad bytes");
+	free(msg);
+	{
+		char small[8];
+		is_int(log_escape(small, sizeof small, "ab\ncd", 5), 6, "log_escape: fits");
+		is_str(small, "ab\\ncd", "log_escape: the newline escaped");
+		is_int(log_escape(small, sizeof small, "abcdef\n", 7), 6, "log_escape: cut before an escape");
+		is_str(small, "abcdef", "log_escape: never half an escape");
+		buf_escape(&b, "x\\y\x01", 4);
+		is_str(b.data, "x\\\\y\\u0001", "buf_escape");
+		buf_free(&b);
+	}
 
 	ok(!log_enabled(LOG_INFO) && log_enabled(LOG_WARN), "default level is warn");
 	capture_start();
@@ -100,8 +190,9 @@ main(void)
 	s = NULL;
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "0640 secret file refused");
 	ok(s == NULL, "nothing returned");
-	ok(strstr(err, path) && strstr(err, "0640") && !strstr(err, "sekrit"),
-	   "message names file and mode, not the secret: %s", err);
+	ok(strstr(err, path) && strstr(err, "mode -rw-r----- lets group members read it") &&
+	   strstr(err, "chmod 600") && !strstr(err, "sekrit"),
+	   "message names file and mode as ls -l writes it, not the secret: %s", err);
 	write_file(path, "sekrit-value\n", 0604);
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "0604 refused");
 	write_file(path, "sekrit-value\n", 0601);
@@ -132,12 +223,39 @@ main(void)
 	free(s);
 	chmod(path, 0644);
 	is_int(read_credential("TEST_CRED", &s, err, sizeof err), -1, "credential: open file refused");
-	ok(strstr(err, "TEST_CRED_FILE: ") && strstr(err, "0644"), "credential: names the variable: %s", err);
+	ok(strncmp(err, "TEST_CRED_FILE=", 15) == 0 && strstr(err, path) &&
+	   strstr(err, "mode -rw-r--r-- lets group members and others read it"),
+	   "credential: names the variable and the file: %s", err);
 	unsetenv("TEST_CRED_FILE");
 	unlink(path);
 	is_int(read_secret_file(path, &s, err, sizeof err), -1, "missing file refused");
 	ok(strstr(err, "No such file") != NULL, "missing file says why: %s", err);
 	is_int(read_secret_file(dir, &s, err, sizeof err), -1, "directory refused");
+	ok(strstr(err, "is a directory") != NULL, "directory: says so: %s", err);
+	/* a FIFO is refused at once: never opened (it would wait for a writer) */
+	if (mkfifo(path, 0600) == 0) {
+		is_int(read_secret_file(path, &s, err, sizeof err), -1, "a FIFO is refused");
+		ok(strstr(err, "is a FIFO (named pipe), not a regular file") != NULL, "FIFO: says so: %s", err);
+		unlink(path);
+	} else {
+		ok(0, "mkfifo %s:", path);
+		ok(0, "mkfifo");
+	}
+	is_int(read_secret_file("/dev/null", &s, err, sizeof err), -1, "a device is refused");
+	ok(strstr(err, "/dev/null: is a character device") != NULL, "device: says so: %s", err);
+	acl_key_files(path);
+	unlink(path);
+	/* owned by another user (only root can make such a file here) */
+	write_file(path, "sekrit-value\n", 0600);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		is_int(read_secret_file(path, &s, err, sizeof err), -1, "a file of another user is refused");
+		ok(strstr(err, "owned by ") && strstr(err, "not by root (who runs this)") &&
+		   strstr(err, "chown root "), "another owner: says who and the fix: %s", err);
+	} else {
+		ok(1, "# SKIP not root: cannot give a file to another user");
+		ok(1, "# SKIP not root");
+	}
+	unlink(path);
 	rmdir(dir);
 
 	{
