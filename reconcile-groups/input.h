@@ -39,6 +39,11 @@ struct input {
 	size_t error_records;       /* error records read */
 	size_t errors_without_id;   /* error records naming no schedule id */
 	long lines;                 /* lines read */
+	/* group specs ("group" on roster and error records) */
+	const char ***ref_arrays;   /* the schedules' role_refs arrays, to free */
+	size_t n_ref_arrays;
+	const char **errored_groups;   /* error records naming no schedule id, but a group */
+	size_t n_errored_groups;
 };
 
 /* Read fp to its end record and check every roster and error record.

@@ -164,6 +164,19 @@ plan_group_name(const char *prefix, const char *schedule_name)
 	return easprintf("%s%s", prefix ? prefix : "", schedule_name ? schedule_name : "");
 }
 
+char *
+plan_schedule_group_name(const char *prefix, const struct plan_schedule *s)
+{
+	/* a spec names its group exactly: no prefix */
+	return s->group_name ? estrdup(s->group_name) : plan_group_name(prefix, s->name);
+}
+
+int
+plan_key_is_group(const char *key)
+{
+	return key && strncmp(key, GROUP_KEY_PREFIX, strlen(GROUP_KEY_PREFIX)) == 0;
+}
+
 static int
 tag_char_ok(unsigned char ch)
 {
@@ -203,6 +216,8 @@ change_action_name(enum change_action a)
 	case CHANGE_ADD: return "add";
 	case CHANGE_REMOVE: return "remove";
 	case CHANGE_DELETE_GROUP: return "delete_group";
+	case CHANGE_ATTACH_ROLE: return "attach_role";
+	case CHANGE_DETACH_ROLE: return "detach_role";
 	}
 	return "?";
 }
@@ -284,6 +299,10 @@ change_free(struct change *c)
 	free(c->account_id);
 	free(c->account_email);
 	free(c->membership_id);
+	free(c->role_id);
+	free(c->role_name);
+	free(c->attachment_id);
+	free(c->schedules_json);
 }
 
 void
@@ -383,6 +402,91 @@ fill_schedule(struct change *c, const struct plan_schedule *s)
 {
 	c->schedule_id = dup_or_null(s->id);
 	c->schedule_name = dup_or_null(s->name);
+	c->schedules_json = dup_or_null(s->schedules_json);
+}
+
+static int
+cmp_change_role(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	int r = strcmp(x->role_name ? x->role_name : "", y->role_name ? y->role_name : "");
+	return r ? r : strcmp(x->role_id, y->role_id);
+}
+
+static int
+role_wanted(const struct plan_schedule *s, const char *role_id)
+{
+	size_t i;
+	for (i = 0; i < s->n_roles; i++)
+		if (strcmp(s->roles[i].id, role_id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+role_attached(const struct plan_group *g, const char *role_id, size_t before)
+{
+	size_t i;
+	for (i = 0; g && i < g->n_roles && i < before; i++)
+		if (strcmp(g->roles[i].role_id, role_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The group's role attachments made equal to the spec's roles, when it
+ * gives some; a role that could not be resolved fails them all (the roles
+ * stay as they are) and the schedule counts as failed. */
+static void
+plan_roles(struct plan *p, const struct plan_schedule *s, size_t si,
+           const struct plan_group *g, const char *group_name, size_t group_change)
+{
+	size_t i, start;
+	struct change *c;
+
+	if (!s->roles_given)
+		return;
+	if (s->roles_error) {
+		c = push(p, CHANGE_ATTACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup("");
+		change_set_failed(c, "%s: the roles of group %s are left as they are", s->roles_error,
+		                  group_name);
+		note(p, "group %s: %s", group_name, c->error);
+		p->failed_schedules++;
+		return;
+	}
+	start = p->n;
+	for (i = 0; i < s->n_roles; i++) {
+		if (role_attached(g, s->roles[i].id, (size_t)-1))
+			continue;
+		c = push(p, CHANGE_ATTACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup(s->roles[i].id);
+		c->role_name = dup_or_null(s->roles[i].name);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_role);
+	start = p->n;
+	for (i = 0; g && i < g->n_roles; i++) {
+		const struct plan_attachment *a = &g->roles[i];
+		if (role_wanted(s, a->role_id) || role_attached(g, a->role_id, i))
+			continue;
+		c = push(p, CHANGE_DETACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = estrdup(g->id);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup(a->role_id);
+		c->role_name = dup_or_null(a->role_name);
+		c->attachment_id = estrdup(a->id);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_role);
 }
 
 /* Add and remove changes of one group, sorted by email. */
@@ -438,7 +542,13 @@ describe_holder(char *out, size_t len, const struct plan_input *in, const struct
 	size_t i;
 
 	if (!h->schedule_id) {
-		snprintf(out, len, "group %s which oncall-sync does not manage", h->id);
+		snprintf(out, len, "group %s which oncall-sync does not manage "
+		         "(oncall-sync adopt SCHEDULE %s makes it the schedule's group)", h->id, h->id);
+		return;
+	}
+	if (plan_key_is_group(h->schedule_id)) {
+		snprintf(out, len, "group %s which oncall-sync manages for group spec %s", h->id,
+		         h->schedule_id + strlen(GROUP_KEY_PREFIX));
 		return;
 	}
 	for (i = 0; i < in->n_schedules; i++)
@@ -478,7 +588,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		p->failed_schedules++;
 		return;
 	}
-	want = plan_group_name(in->group_prefix, s->name);
+	want = plan_schedule_group_name(in->group_prefix, s);
 	if (!g || strcmp(g->name, want) != 0) {
 		c = push(p, g ? CHANGE_RENAME_GROUP : CHANGE_CREATE_GROUP, si);
 		fill_schedule(c, s);
@@ -512,6 +622,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		}
 	}
 	plan_members(p, s, si, g, want, group_change);
+	plan_roles(p, s, si, g, want, group_change);
 }
 
 static int
@@ -606,7 +717,7 @@ plan_wanted_names(const struct plan_input *in, char ***names)
 		struct sent *e;
 		if (s->upstream_error || managed_groups_of(in, &x, s->id, &g) > 1)
 			continue;
-		want = plan_group_name(in->group_prefix, s->name);
+		want = plan_schedule_group_name(in->group_prefix, s);
 		if (g && strcmp(g->name, want) == 0) {
 			free(want);
 			continue;
@@ -709,10 +820,24 @@ change_to_json(const struct change *c)
 	cJSON_AddStringToObject(o, "type", "change");
 	cJSON_AddStringToObject(o, "action", change_action_name(c->action));
 	cJSON_AddStringToObject(o, "status", change_status_name(c->status));
-	s = cJSON_AddObjectToObject(o, "schedule");
-	cJSON_AddStringToObject(s, "id", c->schedule_id ? c->schedule_id : "");
-	if (c->schedule_name)
-		cJSON_AddStringToObject(s, "name", c->schedule_name);
+	if (plan_key_is_group(c->schedule_id)) {
+		/* a spec group: its schedules (the first as "schedule"); a
+		 * retired one has none left */
+		cJSON *list = c->schedules_json ? cJSON_Parse(c->schedules_json) : NULL;
+		cJSON *first = cJSON_GetArrayItem(list, 0);
+		if (!list)
+			list = cJSON_CreateArray();
+		cJSON_AddItemToObject(o, "schedule", first ? cJSON_Duplicate(first, 1) :
+		                      cJSON_CreateObject());
+		if (!first)
+			cJSON_AddStringToObject(cJSON_GetObjectItem(o, "schedule"), "id", "");
+		cJSON_AddItemToObject(o, "schedules", list);
+	} else {
+		s = cJSON_AddObjectToObject(o, "schedule");
+		cJSON_AddStringToObject(s, "id", c->schedule_id ? c->schedule_id : "");
+		if (c->schedule_name)
+			cJSON_AddStringToObject(s, "name", c->schedule_name);
+	}
 	g = cJSON_AddObjectToObject(o, "group");
 	if (c->group_id)
 		cJSON_AddStringToObject(g, "id", c->group_id);
@@ -724,6 +849,13 @@ change_to_json(const struct change *c)
 		cJSON_AddStringToObject(a, "id", c->account_id);
 		if (c->account_email)
 			cJSON_AddStringToObject(a, "email", c->account_email);
+	}
+	if (c->action == CHANGE_ATTACH_ROLE || c->action == CHANGE_DETACH_ROLE) {
+		a = cJSON_AddObjectToObject(o, "role");
+		if (c->role_id && *c->role_id)
+			cJSON_AddStringToObject(a, "id", c->role_id);
+		if (c->role_name)
+			cJSON_AddStringToObject(a, "name", c->role_name);
 	}
 	if (c->status == CHANGE_FAILED && c->error)
 		cJSON_AddStringToObject(o, "error", c->error);

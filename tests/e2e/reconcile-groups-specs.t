@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# reconcile-groups with group specs ("group" on roster and error records),
+# fed by hand: several schedules into one group (the union; one failing
+# upstream leaves it as it is; removing one keeps it; removing all retires
+# it), roles made equal to the spec's (attached, changed, detached; a role
+# that does not exist; hand-attached roles left alone without "roles"), dry
+# run and --max-changes counting role changes, a second run writing nothing.
+set -euo pipefail
+. "$(dirname "$0")/../tap.sh"
+. "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
+
+plan 40
+
+W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
+                          {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
+                | .groups += [{name: "Hand made", roles: ["break-glass"]}]')
+strongdm_sim_start "$W"
+
+# spec NAME [ROLES_JSON]: adds a "group" spec to each record of stdin
+spec() { jq -c --arg n "$1" --argjson r "${2:-null}" '. + {group: ({name: (if $n == "" then null else $n end)}
+	+ (if $r == null then {} else {roles: $r} end) | with_entries(select(.value != null)))}'; }
+members_of() { strongdm_sim_state | jq -r --arg g "$1" '[.groups[] | select(.name == $g) | .members[].email] | sort | join(",")'; }
+roles_of() { strongdm_sim_state | jq -r --arg g "$1" '[.groups[] | select(.name == $g) | .roles[]?.name] | sort | join(",")'; }
+id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $g) | .id'; }
+role_changes() { jq -r 'select(.type == "change" and (.action | endswith("_role"))) | "\(.action) \(.status) \(.group.name) \(.role.name // .role.id // "-")"' "$1"; }
+
+# --- two schedules, one group: the union
+{ roster $S1 "Payments Primary" alice@example.com bob@example.com | spec payments-oncall
+  roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall
+} | sealed | rg --prune
+is "$rc" 0 "two schedules into one group: exit 0"
+is "$(changes "$T/out")" "create_group done payments-oncall -
+add done payments-oncall alice@example.com
+add done payments-oncall bob@example.com
+add done payments-oncall carlos@example.com" "one group created, the union added once each"
+is "$(members_of payments-oncall)" "alice@example.com,bob@example.com,carlos@example.com" "members: the union"
+is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "payments-oncall") | .tags')" \
+	'{"managed-by":"oncall-sync","oncall-sync-group":"payments-oncall"}' "tagged by its spec, not by a schedule"
+is "$(jq -c 'select(.action == "create_group") | [.schedules[].id]' "$T/out")" "[\"$S1\",\"$S2\"]" \
+	"its change records name both schedules"
+GID=$(id_of payments-oncall)
+
+# --- one of them failing upstream: the group stays exactly as it is
+{ roster $S1 "Payments Primary" deanna@example.com | spec payments-oncall
+  error_record $S2 "Payments Secondary" | spec payments-oncall
+} | sealed | rg --prune
+is "$rc" 1 "a schedule of the group failed upstream: exit 1"
+is "$(changes "$T/out")" "" "no change to the group"
+is "$(members_of payments-oncall)" "alice@example.com,bob@example.com,carlos@example.com" "its members are unchanged"
+
+# --- renamed schedules: found by its tag, not by a schedule's name
+{ roster $S1 "Payments Primary (EU)" alice@example.com bob@example.com | spec payments-oncall
+  roster $S2 "Payments 2nd" bob@example.com carlos@example.com | spec payments-oncall
+} | sealed | rg --prune
+is "$rc/$(changes "$T/out")" "0/" "schedules renamed: nothing to do"
+
+# --- removing one schedule keeps the group (id, members of the other)
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall | sealed | rg --prune
+is "$rc" 0 "one schedule left: exit 0"
+is "$(changes "$T/out")" "remove done payments-oncall alice@example.com" "only the departed schedule's person leaves"
+is "$(id_of payments-oncall)" "$GID" "the same group (its id)"
+
+# --- roles: attached when the spec lists them
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '["payments-prod-ro"]' | sealed | rg --prune
+is "$rc" 0 "roles given: exit 0"
+is "$(role_changes "$T/out")" "attach_role done payments-oncall payments-prod-ro" "the role is attached"
+is "$(roles_of payments-oncall)" "payments-prod-ro" "StrongDM has it"
+is "$(id_of payments-oncall)" "$GID" "the group keeps its id"
+
+# --- a second run: no write call
+: >"$STRONGDM_SIM_LOG"
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '["payments-prod-ro"]' | sealed | rg --prune
+is "$rc/$(changes "$T/out")/$(writes)" "0//0" "run again: no change, no write call"
+
+# --- roles changed: by id and by name; and a hand-attached role removed
+"$BUILD_DIR/tests/tools/sdm-driver" gr-create "$GID" r-hand >/dev/null 2>&1
+is "$(roles_of payments-oncall)" "break-glass,payments-prod-ro" "an admin attached break-glass by hand"
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '["r-rw", "payments-prod-ro"]' | sealed | rg --prune -n
+is "$(role_changes "$T/out")" "attach_role planned payments-oncall payments-prod-rw
+detach_role planned payments-oncall break-glass" "dry run: the role changes planned (a role by id)"
+is "$(roles_of payments-oncall)" "break-glass,payments-prod-ro" "dry run: nothing changed"
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '["r-rw", "payments-prod-ro"]' | sealed | rg --prune --max-changes 1
+is "$rc" 3 "two role changes, --max-changes 1: refused"
+is "$(role_changes "$T/out")" "attach_role held payments-oncall payments-prod-rw
+detach_role held payments-oncall break-glass" "role changes count and are held"
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '["r-rw", "payments-prod-ro"]' | sealed | rg --prune --max-changes 2
+is "$rc" 0 "--max-changes 2: applied"
+is "$(roles_of payments-oncall)" "payments-prod-ro,payments-prod-rw" "the group's roles are exactly the spec's"
+
+# --- detached when the list shrinks; left alone when "roles" is absent
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall '[]' | sealed | rg --prune
+is "$(role_changes "$T/out" | sort)" "detach_role done payments-oncall payments-prod-ro
+detach_role done payments-oncall payments-prod-rw" "roles: [] detaches them all"
+"$BUILD_DIR/tests/tools/sdm-driver" gr-create "$GID" r-hand >/dev/null 2>&1
+roster $S2 "Payments Secondary" bob@example.com carlos@example.com | spec payments-oncall | sealed | rg --prune
+is "$rc/$(role_changes "$T/out")/$(roles_of payments-oncall)" "0//break-glass" \
+	"without roles the group's roles are not touched"
+
+# --- a role that does not exist: an error for that group only
+{ roster $S2 "Payments Secondary" bob@example.com | spec payments-oncall '["payments-prod-ro", "no-such-role"]'
+  roster $S3 Security deanna@example.com | spec "" '["TestSchedule JIT"]'
+} | sealed | rg --prune
+is "$rc" 1 "an unknown role: exit 1"
+like "$(cat "$T/err")" 'group payments-oncall: role "no-such-role" does not exist' "the message names the group and the role"
+is "$(roles_of payments-oncall)" "break-glass" "that group's roles are left as they are"
+is "$(members_of payments-oncall)" "bob@example.com" "its members are still synced"
+is "$(roles_of Security)/$(members_of Security)" "TestSchedule JIT/deanna@example.com" \
+	"the other group (a schedule's own, with roles) is synced with its role"
+is "$(jq -r 'select(.status == "failed") | .action' "$T/out")" "attach_role" "a failed attach_role record says so"
+
+# --- different roles for one group in the stream: left as it is
+{ roster $S1 "Payments Primary" alice@example.com | spec payments-oncall '["payments-prod-ro"]'
+  roster $S2 "Payments Secondary" bob@example.com | spec payments-oncall '["payments-prod-rw"]'
+} | sealed | rg --prune
+is "$rc/$(changes "$T/out" | grep -v Security || true)" "1/" "different roles for one group: exit 1, the group unchanged"
+like "$(cat "$T/err")" "group payments-oncall: schedules Payments Primary .* and Payments Secondary .* give it different roles" \
+	"the message names both schedules"
+
+# --- an unmanaged group with the spec's name: taken, and adopt is named
+roster $S1 "Payments Primary" alice@example.com | spec "Hand made" | sealed | rg
+is "$rc" 1 "a name held by a hand-made group: exit 1"
+like "$(jq -r 'select(.action == "create_group") | .error' "$T/out")" 'oncall-sync adopt' "the error tells about adopt"
+is "$(roles_of "Hand made")/$(members_of "Hand made")" "break-glass/" "the hand-made group is untouched"
+
+# --- no schedule names the group any more: retired
+roster $S3 Security deanna@example.com | sealed | rg --prune
+is "$rc" 0 "the group's schedules are gone: exit 0"
+like "$(changes "$T/out" | grep delete_group)" "delete_group done payments-oncall" "the group is retired"
+is "$(strongdm_sim_state | jq -r '[.groups[].name] | sort | join(",")')" "Admins,Hand made,Security" "only the others stay"
+
+done_testing
