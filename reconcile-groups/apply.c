@@ -899,6 +899,9 @@ queue_change(struct state *st, size_t i)
 	case CHANGE_DETACH_ROLE:
 		sdm_group_role_delete(st->c, c->attachment_id, on_removed, k);
 		break;
+	case CHANGE_ADOPT_GROUP:
+	case CHANGE_RELEASE_GROUP:
+		break;   /* never planned by a sync (adopt.c) */
 	}
 }
 

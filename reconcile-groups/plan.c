@@ -218,6 +218,8 @@ change_action_name(enum change_action a)
 	case CHANGE_DELETE_GROUP: return "delete_group";
 	case CHANGE_ATTACH_ROLE: return "attach_role";
 	case CHANGE_DETACH_ROLE: return "detach_role";
+	case CHANGE_ADOPT_GROUP: return "adopt_group";
+	case CHANGE_RELEASE_GROUP: return "release_group";
 	}
 	return "?";
 }
@@ -303,6 +305,14 @@ change_free(struct change *c)
 	free(c->role_name);
 	free(c->attachment_id);
 	free(c->schedules_json);
+	free(c->roles_json);
+}
+
+void
+change_clear(struct change *c)
+{
+	change_free(c);
+	memset(c, 0, sizeof *c);
 }
 
 void
@@ -857,6 +867,8 @@ change_to_json(const struct change *c)
 		if (c->role_name)
 			cJSON_AddStringToObject(a, "name", c->role_name);
 	}
+	if (c->roles_json)
+		cJSON_AddItemToObject(o, "roles", cJSON_Parse(c->roles_json));
 	if (c->status == CHANGE_FAILED && c->error)
 		cJSON_AddStringToObject(o, "error", c->error);
 	return o;

@@ -97,7 +97,9 @@ enum change_action {
 	CHANGE_REMOVE,
 	CHANGE_DELETE_GROUP,
 	CHANGE_ATTACH_ROLE,
-	CHANGE_DETACH_ROLE
+	CHANGE_DETACH_ROLE,
+	CHANGE_ADOPT_GROUP,         /* --adopt: the managed tags added to a group */
+	CHANGE_RELEASE_GROUP        /* --release: oncall-sync's tags taken off */
 };
 
 enum change_status {
@@ -126,6 +128,7 @@ struct change {
 	char *role_name;            /* may be NULL */
 	char *attachment_id;        /* detach_role: the GroupRole to delete */
 	char *schedules_json;       /* a spec group's schedules (JSON array), or NULL */
+	char *roles_json;           /* release_group: the roles the group keeps (JSON array) */
 	size_t group_change;        /* add/remove/delete_group: the create_group,
 	                               rename_group or (delete) the removes'
 	                               schedule change it waits for, or NO_CHANGE */
@@ -184,6 +187,9 @@ int plan_hold(struct plan *p, long max);
  * waits for (group_change) failed; for applying phase by phase (apply.c
  * instead starts each change when what it waits for is finished). */
 void plan_cascade_failures(struct plan *p, int phase);
+
+/* Free a change's strings (one not in a plan). */
+void change_clear(struct change *c);
 
 void change_set_failed(struct change *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

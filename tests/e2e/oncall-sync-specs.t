@@ -13,7 +13,9 @@ ocs_need_programs
 
 W=$T/world.json
 jq '.strongdm.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "prod-ro"},
-                       {id: "r-hand", name: "break-glass"}]' "$FIX/world.json" >"$W"
+                       {id: "r-hand", name: "break-glass"}]
+    | .strongdm.groups += [{name: "TestSchedule", description: "made by StrongDM'"'"'s integration",
+                            members: ["deanna@example.com"], roles: ["TestSchedule JIT"]}]' "$FIX/world.json" >"$W"
 FIX_SAVED=$FIX
 FIX=$T # ocs_start_sims reads $FIX/world.json: the one with roles
 ocs_start_sims
@@ -25,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 38
+plan 56
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -132,5 +134,43 @@ for bad in '[{"schedule": "TestSchedule", "group": ""}]|schedules\[0\]\.group: m
 	run oncall-sync sync
 	like "$rc: $(cat "$T/err")" "^2: .*config.json: ${bad#*|}" "a bad spec: exit 2 naming the file, the entry and the field (${bad#*|})"
 done
+
+# --- adopt a group made by hand (or by StrongDM's integration), with a role
+tags_of() { strongdm_sim_state | jq -c --arg g "$1" '.groups[] | select(.name == $g) | .tags'; }
+HAND=$(id_of TestSchedule)
+cfg '["Platform", "TestSchedule"]'
+run oncall-sync sync
+is "$rc" 1 "TestSchedule's name is taken by the hand-made group: exit 1"
+like "$(cat "$STATE/last/changes.ndjson")" 'oncall-sync adopt SCHEDULE GROUP' \
+	"the error tells the admin about adopt"
+run oncall-sync adopt TestSchedule TestSchedule </dev/null
+is "$rc/$(tags_of TestSchedule)" "3/{}" "adopt, not on a terminal and without --yes: refused, the group untouched"
+like "$(cat "$T/out")" "Adopting TestSchedule \($HAND\) adds oncall-sync's tags" "but it shows what it would do"
+like "$(cat "$T/out")" '\+ carlos@example.com -> TestSchedule' "and what the next sync will change"
+run oncall-sync adopt --yes TestSchedule TestSchedule </dev/null
+is "$rc" 0 "adopt --yes: exit 0"
+is "$(tags_of TestSchedule)" '{"incidentio-schedule-id":"01G0J1EXE7AXZ2C93K61WBPYEH","incidentio-schedule-name":"TestSchedule","managed-by":"oncall-sync"}' \
+	"the managed tags are added"
+is "$(ocs_members TestSchedule)/$(roles_of TestSchedule)" "deanna@example.com/TestSchedule JIT" "and nothing else changes"
+is "$(jq -r 'select(.action == "adopt_group") | .status' "$STATE/audit.ndjson")" "done" "the adoption is audited"
+run oncall-sync sync
+is "$rc" 0 "the next sync: exit 0"
+is "$(id_of TestSchedule)/$(ocs_members TestSchedule)/$(roles_of TestSchedule)" \
+	"$HAND/carlos@example.com deanna@example.com/TestSchedule JIT" "the same group holds who is on call, its role kept"
+: >"$STRONGDM_SIM_LOG"
+run oncall-sync sync
+is "$rc/$(writes)" "0/0" "a second sync makes no write call"
+
+# --- remove warns before deleting a group with roles; --release keeps it
+run oncall-sync remove TestSchedule </dev/null
+is "$rc" 3 "remove of a schedule whose group has roles, not on a terminal: exit 3"
+like "$(cat "$T/err")" "has roles attached: TestSchedule JIT.*remove --release TestSchedule" "it names the roles and --release"
+is "$(jq -c .schedules "$ONCALL_SYNC_CONFIG")" '["Platform","TestSchedule"]' "nothing removed"
+run oncall-sync remove --release TestSchedule </dev/null
+is "$rc" 0 "remove --release: exit 0"
+is "$(tags_of TestSchedule)/$(ocs_members TestSchedule)/$(roles_of TestSchedule)/$(id_of TestSchedule)" \
+	"{}//TestSchedule JIT/$HAND" "the group stays, untagged and empty, with its role"
+run oncall-sync sync
+is "$rc/$(id_of TestSchedule)" "0/$HAND" "the next sync leaves it alone"
 
 done_testing

@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 40
+plan 49
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
@@ -127,5 +127,27 @@ roster $S3 Security deanna@example.com | sealed | rg --prune
 is "$rc" 0 "the group's schedules are gone: exit 0"
 like "$(changes "$T/out" | grep delete_group)" "delete_group done payments-oncall" "the group is retired"
 is "$(strongdm_sim_state | jq -r '[.groups[].name] | sort | join(",")')" "Admins,Hand made,Security" "only the others stay"
+
+# --- --adopt and --release, fed by hand
+roster $S4 Oncall alice@example.com | sealed | rg --adopt "Hand made" -n
+is "$rc" 0 "--adopt -n: exit 0"
+is "$(changes "$T/out")" "adopt_group planned Hand made -
+rename_group planned Oncall -
+add planned Oncall alice@example.com" "dry run: the adoption and what a sync would change (its name follows the schedule's)"
+roster $S4 Oncall alice@example.com | sealed | rg --adopt "Hand made"
+is "$rc/$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | .tags')" \
+	"0/{\"incidentio-schedule-id\":\"$S4\",\"incidentio-schedule-name\":\"Oncall\",\"managed-by\":\"oncall-sync\"}" \
+	"--adopt: the managed tags, nothing else"
+is "$(roles_of "Hand made")/$(members_of "Hand made")" "break-glass/" "its role and members as they were"
+roster $S3 Security alice@example.com | sealed | rg --adopt "Hand made"
+is "$rc" 3 "adopting a group managed for another schedule: refused"
+roster $S4 Oncall alice@example.com | sealed | rg --adopt nope
+is "$rc" 1 "adopting a group that does not exist: exit 1"
+rg --release "$S4" </dev/null
+is "$rc/$(jq -c 'select(.action == "release_group") | .roles' "$T/out")" '0/["break-glass"]' \
+	"--release: the record names the roles the group keeps"
+is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | .tags')" '{}' "oncall-sync's tags are off"
+rg --release "$S4" </dev/null
+is "$rc/$(changes "$T/out")" "0/" "released again: nothing to do"
 
 done_testing
