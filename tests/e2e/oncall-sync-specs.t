@@ -27,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 56
+plan 62
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -49,6 +49,18 @@ GID=$(id_of oncall-all)
 : >"$STRONGDM_SIM_LOG"
 run oncall-sync sync
 is "$rc/$(writes)" "0/0" "a second sync makes no write call"
+
+# --- status, explain and doctor show the group and its roles
+run oncall-sync status
+like "$(cat "$T/out")" "group: oncall-all" "status: the shared group"
+like "$(cat "$T/out")" "shared with: Platform" "status: which schedules share it"
+is "$(grep -c "roles (from the config): TestSchedule JIT" "$T/out")" 2 "status: its roles, under each of its schedules"
+run oncall-sync explain alice@example.com
+like "$(cat "$T/out")" 'in "oncall-all": on call on TestSchedule.*through it the roles TestSchedule JIT' \
+	"explain: which roles a person has through which group"
+run oncall-sync doctor
+like "$(cat "$T/out")" "ok +StrongDM roles readable, and every role the group specs name exists" \
+	"doctor: the key reads roles and group roles"
 
 # --- one schedule failing upstream leaves the group as it is
 incidentio_sim_advance 3h
@@ -98,6 +110,8 @@ run oncall-sync sync
 is "$rc" 1 "a role that does not exist: exit 1"
 like "$(cat "$T/err")" 'oncall-all: role "no-such-role" does not exist' "the message names it and the group"
 is "$(roles_of oncall-all)" "prod-ro" "the group's roles are left as they are"
+run oncall-sync doctor
+like "$(cat "$T/out")" 'group oncall-all: role "no-such-role" does not exist' "doctor names the role that does not exist"
 
 # --- removing one schedule keeps the group; removing both retires it
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["prod-ro"]}]'
