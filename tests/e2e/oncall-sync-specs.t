@@ -40,7 +40,7 @@ is "$(roles_of oncall-all)" "TestSchedule JIT" "the spec's role is attached"
 like "$(cat "$T/err")" 'roles: 1 attached, 0 detached' "the summary counts role changes"
 is "$(jq -c 'select(.type == "roster") | .group' "$STATE/last/matched.ndjson" | sort | uniq -c | sed 's/^ *//')" \
 	'1 {"name":"oncall-all","roles":["TestSchedule JIT"]}
-1 {"name":"oncall-all"}' "each roster in the kept stream carries its spec (through match-users)"
+1 {"name":"oncall-all"}' "each roster in the kept stream carries its spec (added after match-users)"
 is "$(jq -c 'select(.action == "attach_role") | [.status, .role.name, .group.name]' "$STATE/audit.ndjson")" \
 	'["done","TestSchedule JIT","oncall-all"]' "the attachment is audited"
 GID=$(id_of oncall-all)
