@@ -832,6 +832,22 @@ managed_by_id(const struct state *st, const char *id)
 	return i >= 0 ? st->managed[i] : NULL;
 }
 
+/* A schedule's own group taken over by its spec's group: the schedule
+ * tags go, the spec's tag comes (others, such as the instance, stay). */
+static void
+retag_for_spec(struct sdm_tags *t, const char *key)
+{
+	struct sdm_tags keep = {0};
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].name, SCHEDULE_ID_TAG) != 0 && strcmp(t->v[i].name, SCHEDULE_NAME_TAG) != 0)
+			sdm_tags_set(&keep, t->v[i].name, t->v[i].value);
+	sdm_tags_set(&keep, GROUP_TAG, key + strlen(GROUP_KEY_PREFIX));
+	sdm_tags_free(t);
+	*t = keep;
+}
+
 static void
 queue_change(struct state *st, size_t i)
 {
@@ -879,6 +895,8 @@ queue_change(struct state *st, size_t i)
 		tagname = tag_value_sanitize(c->schedule_name ? c->schedule_name : "");
 		if (*tagname && !plan_key_is_group(c->schedule_id))
 			sdm_tags_set(&g.tags, SCHEDULE_NAME_TAG, tagname);
+		if (c->retag)
+			retag_for_spec(&g.tags, c->schedule_id);
 		free(tagname);
 		sdm_group_update(st->c, &g, on_renamed, k);
 		sdm_tags_free(&g.tags);
@@ -1079,13 +1097,22 @@ use_specs(struct state *st, const struct input *in, struct spec_units *u, struct
 	if (!spec_any_roles(u))
 		return 0;
 	ids = ecalloc(st->n_managed + 1, sizeof *ids);
+	/* the groups of those specs, and the own groups of their schedules
+	 * (which a spec's group may take over) */
 	for (i = 0; i < st->n_managed; i++)
-		for (j = 0; j < u->n; j++)
-			if (u->v[j].roles_given && groups[i].schedule_id &&
-			    strcmp(u->v[j].id, groups[i].schedule_id) == 0) {
+		for (j = 0; j < u->n; j++) {
+			size_t m;
+			int hit = 0;
+			if (!u->v[j].roles_given || !groups[i].schedule_id)
+				continue;
+			hit = strcmp(u->v[j].id, groups[i].schedule_id) == 0;
+			for (m = 0; !hit && m < u->v[j].n_member_ids; m++)
+				hit = strcmp(u->v[j].member_ids[m], groups[i].schedule_id) == 0;
+			if (hit) {
 				ids[n++] = groups[i].id;
 				break;
 			}
+		}
 	role_reads_start(rr, st->c, ids, n);
 	free(ids);
 	sdm_run(st->c);

@@ -571,9 +571,27 @@ describe_holder(char *out, size_t len, const struct plan_input *in, const struct
 	snprintf(out, len, "group %s which oncall-sync manages for schedule %s", h->id, h->schedule_id);
 }
 
+/* A spec's group that has no group yet takes over the own group of one of
+ * its schedules (the first, in its order, that has exactly one), keeping
+ * its id, members and roles; it is then not pruned. */
+static const struct plan_group *
+own_group_to_take(const struct plan_input *in, const struct pindex *x, const struct plan_schedule *s,
+                  const struct plan_group **taken)
+{
+	const struct plan_group *g;
+	size_t i;
+
+	if (!plan_key_is_group(s->id))
+		return NULL;
+	for (i = 0; i < s->n_member_ids; i++)
+		if (managed_groups_of(in, x, s->member_ids[i], &g) == 1 && !taken[g - in->groups])
+			return g;
+	return NULL;
+}
+
 static void
 plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *x, size_t si,
-              char **claimed, struct smap *claimed_by)
+              char **claimed, struct smap *claimed_by, const struct plan_group **taken)
 {
 	const struct plan_schedule *s = &in->schedules[si];
 	const struct plan_group *g, *holder;
@@ -581,9 +599,14 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 	char *want;
 	char why[512];
 	struct change *c;
+	int retag;
 
 	claimed[si] = NULL;
 	if (s->upstream_error) {
+		/* held: nor is the own group of one of its schedules pruned */
+		for (j = 0; plan_key_is_group(s->id) && j < s->n_member_ids; j++)
+			if (managed_groups_of(in, x, s->member_ids[j], &g) == 1)
+				taken[g - in->groups] = g;
 		p->failed_schedules++;
 		return;
 	}
@@ -599,8 +622,12 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		return;
 	}
 	want = plan_schedule_group_name(in->group_prefix, s);
-	if (!g || strcmp(g->name, want) != 0) {
+	if (!g && (g = own_group_to_take(in, x, s, taken)))
+		taken[g - in->groups] = g;
+	retag = g && taken[g - in->groups];
+	if (!g || strcmp(g->name, want) != 0 || retag) {
 		c = push(p, g ? CHANGE_RENAME_GROUP : CHANGE_CREATE_GROUP, si);
+		c->retag = retag;
 		fill_schedule(c, s);
 		c->group_id = dup_or_null(g ? g->id : NULL);
 		c->group_name = estrdup(want);
@@ -645,7 +672,8 @@ cmp_group_ptr_name(const void *a, const void *b)
 }
 
 static void
-plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
+plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x,
+           const struct plan_group **taken)
 {
 	const struct plan_group **gone;
 	size_t i, n = 0, start, j;
@@ -653,7 +681,8 @@ plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
 
 	gone = ecalloc(in->n_groups + 1, sizeof *gone);
 	for (i = 0; i < in->n_groups; i++)
-		if (in->groups[i].schedule_id && !schedule_known(x, in->groups[i].schedule_id))
+		if (in->groups[i].schedule_id && !schedule_known(x, in->groups[i].schedule_id) &&
+		    !(taken && taken[i]))
 			gone[n++] = &in->groups[i];
 	if (n && in->prune_unsafe) {
 		note(p, "--prune skipped: an error record names no schedule id, so its group cannot be told apart");
@@ -690,6 +719,7 @@ plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
 void
 plan_changes(const struct plan_input *in, struct plan *out)
 {
+	const struct plan_group **taken;   /* own groups a spec's group takes over */
 	char **claimed;
 	struct pindex x;
 	struct smap claimed_by;
@@ -699,13 +729,15 @@ plan_changes(const struct plan_input *in, struct plan *out)
 	pindex_build(&x, in);
 	smap_init(&claimed_by, in->n_schedules, 1);
 	claimed = ecalloc(in->n_schedules + 1, sizeof *claimed);
+	taken = ecalloc(in->n_groups + 1, sizeof *taken);
 	for (i = 0; i < in->n_schedules; i++)
-		plan_schedule(out, in, &x, i, claimed, &claimed_by);
+		plan_schedule(out, in, &x, i, claimed, &claimed_by, taken);
 	if (in->prune)
-		plan_prune(out, in, &x);
+		plan_prune(out, in, &x, taken);
 	for (i = 0; i < in->n_schedules; i++)
 		free(claimed[i]);
 	free(claimed);
+	free(taken);
 	smap_free(&claimed_by);
 	pindex_free(&x);
 }

@@ -59,6 +59,8 @@ struct plan_schedule {
 	const struct plan_role *roles;  /* role_refs resolved, unique */
 	size_t n_roles;
 	const char *roles_error;    /* a role that cannot be resolved: its roles stay */
+	const char *const *member_ids;  /* a spec group: its schedules' ids */
+	size_t n_member_ids;
 };
 
 struct plan_member {
@@ -129,6 +131,8 @@ struct change {
 	char *attachment_id;        /* detach_role: the GroupRole to delete */
 	char *schedules_json;       /* a spec group's schedules (JSON array), or NULL */
 	char *roles_json;           /* release_group: the roles the group keeps (JSON array) */
+	int retag;                  /* rename_group: a schedule's own group becomes its
+	                               spec's (schedule tags off, oncall-sync-group on) */
 	size_t group_change;        /* add/remove/delete_group: the create_group,
 	                               rename_group or (delete) the removes'
 	                               schedule change it waits for, or NO_CHANGE */

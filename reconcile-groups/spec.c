@@ -162,6 +162,20 @@ spec_fold(const struct input *in, struct spec_units *u)
 		if (u->v[i].group_name)
 			n_acc += u->v[i].n_oncall;
 	u->accounts = ecalloc(n_acc + 1, sizeof *u->accounts);
+	u->member_ids = ecalloc(in->n_schedules + 1, sizeof *u->member_ids);
+	{
+		size_t m = 0;
+		for (i = 0; i < u->n; i++) {
+			if (!u->v[i].group_name)
+				continue;
+			u->v[i].member_ids = u->member_ids + m;
+			for (j = 0; j < in->n_schedules; j++)
+				if (in->schedules[j].group_name &&
+				    strcasecmp(in->schedules[j].group_name, u->v[i].group_name) == 0)
+					u->member_ids[m++] = in->schedules[j].id;
+			u->v[i].n_member_ids = (size_t)(u->member_ids + m - u->v[i].member_ids);
+		}
+	}
 	at = 0;
 	for (i = 0; i < u->n; i++) {
 		struct plan_schedule *g = &u->v[i];
@@ -199,6 +213,7 @@ spec_units_free(struct spec_units *u)
 	free(u->roles);
 	free(u->v);
 	free(u->accounts);
+	free(u->member_ids);
 	memset(u, 0, sizeof *u);
 }
 

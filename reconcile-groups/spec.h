@@ -17,6 +17,7 @@ struct spec_units {
 	char **strings;             /* keys, schedule lists, messages: owned */
 	size_t n_strings, cap_strings;
 	struct plan_role **roles;   /* resolved roles, one array per unit (or NULL) */
+	const char **member_ids;    /* the units' member_ids */
 	size_t conflicts;           /* groups whose schedules give different roles */
 };
 

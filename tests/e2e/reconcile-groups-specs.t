@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 49
+plan 54
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
@@ -149,5 +149,18 @@ is "$rc/$(jq -c 'select(.action == "release_group") | .roles' "$T/out")" '0/["br
 is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | .tags')" '{}' "oncall-sync's tags are off"
 rg --release "$S4" </dev/null
 is "$rc/$(changes "$T/out")" "0/" "released again: nothing to do"
+
+# --- a schedule's own group taken over by a spec naming it: the same group
+SEC=$(id_of Security)
+roster $S3 Security deanna@example.com | spec security-oncall '["TestSchedule JIT"]' | sealed | rg --prune
+is "$rc" 0 "a schedule moved into a spec: exit 0"
+is "$(changes "$T/out")" "rename_group done security-oncall -
+attach_role done security-oncall -" "its own group is renamed and retagged, and gets the spec's role"
+is "$(id_of security-oncall)/$(members_of security-oncall)/$(roles_of security-oncall)" \
+	"$SEC/deanna@example.com/TestSchedule JIT" "the same group: its id, members and role"
+is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "security-oncall") | .tags')" \
+	'{"managed-by":"oncall-sync","oncall-sync-group":"security-oncall"}' "now tagged as the spec's group"
+roster $S3 Security deanna@example.com | spec security-oncall '["TestSchedule JIT"]' | sealed | rg --prune
+is "$rc/$(changes "$T/out")" "0/" "run again: nothing to do"
 
 done_testing

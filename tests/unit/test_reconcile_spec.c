@@ -197,6 +197,40 @@ new_group_gets_its_roles_after_it_is_created(void)
 	plan_free(&p);
 }
 
+static void
+spec_group_takes_over_a_schedules_own_group(void)
+{
+	struct plan_role want[] = {{"r-ro", "payments-prod-ro"}};
+	struct plan_attachment att[] = {{"grouprole-1", "r-ro", "payments-prod-ro"}};
+	struct plan_member m[] = {{"ag-1", "a-1", "alice@example.com"}};
+	struct plan_group g[] = {
+		{"group-1", "Payments Primary", "S1", "Payments Primary", m, 1, att, 1},
+		{"group-2", "Payments Secondary", "S2", "Payments Secondary", NULL, 0},
+	};
+	const char *ids[] = {"S1", "S2"};
+	struct plan_account on[] = {alice};
+	struct plan_schedule s[] = {{"group:payments", "payments", 0, on, 1, "payments", NULL, NULL, 0, 1,
+	                             want, 1, NULL, ids, 2}};
+	struct plan_input in = {s, 1, g, 2, NULL, 1, 0};
+	struct plan p;
+	char *got;
+
+	plan_changes(&in, &p);
+	got = render(&p);
+	is_str(got, "rename_group:planned:- delete_group:planned:-",
+	       "the first schedule's own group is renamed (and retagged); the other's is retired");
+	free(got);
+	ok(p.v[0].retag && strcmp(p.v[0].group_id, "group-1") == 0, "the rename retags group-1, kept");
+	is_str(p.v[1].group_id, "group-2", "only group-2 is deleted");
+	is_int(p.n, 2, "no member or role change: its people and role are the spec's already");
+	plan_free(&p);
+
+	s[0].upstream_error = 1;
+	plan_changes(&in, &p);
+	is_int(p.n, 0, "a schedule of the spec failed upstream: no change, nor a prune of their own groups");
+	plan_free(&p);
+}
+
 int
 main(void)
 {
@@ -206,5 +240,6 @@ main(void)
 	roles_resolve_by_id_then_name();
 	planner_makes_roles_equal_to_the_spec();
 	new_group_gets_its_roles_after_it_is_created();
+	spec_group_takes_over_a_schedules_own_group();
 	return tap_done();
 }
