@@ -27,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 62
+plan 65
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -119,6 +119,11 @@ run oncall-sync sync
 is "$rc" 0 "one schedule taken out of the group: exit 0"
 is "$(ocs_members oncall-all)/$(id_of oncall-all)" "carlos@example.com deanna@example.com/$GID" \
 	"the same group, with the remaining schedule's people"
+run oncall-sync remove TestSchedule </dev/null
+is "$rc" 3 "removing the last schedule of a group with roles, not on a terminal: exit 3"
+like "$(cat "$T/err")" "group oncall-all \\($GID\\) has roles attached: prod-ro" "the spec's group and its roles are named"
+run oncall-sync remove --yes TestSchedule </dev/null
+is "$rc/$(jq -c .schedules "$ONCALL_SYNC_CONFIG")" "0/[]" "--yes confirms it"
 cfg '["Platform"]'
 run oncall-sync sync
 is "$rc" 0 "no schedule names the group: exit 0"
