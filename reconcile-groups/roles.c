@@ -45,6 +45,29 @@ on_attachments(void *user, struct sdm_group_role *v, size_t n, const struct sdm_
 	free(v);
 }
 
+static int
+cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every attachment: keep those of the groups wanted. */
+static void
+on_all_attachments(void *user, struct sdm_group_role *v, size_t n, const struct sdm_error *err)
+{
+	struct role_reads *rr = user;
+	size_t i;
+
+	if (!err || err->code == SDM_OK)
+		for (i = 0; i < n; i++)
+			if (!v[i].group_id ||
+			    !bsearch(&v[i].group_id, rr->want, rr->n_want, sizeof *rr->want, cmp_str_ptr)) {
+				sdm_group_role_free(&v[i]);
+				v[i].group_id = NULL;
+			}
+	on_attachments(user, v, n, err);
+}
+
 void
 role_reads_start(struct role_reads *rr, struct sdm_client *c, const char *const *group_ids,
                  size_t n)
@@ -53,6 +76,15 @@ role_reads_start(struct role_reads *rr, struct sdm_client *c, const char *const 
 
 	memset(rr, 0, sizeof *rr);
 	sdm_roles_list(c, NULL, LIST_LIMIT, on_roles, rr);
+	if (n > ROLE_LIST_PER_GROUP_MAX) {
+		rr->want = ecalloc(n + 1, sizeof *rr->want);
+		for (i = 0; i < n; i++)
+			rr->want[i] = estrdup(group_ids[i]);
+		rr->n_want = n;
+		qsort(rr->want, n, sizeof *rr->want, cmp_str_ptr);
+		sdm_group_roles_list(c, NULL, LIST_LIMIT, on_all_attachments, rr);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct buf f = {0};
 		sdm_filter_add(&f, "groupid", group_ids[i]);
@@ -117,5 +149,8 @@ role_reads_free(struct role_reads *rr)
 	sdm_group_roles_free(rr->atts, rr->n_atts);
 	free(rr->known);
 	free(rr->patts);
+	for (size_t i = 0; i < rr->n_want; i++)
+		free(rr->want[i]);
+	free(rr->want);
 	memset(rr, 0, sizeof *rr);
 }

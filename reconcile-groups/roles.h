@@ -8,6 +8,10 @@
 #include "sdm.h"
 #include "plan.h"
 
+/* More groups than this: their attachments from one listing of every
+ * attachment (page by page) instead of one listing per group. */
+#define ROLE_LIST_PER_GROUP_MAX 20
+
 struct role_reads {
 	struct sdm_role *roles;     /* Roles.List, every role */
 	size_t n_roles;
@@ -15,11 +19,14 @@ struct role_reads {
 	struct sdm_group_role *atts;    /* attachments of the groups asked for */
 	size_t n_atts, cap_atts;
 	struct plan_attachment *patts;  /* the same, each group's contiguous */
+	char **want;                /* listing every attachment: the group ids kept, sorted */
+	size_t n_want;
 	int failed;                 /* a read failed (message printed) */
 };
 
 /* Queue the reads (run them with sdm_run): the roles, and the attachments
- * of each of the n groups (GroupsRoles.List groupid:…). */
+ * of each of the n groups (GroupsRoles.List groupid:…, or for more than
+ * ROLE_LIST_PER_GROUP_MAX groups one GroupsRoles.List of all). */
 void role_reads_start(struct role_reads *rr, struct sdm_client *c, const char *const *group_ids,
                       size_t n);
 

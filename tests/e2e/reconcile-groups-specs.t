@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 54
+plan 57
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
@@ -162,5 +162,15 @@ is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "security-oncall")
 	'{"managed-by":"oncall-sync","oncall-sync-group":"security-oncall"}' "now tagged as the spec's group"
 roster $S3 Security deanna@example.com | spec security-oncall '["TestSchedule JIT"]' | sealed | rg --prune
 is "$rc/$(changes "$T/out")" "0/" "run again: nothing to do"
+
+# --- many groups with roles: their attachments from one listing
+many() { for i in $(seq -w 1 25); do roster "01G0J1EXE7AXZ2C93K61WBPM$i" "Team $i" eve@example.com | spec "team-$i" '["break-glass"]'; done; }
+many | sealed | rg
+is "$rc/$(jq -s '[.[] | select(.action == "attach_role" and .status == "done")] | length' "$T/out")" "0/25" "25 groups created, each with its role"
+: >"$STRONGDM_SIM_LOG"
+many | sealed | rg
+is "$rc/$(changes "$T/out")/$(writes)" "0//0" "run again: nothing to do, no write"
+is "$(jq -n '[inputs | select(.method == "GroupsRoles.List")] | length' "$STRONGDM_SIM_LOG")" 1 \
+	"the 25 groups' attachments in one listing"
 
 done_testing
