@@ -27,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 65
+plan 66
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -49,6 +49,9 @@ GID=$(id_of oncall-all)
 : >"$STRONGDM_SIM_LOG"
 run oncall-sync sync
 is "$rc/$(writes)" "0/0" "a second sync makes no write call"
+
+run oncall-sync schedules
+is "$(grep -c '^yes' "$T/out")" 2 "schedules marks both synced schedules of the specs"
 
 # --- status, explain and doctor show the group and its roles
 run oncall-sync status
