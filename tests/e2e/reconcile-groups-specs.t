@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 57
+plan 60
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
@@ -149,6 +149,17 @@ is "$rc/$(jq -c 'select(.action == "release_group") | .roles' "$T/out")" '0/["br
 is "$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | .tags')" '{}' "oncall-sync's tags are off"
 rg --release "$S4" </dev/null
 is "$rc/$(changes "$T/out")" "0/" "released again: nothing to do"
+
+# --- --adopt for a spec's group: tagged as the spec's
+roster $S4 Oncall alice@example.com | spec "Hand made" | sealed | rg --adopt "Hand made"
+is "$rc/$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | .tags')" \
+	'0/{"managed-by":"oncall-sync","oncall-sync-group":"Hand made"}' "--adopt for a spec: its group tag"
+roster $S4 Oncall alice@example.com | spec "Hand made" | sealed | rg
+is "$rc/$(changes "$T/out")/$(roles_of "Hand made")" "0/add done Hand made alice@example.com/break-glass" \
+	"the next run fills it, its name and role kept"
+rg --release "group:Hand made" </dev/null
+is "$rc/$(strongdm_sim_state | jq -c '.groups[] | select(.name == "Hand made") | [.tags, (.members | length)]')" \
+	'0/[{},0]' "--release group:NAME gives a spec's group back"
 
 # --- a schedule's own group taken over by a spec naming it: the same group
 SEC=$(id_of Security)
