@@ -284,7 +284,7 @@ adopt_group(struct sdm_client *c, const struct input *in, const char *group,
 	if (unit->roles_given) {
 		size_t n_known;
 		const struct plan_role *known = role_reads_known(&rr, &n_known);
-		spec_resolve_roles(&u, known, n_known);
+		spec_resolve_roles(&u, known, n_known, "in StrongDM");
 		role_reads_fill_groups(&rr, &pg, 1);
 	}
 	memset(&pin, 0, sizeof pin);

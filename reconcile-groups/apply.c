@@ -1119,7 +1119,7 @@ use_specs(struct state *st, const struct input *in, struct spec_units *u, struct
 	if (rr->failed)
 		return -1;
 	known = role_reads_known(rr, &n_known);
-	spec_resolve_roles(u, known, n_known);
+	spec_resolve_roles(u, known, n_known, "in StrongDM");
 	role_reads_fill_groups(rr, groups, st->n_managed);
 	return 0;
 }
@@ -1258,13 +1258,21 @@ reconcile_offline(const struct input *in, const struct groups_file *gf, const st
 	spec_fold(in, &units);
 	pin.schedules = units.v;
 	pin.n_schedules = units.n;
-	/* no roles offline: they are StrongDM's to resolve */
-	for (i = 0; i < units.n; i++)
-		if (units.v[i].roles_given) {
-			units.v[i].roles_given = 0;
-			weprintf("group of %s: its roles are not planned offline (--groups)",
-			         units.v[i].name ? units.v[i].name : units.v[i].id);
+	/* Offline, the roles known are those attached to a group of the file. */
+	if (spec_any_roles(&units)) {
+		struct plan_role *known = ecalloc(gf->n_atts + 1, sizeof *known);
+		size_t n = 0, j;
+		for (i = 0; i < gf->n_atts; i++) {
+			for (j = 0; j < n && strcmp(known[j].id, gf->atts[i].role_id) != 0; j++)
+				;
+			if (j == n) {
+				known[n].id = gf->atts[i].role_id;
+				known[n++].name = gf->atts[i].role_name;
+			}
 		}
+		spec_resolve_roles(&units, known, n, "among the roles attached to the groups of the file");
+		free(known);
+	}
 	plan_changes(&pin, plan);
 	status = after_plan(plan, in, o, &held);
 	spec_units_free(&units);

@@ -489,7 +489,7 @@ static int
 gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap_members,
          const struct input *in, const char **why)
 {
-	const cJSON *tags, *members, *m, *t;
+	const cJSON *tags, *members, *m, *t, *roles;
 	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL, *inst = NULL, *spec = NULL;
 	struct plan_group *g;
 	int managed;
@@ -522,6 +522,9 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 	members = cJSON_GetObjectItemCaseSensitive(o, "members");
 	if (members && !cJSON_IsNull(members) && !cJSON_IsArray(members))
 		return *why = "\"members\" must be an array", -1;
+	roles = cJSON_GetObjectItemCaseSensitive(o, "roles");
+	if (roles && !cJSON_IsNull(roles) && !cJSON_IsArray(roles))
+		return *why = "\"roles\" must be an array", -1;
 	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && ((sid && *sid) || spec) &&
 	          instance_owns(gf->instance, inst);
 
@@ -572,6 +575,20 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 		else
 			pm->email = pool_dup(&gf->pool, email);
 		g->n_members++;
+	}
+	g->roles = (const struct plan_attachment *)(uintptr_t)gf->n_atts;
+	cJSON_ArrayForEach(m, roles) {
+		const char *aid, *rid, *rname;
+		struct plan_attachment *pa;
+		if (!cJSON_IsObject(m) || gf_string(m, "id", 1, &aid) || gf_string(m, "role_id", 1, &rid) ||
+		    gf_string(m, "name", 0, &rname))
+			return *why = "a role must be {\"id\", \"role_id\", \"name\"?} with non-empty strings", -1;
+		gf->atts = erealloc(gf->atts, (gf->n_atts + 1) * sizeof *gf->atts);
+		pa = &gf->atts[gf->n_atts++];
+		pa->id = pool_dup(&gf->pool, aid);
+		pa->role_id = pool_dup(&gf->pool, rid);
+		pa->role_name = rname && *rname ? pool_dup(&gf->pool, rname) : NULL;
+		g->n_roles++;
 	}
 	gf->n_groups++;
 	return 0;
@@ -625,8 +642,10 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
 		goto out;
 	}
 	for (i = 0; i < gf->n_groups; i++)
-		if (gf->groups[i].schedule_id)
+		if (gf->groups[i].schedule_id) {
 			gf->groups[i].members = gf->members + (uintptr_t)gf->groups[i].members;
+			gf->groups[i].roles = gf->atts ? gf->atts + (uintptr_t)gf->groups[i].roles : NULL;
+		}
 	/* a group twice is not a state StrongDM can be in */
 	byid = ecalloc(gf->n_groups + 1, sizeof *byid);
 	for (i = 0; i < gf->n_groups; i++)
@@ -654,6 +673,7 @@ groups_file_free(struct groups_file *gf)
 {
 	free(gf->groups);
 	free(gf->members);
+	free(gf->atts);
 	pool_free(&gf->pool);
 	memset(gf, 0, sizeof *gf);
 }

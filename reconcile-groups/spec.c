@@ -249,7 +249,8 @@ resolve(const char *ref, const struct plan_role *known, size_t n)
 }
 
 void
-spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n_known)
+spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n_known,
+                   const char *where)
 {
 	size_t i, j, k;
 
@@ -282,9 +283,9 @@ spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n
 		g->n_roles = n;
 		g->roles_error = NULL;
 		if (n_missing)
-			g->roles_error = keep(u, easprintf("%s %s %s not exist in StrongDM",
+			g->roles_error = keep(u, easprintf("%s %s %s not exist %s",
 			                                   n_missing == 1 ? "role" : "roles", missing.data,
-			                                   n_missing == 1 ? "does" : "do"));
+			                                   n_missing == 1 ? "does" : "do", where));
 		buf_free(&missing);
 	}
 }

@@ -32,8 +32,10 @@ int spec_any_roles(const struct spec_units *u);
 
 /* Resolve every unit's role_refs against the roles known: a ref is a role
  * id, else a name (exact, else the only case-insensitive match). Units
- * with a ref that matches nothing get roles_error naming it. */
-void spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n_known);
+ * with a ref that matches nothing get roles_error naming it, and where the
+ * roles were looked for (where: "in StrongDM"). */
+void spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n_known,
+                        const char *where);
 
 /* The key of a group from its tags (NULL when it is neither a schedule's
  * nor a spec's): the schedule id, or "group:" + GROUP_TAG. Caller frees. */

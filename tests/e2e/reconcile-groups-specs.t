@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 60
+plan 63
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
@@ -183,5 +183,16 @@ many | sealed | rg
 is "$rc/$(changes "$T/out")/$(writes)" "0//0" "run again: nothing to do, no write"
 is "$(jq -n '[inputs | select(.method == "GroupsRoles.List")] | length' "$STRONGDM_SIM_LOG")" 1 \
 	"the 25 groups' attachments in one listing"
+
+# --- offline (--groups: the simulator's dump), roles known from the file
+strongdm_sim_state | jq -c '.groups[]' >"$T/groups.ndjson"
+: >"$STRONGDM_SIM_LOG"
+roster $S3 Security deanna@example.com | spec security-oncall '["TestSchedule JIT", "break-glass"]' | sealed |
+	rg --groups "$T/groups.ndjson"
+is "$rc/$(role_changes "$T/out")/$(calls)" "0/attach_role planned security-oncall break-glass/0" \
+	"offline: the role changes planned from the file, no call"
+roster $S3 Security deanna@example.com | spec security-oncall '["nope"]' | sealed | rg --groups "$T/groups.ndjson"
+is "$rc" 1 "offline, a role no group of the file has: exit 1"
+like "$(cat "$T/err")" 'role "nope" does not exist among the roles attached to the groups of the file' "and says so"
 
 done_testing

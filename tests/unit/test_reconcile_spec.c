@@ -110,7 +110,7 @@ roles_resolve_by_id_then_name(void)
 	in.n_schedules = 2;
 	spec_fold(&in, &u);
 	ok(spec_any_roles(&u), "roles are given");
-	spec_resolve_roles(&u, known, sizeof known / sizeof *known);
+	spec_resolve_roles(&u, known, sizeof known / sizeof *known, "in StrongDM");
 	is_int(u.v[0].n_roles, 3, "by id, by name, by name case-insensitively; a repeat once");
 	is_str(u.v[0].roles[2].id, "r-rw", "the case-insensitive match");
 	ok(u.v[0].roles_error == NULL, "all found");
