@@ -27,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 66
+plan 67
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -44,6 +44,8 @@ is "$(jq -c 'select(.type == "roster") | .group' "$STATE/last/matched.ndjson" | 
 is "$(jq -c 'select(.action == "attach_role") | [.status, .role.name, .group.name]' "$STATE/audit.ndjson")" \
 	'["done","TestSchedule JIT","oncall-all"]' "the attachment is audited"
 GID=$(id_of oncall-all)
+is "$(sed -n 's/^oncall_sync_changes_total{action="attach_role",status="done"} //p' "$STATE/metrics.prom")" 1 \
+	"the metrics count role changes"
 
 # --- a second sync: no write call
 : >"$STRONGDM_SIM_LOG"
