@@ -27,7 +27,7 @@ id_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $
 writes() { jq -n '[inputs | select(.method | test("\\.(Create|Update|Delete)$"))] | length' "$STRONGDM_SIM_LOG"; }
 cfg() { ocs_config "$(jq -cn --argjson s "$1" '{name: "test", schedules: $s, user_lookup: "email"}')"; }
 
-plan 67
+plan 69
 
 # --- two schedules, one group, with a just-in-time role
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["TestSchedule JIT"]},
@@ -119,7 +119,11 @@ run oncall-sync doctor
 like "$(cat "$T/out")" 'group oncall-all: role "no-such-role" does not exist' "doctor names the role that does not exist"
 
 # --- removing one schedule keeps the group; removing both retires it
-cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["prod-ro"]}]'
+cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["prod-ro"]}, {"schedule": "'$PF'", "group": "oncall-all"}]'
+run oncall-sync remove --release "$PF" </dev/null
+is "$rc" 0 "remove --release of one of the group's schedules: exit 0"
+like "$(cat "$T/err")" "removed $PF: its group stays, with the other schedules of its group spec" \
+	"the group stays managed (nothing to release)"
 run oncall-sync sync
 is "$rc" 0 "one schedule taken out of the group: exit 0"
 is "$(ocs_members oncall-all)/$(id_of oncall-all)" "carlos@example.com deanna@example.com/$GID" \
