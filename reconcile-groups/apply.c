@@ -1081,8 +1081,9 @@ plan_input_init(struct plan_input *pin, const struct input *in, const struct app
 
 /* Group specs: the planner gets the input's schedules folded (spec.h);
  * when some give roles, every role and the attachments of their managed
- * groups are read (one more round of reads) and the groups get them.
- * -1: a read failed (nothing may be written). */
+ * groups are read (one more round of reads) and the groups get them. When
+ * those reads fail, the roles of every group that gives some are left as
+ * they are (failed attach_role records), the members still synced. */
 static int
 use_specs(struct state *st, const struct input *in, struct spec_units *u, struct role_reads *rr,
           struct plan_input *pin, struct plan_group *groups)
@@ -1116,8 +1117,10 @@ use_specs(struct state *st, const struct input *in, struct spec_units *u, struct
 	role_reads_start(rr, st->c, ids, n);
 	free(ids);
 	sdm_run(st->c);
-	if (rr->failed)
-		return -1;
+	if (rr->failed) {
+		spec_fail_roles(u, "StrongDM's roles could not be read (the message above says why)");
+		return 0;
+	}
 	known = role_reads_known(rr, &n_known);
 	spec_resolve_roles(u, known, n_known, "in StrongDM");
 	role_reads_fill_groups(rr, groups, st->n_managed);

@@ -228,6 +228,20 @@ spec_any_roles(const struct spec_units *u)
 	return 0;
 }
 
+void
+spec_fail_roles(struct spec_units *u, const char *why)
+{
+	size_t i;
+	const char *kept = NULL;
+
+	for (i = 0; i < u->n; i++)
+		if (u->v[i].roles_given) {
+			if (!kept)
+				kept = keep(u, estrdup(why));
+			u->v[i].roles_error = kept;
+		}
+}
+
 static const struct plan_role *
 resolve(const char *ref, const struct plan_role *known, size_t n)
 {

@@ -37,6 +37,9 @@ int spec_any_roles(const struct spec_units *u);
 void spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n_known,
                         const char *where);
 
+/* Every unit that gives roles gets this roles_error (its roles stay). */
+void spec_fail_roles(struct spec_units *u, const char *why);
+
 /* The key of a group from its tags (NULL when it is neither a schedule's
  * nor a spec's): the schedule id, or "group:" + GROUP_TAG. Caller frees. */
 char *spec_group_key(const char *schedule_id_tag, const char *group_tag);

@@ -9,11 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 63
+plan 67
 
 W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", name: "payments-prod-ro"},
                           {id: "r-rw", name: "payments-prod-rw"}, {id: "r-hand", name: "break-glass"}]
-                | .groups += [{name: "Hand made", roles: ["break-glass"]}]')
+                | .groups += [{name: "Hand made", roles: ["break-glass"]}]
+                | .api_keys += [{access_key: "no-roles", secret_key: .api_keys[0].secret_key,
+                                 permissions: ["user:list", "group:read", "group:write",
+                                               "accountgroup:read", "accountgroup:write"]}]')
 strongdm_sim_start "$W"
 
 # spec NAME [ROLES_JSON]: adds a "group" spec to each record of stdin
@@ -183,6 +186,16 @@ many | sealed | rg
 is "$rc/$(changes "$T/out")/$(writes)" "0//0" "run again: nothing to do, no write"
 is "$(jq -n '[inputs | select(.method == "GroupsRoles.List")] | length' "$STRONGDM_SIM_LOG")" 1 \
 	"the 25 groups' attachments in one listing"
+
+# --- a key that may not read roles: the members are synced, the roles left
+roster $S3 Security carlos@example.com | spec security-oncall '["break-glass"]' | sealed |
+	SDM_API_ACCESS_KEY=no-roles rg
+is "$rc" 1 "roles cannot be read: exit 1"
+is "$(changes "$T/out" | sort)" "add done security-oncall carlos@example.com
+attach_role failed security-oncall -
+remove done security-oncall deanna@example.com" "the members synced, the roles failed"
+like "$(cat "$T/err")" 'listing roles.*PERMISSION_DENIED' "the message says why"
+is "$(roles_of security-oncall)" "TestSchedule JIT" "the group's roles are left as they were"
 
 # --- offline (--groups: the simulator's dump), roles known from the file
 strongdm_sim_state | jq -c '.groups[]' >"$T/groups.ndjson"
