@@ -35,7 +35,7 @@
 #define RETRY_MAX_MS 4000
 #define MAX_PAGES 100000         /* a listing that never ends is an error */
 
-enum call_type { CALL_LIST, CALL_GROUP, CALL_ACCOUNT_GROUP, CALL_DONE };
+enum call_type { CALL_LIST, CALL_GROUP, CALL_ACCOUNT_GROUP, CALL_DONE, CALL_GROUP_ROLE };
 
 struct sdm_call {
 	struct sdm_client *c;
@@ -61,6 +61,9 @@ struct sdm_call {
 		sdm_identity_aliases_cb identity_aliases;
 		sdm_groups_cb groups;
 		sdm_account_groups_cb account_groups;
+		sdm_roles_cb roles;
+		sdm_group_roles_cb group_roles;
+		sdm_group_role_cb group_role;
 		sdm_accounts_page_cb accounts_page;
 		sdm_account_groups_page_cb account_groups_page;
 		sdm_identity_aliases_page_cb identity_aliases_page;
@@ -476,6 +479,8 @@ page_to(struct sdm_call *call, void *v, size_t n, int more, const struct sdm_err
 	case SDM_KIND_IDENTITY_ALIAS: return call->cb.identity_aliases_page(call->user, v, n, more, err);
 	case SDM_KIND_IDENTITY_SET:
 	case SDM_KIND_GROUP:
+	case SDM_KIND_ROLE:
+	case SDM_KIND_GROUP_ROLE:
 		break;
 	}
 	return 0;   /* no paged listing of these */
@@ -502,7 +507,12 @@ call_fail(struct sdm_call *call, const struct sdm_error *err)
 		case SDM_KIND_IDENTITY_ALIAS: call->cb.identity_aliases(call->user, NULL, 0, err); break;
 		case SDM_KIND_GROUP: call->cb.groups(call->user, NULL, 0, err); break;
 		case SDM_KIND_ACCOUNT_GROUP: call->cb.account_groups(call->user, NULL, 0, err); break;
+		case SDM_KIND_ROLE: call->cb.roles(call->user, NULL, 0, err); break;
+		case SDM_KIND_GROUP_ROLE: call->cb.group_roles(call->user, NULL, 0, err); break;
 		}
+		break;
+	case CALL_GROUP_ROLE:
+		call->cb.group_role(call->user, NULL, err);
 		break;
 	case CALL_GROUP:
 		call->cb.group(call->user, NULL, err);
@@ -588,6 +598,8 @@ list_page_done(struct sdm_call *call, const struct grpc_result *r)
 	case SDM_KIND_IDENTITY_ALIAS: call->cb.identity_aliases(call->user, v, n, NULL); break;
 	case SDM_KIND_GROUP: call->cb.groups(call->user, v, n, NULL); break;
 	case SDM_KIND_ACCOUNT_GROUP: call->cb.account_groups(call->user, v, n, NULL); break;
+	case SDM_KIND_ROLE: call->cb.roles(call->user, v, n, NULL); break;
+	case SDM_KIND_GROUP_ROLE: call->cb.group_roles(call->user, v, n, NULL); break;
 	}
 	call_free(call);
 }
@@ -621,6 +633,17 @@ single_done(struct sdm_call *call, const struct grpc_result *r)
 			return;
 		}
 		free(ag);
+	} else if (call->type == CALL_GROUP_ROLE) {
+		struct sdm_group_role *gr = ecalloc(1, sizeof *gr);
+
+		rc = sdm_dec_group_role_response(r->msg, r->msglen, gr, &rl);
+		if (rc == 0) {
+			pace(call->c, &rl, call->write);
+			call->cb.group_role(call->user, gr, NULL);
+			call_free(call);
+			return;
+		}
+		free(gr);
 	} else {
 		rc = sdm_dec_delete_response(r->msg, r->msglen, &rl);
 		if (rc == 0) {
@@ -892,6 +915,56 @@ void
 sdm_account_group_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user)
 {
 	struct sdm_call *call = call_new(c, "AccountsGroups.Delete", "/v1.AccountsGroups/Delete",
+	                                 CALL_DONE);
+
+	sdm_enc_id_request(&call->body, id);
+	call->cb.done = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_roles_list(struct sdm_client *c, const char *filter, int limit, sdm_roles_cb cb, void *user)
+{
+	struct sdm_call *call = list_call(c, "Roles.List", "/v1.Roles/List", SDM_KIND_ROLE,
+	                                  filter, limit);
+
+	call->cb.roles = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_group_roles_list(struct sdm_client *c, const char *filter, int limit,
+                     sdm_group_roles_cb cb, void *user)
+{
+	struct sdm_call *call = list_call(c, "GroupsRoles.List", "/v1.GroupsRoles/List",
+	                                  SDM_KIND_GROUP_ROLE, filter, limit);
+
+	call->cb.group_roles = cb;
+	call->user = user;
+	submit(call);
+}
+
+void
+sdm_group_role_create(struct sdm_client *c, const char *group_id, const char *role_id,
+                      sdm_group_role_cb cb, void *user)
+{
+	struct sdm_call *call = call_new(c, "GroupsRoles.Create", "/v1.GroupsRoles/Create",
+	                                 CALL_GROUP_ROLE);
+
+	sdm_enc_group_role_create(&call->body, group_id, role_id);
+	call->cb.group_role = cb;
+	call->user = user;
+	submit(call);
+}
+
+/* The answer (1 meta, 2 rate_limit, 3 the deleted attachment) reads as any
+ * delete's. */
+void
+sdm_group_role_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user)
+{
+	struct sdm_call *call = call_new(c, "GroupsRoles.Delete", "/v1.GroupsRoles/Delete",
 	                                 CALL_DONE);
 
 	sdm_enc_id_request(&call->body, id);

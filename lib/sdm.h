@@ -97,6 +97,13 @@ struct sdm_group {
 	struct sdm_tags tags;
 };
 struct sdm_account_group { char *id, *account_id, *group_id; };
+/* A role (access rules are not read: oncall-sync only attaches roles) and
+ * its attachment to a group. */
+struct sdm_role {
+	char *id, *name, *managed_by;
+	struct sdm_tags tags;
+};
+struct sdm_group_role { char *id, *group_id, *role_id; };
 
 void sdm_tags_free(struct sdm_tags *t);
 const char *sdm_tags_get(const struct sdm_tags *t, const char *name);
@@ -111,6 +118,10 @@ void sdm_groups_free(struct sdm_group *v, size_t n);
 void sdm_identity_sets_free(struct sdm_identity_set *v, size_t n);
 void sdm_identity_aliases_free(struct sdm_identity_alias *v, size_t n);
 void sdm_account_groups_free(struct sdm_account_group *v, size_t n);
+void sdm_role_free(struct sdm_role *r);
+void sdm_group_role_free(struct sdm_group_role *gr);
+void sdm_roles_free(struct sdm_role *v, size_t n);
+void sdm_group_roles_free(struct sdm_group_role *v, size_t n);
 
 /* Filters: terms joined by spaces, values JSON-quoted.
  * sdm_filter_add(&f, "email", "a@b.c") appends email:"a@b.c";
@@ -131,6 +142,13 @@ void sdm_identity_sets_list(struct sdm_client *c, const char *filter, int limit,
 void sdm_identity_aliases_list(struct sdm_client *c, const char *filter, int limit, sdm_identity_aliases_cb cb, void *user);
 void sdm_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_groups_cb cb, void *user);
 void sdm_account_groups_list(struct sdm_client *c, const char *filter, int limit, sdm_account_groups_cb cb, void *user);
+
+/* Roles.List (filters id, name) and GroupsRoles.List (filters id, groupid,
+ * roleid). */
+typedef void (*sdm_roles_cb)(void *user, struct sdm_role *v, size_t n, const struct sdm_error *err);
+typedef void (*sdm_group_roles_cb)(void *user, struct sdm_group_role *v, size_t n, const struct sdm_error *err);
+void sdm_roles_list(struct sdm_client *c, const char *filter, int limit, sdm_roles_cb cb, void *user);
+void sdm_group_roles_list(struct sdm_client *c, const char *filter, int limit, sdm_group_roles_cb cb, void *user);
 
 /* The same page by page, so that a caller keeps only what it needs or stops
  * early: cb gets each page's items (and owns them), more = 1 when another
@@ -162,6 +180,13 @@ void sdm_group_update(struct sdm_client *c, const struct sdm_group *g, sdm_group
 void sdm_group_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user);
 void sdm_account_group_create(struct sdm_client *c, const char *account_id, const char *group_id, sdm_account_group_cb cb, void *user);
 void sdm_account_group_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user);
+
+/* GroupsRoles.Create (attach a role to a group) and .Delete (by the
+ * grouprole- id). */
+typedef void (*sdm_group_role_cb)(void *user, struct sdm_group_role *gr, const struct sdm_error *err);
+void sdm_group_role_create(struct sdm_client *c, const char *group_id, const char *role_id,
+                           sdm_group_role_cb cb, void *user);
+void sdm_group_role_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user);
 
 /* Human-readable name of a gRPC status ("RESOURCE_EXHAUSTED"). */
 const char *sdm_status_name(int code);

@@ -35,6 +35,7 @@ void sdm_enc_id_request(struct buf *out, const char *id);           /* Get, Dele
 void sdm_enc_group_create(struct buf *out, const struct sdm_group *g);
 void sdm_enc_group_update(struct buf *out, const struct sdm_group *g);
 void sdm_enc_account_group_create(struct buf *out, const char *account_id, const char *group_id);
+void sdm_enc_group_role_create(struct buf *out, const char *group_id, const char *role_id);
 void sdm_enc_group(struct buf *out, const struct sdm_group *g);
 void sdm_enc_tags(struct buf *out, const struct sdm_tags *t);
 
@@ -44,7 +45,9 @@ enum sdm_kind {
 	SDM_KIND_IDENTITY_SET,
 	SDM_KIND_IDENTITY_ALIAS,
 	SDM_KIND_GROUP,
-	SDM_KIND_ACCOUNT_GROUP
+	SDM_KIND_ACCOUNT_GROUP,
+	SDM_KIND_ROLE,
+	SDM_KIND_GROUP_ROLE
 };
 
 /* A growable array of entities of one kind. */
@@ -69,6 +72,8 @@ int sdm_dec_group_response(const uint8_t *p, size_t n, struct sdm_group *g,
                            struct grpc_rate_limit *rl);
 int sdm_dec_account_group_response(const uint8_t *p, size_t n, struct sdm_account_group *ag,
                                    struct grpc_rate_limit *rl);
+int sdm_dec_group_role_response(const uint8_t *p, size_t n, struct sdm_group_role *gr,
+                                struct grpc_rate_limit *rl);
 /* Delete responses: 1 meta, 2 rate_limit. */
 int sdm_dec_delete_response(const uint8_t *p, size_t n, struct grpc_rate_limit *rl);
 
@@ -78,6 +83,8 @@ int sdm_dec_group(const uint8_t *p, size_t n, struct sdm_group *g);
 int sdm_dec_account_group(const uint8_t *p, size_t n, struct sdm_account_group *ag);
 int sdm_dec_identity_set(const uint8_t *p, size_t n, struct sdm_identity_set *s);
 int sdm_dec_identity_alias(const uint8_t *p, size_t n, struct sdm_identity_alias *a);
+int sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r);
+int sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr);
 
 /* For tests: the request a call with this message would send (not
  * submitted: prepare() may be called on it to sign it), and its release.

@@ -106,6 +106,29 @@ sdm_account_group_free(struct sdm_account_group *ag)
 	memset(ag, 0, sizeof *ag);
 }
 
+void
+sdm_role_free(struct sdm_role *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->name);
+	free(r->managed_by);
+	sdm_tags_free(&r->tags);
+	memset(r, 0, sizeof *r);
+}
+
+void
+sdm_group_role_free(struct sdm_group_role *gr)
+{
+	if (!gr)
+		return;
+	free(gr->id);
+	free(gr->group_id);
+	free(gr->role_id);
+	memset(gr, 0, sizeof *gr);
+}
+
 #define ARRAY_FREE(fn, type, one) \
 	void fn(type *v, size_t n) \
 	{ \
@@ -118,6 +141,8 @@ ARRAY_FREE(sdm_groups_free, struct sdm_group, sdm_group_free)
 ARRAY_FREE(sdm_identity_sets_free, struct sdm_identity_set, sdm_identity_set_free)
 ARRAY_FREE(sdm_identity_aliases_free, struct sdm_identity_alias, sdm_identity_alias_free)
 ARRAY_FREE(sdm_account_groups_free, struct sdm_account_group, sdm_account_group_free)
+ARRAY_FREE(sdm_roles_free, struct sdm_role, sdm_role_free)
+ARRAY_FREE(sdm_group_roles_free, struct sdm_group_role, sdm_group_role_free)
 
 /* ---------------------------------------------------------------- filters */
 
@@ -261,6 +286,19 @@ sdm_enc_account_group_create(struct buf *out, const char *account_id, const char
 	put_empty_meta(out);
 	pb_put_string(&sub, 2, account_id);
 	pb_put_string(&sub, 3, group_id);
+	pb_put_message(out, 2, &sub);
+	buf_free(&sub);
+}
+
+/* GroupRoleCreateRequest: 1 meta, 2 group_role {2 group_id, 3 role_id}. */
+void
+sdm_enc_group_role_create(struct buf *out, const char *group_id, const char *role_id)
+{
+	struct buf sub = { 0 };
+
+	put_empty_meta(out);
+	pb_put_string(&sub, 2, group_id);
+	pb_put_string(&sub, 3, role_id);
 	pb_put_message(out, 2, &sub);
 	buf_free(&sub);
 }
@@ -476,6 +514,49 @@ sdm_dec_identity_alias(const uint8_t *p, size_t n, struct sdm_identity_alias *a)
 	return 0;
 }
 
+/* Role: 1 id, 2 name, 4 tags, 5 access_rules (not kept), 6 managed_by. */
+int
+sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r)
+{
+	struct pb_reader rd;
+	struct pb_field f;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	pb_reader_init(&rd, p, n);
+	while ((rc = pb_next(&rd, &f)) > 0) {
+		switch (f.num) {
+		case 1: rc = pb_get_string(&f, &r->id); break;
+		case 2: rc = pb_get_string(&f, &r->name); break;
+		case 4: rc = dec_tags(&f, &r->tags); break;
+		case 6: rc = pb_get_string(&f, &r->managed_by); break;
+		default: rc = 0;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		sdm_role_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* GroupRole: 1 id, 2 group_id, 3 role_id (4 group_name and 5 role_name are
+ * not part of the SDKs' interface: not read). */
+int
+sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr)
+{
+	char **fields[] = { &gr->id, &gr->group_id, &gr->role_id };
+
+	memset(gr, 0, sizeof *gr);
+	if (dec_strings(p, n, fields, 3) < 0) {
+		sdm_group_role_free(gr);
+		return -1;
+	}
+	return 0;
+}
+
 size_t
 sdm_item_size(enum sdm_kind kind)
 {
@@ -485,6 +566,8 @@ sdm_item_size(enum sdm_kind kind)
 	case SDM_KIND_IDENTITY_ALIAS: return sizeof(struct sdm_identity_alias);
 	case SDM_KIND_GROUP: return sizeof(struct sdm_group);
 	case SDM_KIND_ACCOUNT_GROUP: return sizeof(struct sdm_account_group);
+	case SDM_KIND_ROLE: return sizeof(struct sdm_role);
+	case SDM_KIND_GROUP_ROLE: return sizeof(struct sdm_group_role);
 	}
 	return 0;
 }
@@ -498,6 +581,8 @@ item_free(enum sdm_kind kind, void *item)
 	case SDM_KIND_IDENTITY_ALIAS: sdm_identity_alias_free(item); break;
 	case SDM_KIND_GROUP: sdm_group_free(item); break;
 	case SDM_KIND_ACCOUNT_GROUP: sdm_account_group_free(item); break;
+	case SDM_KIND_ROLE: sdm_role_free(item); break;
+	case SDM_KIND_GROUP_ROLE: sdm_group_role_free(item); break;
 	}
 }
 
@@ -536,6 +621,8 @@ item_decode(struct sdm_items *it, const struct pb_field *f)
 	case SDM_KIND_IDENTITY_ALIAS: rc = sdm_dec_identity_alias(f->data, f->len, slot); break;
 	case SDM_KIND_GROUP: rc = sdm_dec_group(f->data, f->len, slot); break;
 	case SDM_KIND_ACCOUNT_GROUP: rc = sdm_dec_account_group(f->data, f->len, slot); break;
+	case SDM_KIND_ROLE: rc = sdm_dec_role(f->data, f->len, slot); break;
+	case SDM_KIND_GROUP_ROLE: rc = sdm_dec_group_role(f->data, f->len, slot); break;
 	default: rc = -1;
 	}
 	if (rc < 0)
@@ -652,6 +739,18 @@ sdm_dec_account_group_response(const uint8_t *p, size_t n, struct sdm_account_gr
 	if (dec_single(p, n, 2, 3, &e, rl) < 0)
 		return -1;
 	return sdm_dec_account_group(e.data, e.len, ag);
+}
+
+int
+sdm_dec_group_role_response(const uint8_t *p, size_t n, struct sdm_group_role *gr,
+                            struct grpc_rate_limit *rl)
+{
+	struct pb_field e;
+
+	memset(gr, 0, sizeof *gr);
+	if (dec_single(p, n, 2, 3, &e, rl) < 0)
+		return -1;
+	return sdm_dec_group_role(e.data, e.len, gr);
 }
 
 int

@@ -29,11 +29,15 @@
 
 #include "util.h"
 #include "apply.h"
+#include "roles.h"
+#include "spec.h"
 
 /* New groups say what they are in the Admin UI; a rename keeps whatever
  * description the group has. */
 #define GROUP_DESCRIPTION "Who is on call on an incident.io schedule; managed by oncall-sync " \
 	"(members added by hand are removed)"
+#define SPEC_GROUP_DESCRIPTION "Who is on call on the incident.io schedules of an oncall-sync " \
+	"group spec; managed by oncall-sync (members added by hand are removed)"
 
 struct member_row {
 	size_t group;               /* index into st->managed */
@@ -50,6 +54,7 @@ struct state {
 	size_t n_listed;
 	struct sdm_group **managed; /* those whose tags are exactly ours, by id */
 	size_t n_managed;
+	char **keys;                /* each managed group's key (spec.h), by the same index */
 
 	struct sdm_account_group *ags;  /* memberships of managed groups */
 	size_t n_ags, cap_ags;
@@ -157,11 +162,20 @@ is_managed(const struct state *st, const struct sdm_group *g)
 {
 	const char *by = sdm_tags_get(&g->tags, MANAGED_BY_TAG);
 	const char *sid = sdm_tags_get(&g->tags, SCHEDULE_ID_TAG);
+	const char *spec = sdm_tags_get(&g->tags, GROUP_TAG);
 
 	/* the filter matched case-insensitively; the tag must be exactly ours,
-	 * and the group this instance's */
-	return g->id && g->name && by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid &&
+	 * and the group this instance's; a schedule's group or a spec's */
+	return g->id && g->name && by && strcmp(by, MANAGED_BY_VALUE) == 0 &&
+	       ((sid && *sid) || (spec && *spec)) &&
 	       instance_owns(st->instance, sdm_tags_get(&g->tags, INSTANCE_TAG));
+}
+
+/* A managed group's key: its schedule id, or "group:" + its spec's name. */
+static char *
+group_key(const struct sdm_group *g)
+{
+	return spec_group_key(sdm_tags_get(&g->tags, SCHEDULE_ID_TAG), sdm_tags_get(&g->tags, GROUP_TAG));
 }
 
 /* ---------------------------------------------------------------- reads */
@@ -568,12 +582,17 @@ build_groups(struct state *st, size_t *n_out, struct plan_member **members_out,
 		qsort(rows, st->n_ags, sizeof *rows, cmp_member_row);
 	for (i = 0; i < st->n_ags; i++)
 		pm[i] = rows[i].m;
+	if (!st->keys) {
+		st->keys = ecalloc(st->n_managed + 1, sizeof *st->keys);
+		for (i = 0; i < st->n_managed; i++)
+			st->keys[i] = group_key(st->managed[i]);
+	}
 	for (i = 0; i < st->n_managed; i++) {
 		const struct sdm_group *sg = st->managed[i];
 		size_t start = r;
 		g[i].id = sg->id;
 		g[i].name = sg->name;
-		g[i].schedule_id = sdm_tags_get(&sg->tags, SCHEDULE_ID_TAG);
+		g[i].schedule_id = st->keys[i];
 		g[i].schedule_name = sdm_tags_get(&sg->tags, SCHEDULE_NAME_TAG);
 		while (r < st->n_ags && rows[r].group == i)
 			r++;
@@ -619,7 +638,8 @@ name_taken_answer(struct state *st, size_t i, const struct sdm_error *err)
 {
 	char why[700];
 
-	snprintf(why, sizeof why, "a group which oncall-sync does not manage (%s)", err->message);
+	snprintf(why, sizeof why, "a group which oncall-sync does not manage (%s; "
+	         "oncall-sync adopt SCHEDULE GROUP makes it the schedule's group)", err->message);
 	name_taken(st, i, why);
 }
 
@@ -693,12 +713,11 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 		for (j = 0; j < n && !hit; j++)
 			if (v[j].id && group_name_equal(v[j].name, c->group_name))
 				hit = &v[j];
-		if (hit && is_managed(st, hit) &&
-		    strcmp(sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG), c->schedule_id) == 0) {
+		char *key = hit && is_managed(st, hit) ? group_key(hit) : NULL;
+		if (key && strcmp(key, c->schedule_id) == 0) {
 			create_done(st, k->i, hit->id);
-		} else if (hit && is_managed(st, hit)) {
-			snprintf(why, sizeof why, "group %s which oncall-sync manages for schedule %s", hit->id,
-			         sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG));
+		} else if (key) {
+			snprintf(why, sizeof why, "group %s which oncall-sync manages for %s", hit->id, key);
 			name_taken(st, k->i, why);
 		} else if (hit) {
 			snprintf(why, sizeof why, "group %s which oncall-sync does not manage", hit->id);
@@ -706,6 +725,7 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 		} else {
 			name_taken(st, k->i, "a group which oncall-sync does not manage (Groups.Create: ALREADY_EXISTS)");
 		}
+		free(key);
 	}
 	sdm_groups_free(v, n);
 	finished(st, k->i);
@@ -790,11 +810,42 @@ on_removed(void *user, const struct sdm_error *err)
 	finished(k->st, k->i);
 }
 
+static void
+on_attached(void *user, struct sdm_group_role *gr, const struct sdm_error *err)
+{
+	struct call *k = user;
+	struct change *c = &k->st->plan->v[k->i];
+
+	/* already attached (a concurrent run, a retried call): the goal holds */
+	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
+		change_set_failed(c, "%s", err->message);
+	else
+		c->status = CHANGE_DONE;
+	sdm_group_roles_free(gr, gr ? 1 : 0);
+	finished(k->st, k->i);
+}
+
 static const struct sdm_group *
 managed_by_id(const struct state *st, const char *id)
 {
 	long i = managed_index(st, id);
 	return i >= 0 ? st->managed[i] : NULL;
+}
+
+/* A schedule's own group taken over by its spec's group: the schedule
+ * tags go, the spec's tag comes (others, such as the instance, stay). */
+static void
+retag_for_spec(struct sdm_tags *t, const char *key)
+{
+	struct sdm_tags keep = {0};
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].name, SCHEDULE_ID_TAG) != 0 && strcmp(t->v[i].name, SCHEDULE_NAME_TAG) != 0)
+			sdm_tags_set(&keep, t->v[i].name, t->v[i].value);
+	sdm_tags_set(&keep, GROUP_TAG, key + strlen(GROUP_KEY_PREFIX));
+	sdm_tags_free(t);
+	*t = keep;
 }
 
 static void
@@ -809,10 +860,16 @@ queue_change(struct state *st, size_t i)
 	case CHANGE_CREATE_GROUP: {
 		struct sdm_group g = {0};
 		char *tagname = tag_value_sanitize(c->schedule_name ? c->schedule_name : "");
+		int spec = plan_key_is_group(c->schedule_id);
 		g.name = c->group_name;
-		g.description = (char *)GROUP_DESCRIPTION;
+		g.description = (char *)(spec ? SPEC_GROUP_DESCRIPTION : GROUP_DESCRIPTION);
 		sdm_tags_set(&g.tags, MANAGED_BY_TAG, MANAGED_BY_VALUE);
-		sdm_tags_set(&g.tags, SCHEDULE_ID_TAG, c->schedule_id);
+		if (spec) {
+			sdm_tags_set(&g.tags, GROUP_TAG, c->schedule_id + strlen(GROUP_KEY_PREFIX));
+			*tagname = '\0';   /* its schedules are many: no name tag */
+		} else {
+			sdm_tags_set(&g.tags, SCHEDULE_ID_TAG, c->schedule_id);
+		}
 		if (st->instance)
 			sdm_tags_set(&g.tags, INSTANCE_TAG, st->instance);
 		if (*tagname)
@@ -836,8 +893,10 @@ queue_change(struct state *st, size_t i)
 		for (t = 0; t < old->tags.n; t++)
 			sdm_tags_set(&g.tags, old->tags.v[t].name, old->tags.v[t].value);
 		tagname = tag_value_sanitize(c->schedule_name ? c->schedule_name : "");
-		if (*tagname)
+		if (*tagname && !plan_key_is_group(c->schedule_id))
 			sdm_tags_set(&g.tags, SCHEDULE_NAME_TAG, tagname);
+		if (c->retag)
+			retag_for_spec(&g.tags, c->schedule_id);
 		free(tagname);
 		sdm_group_update(st->c, &g, on_renamed, k);
 		sdm_tags_free(&g.tags);
@@ -852,6 +911,15 @@ queue_change(struct state *st, size_t i)
 	case CHANGE_DELETE_GROUP:
 		sdm_group_delete(st->c, c->group_id, on_removed, k);
 		break;
+	case CHANGE_ATTACH_ROLE:
+		sdm_group_role_create(st->c, c->group_id, c->role_id, on_attached, k);
+		break;
+	case CHANGE_DETACH_ROLE:
+		sdm_group_role_delete(st->c, c->attachment_id, on_removed, k);
+		break;
+	case CHANGE_ADOPT_GROUP:
+	case CHANGE_RELEASE_GROUP:
+		break;   /* never planned by a sync (adopt.c) */
 	}
 }
 
@@ -936,6 +1004,9 @@ state_free(struct state *st)
 {
 	size_t i;
 
+	for (i = 0; st->keys && i < st->n_managed; i++)
+		free(st->keys[i]);
+	free(st->keys);
 	sdm_groups_free(st->listed, st->n_listed);
 	free(st->managed);
 	sdm_account_groups_free(st->ags, st->n_ags);
@@ -1008,6 +1079,54 @@ plan_input_init(struct plan_input *pin, const struct input *in, const struct app
 	pin->prune_unsafe = in->errors_without_id > 0;
 }
 
+/* Group specs: the planner gets the input's schedules folded (spec.h);
+ * when some give roles, every role and the attachments of their managed
+ * groups are read (one more round of reads) and the groups get them. When
+ * those reads fail, the roles of every group that gives some are left as
+ * they are (failed attach_role records), the members still synced. */
+static int
+use_specs(struct state *st, const struct input *in, struct spec_units *u, struct role_reads *rr,
+          struct plan_input *pin, struct plan_group *groups)
+{
+	const char **ids;
+	size_t i, j, n = 0, n_known;
+	const struct plan_role *known;
+
+	spec_fold(in, u);
+	pin->schedules = u->v;
+	pin->n_schedules = u->n;
+	if (!spec_any_roles(u))
+		return 0;
+	ids = ecalloc(st->n_managed + 1, sizeof *ids);
+	/* the groups of those specs, and the own groups of their schedules
+	 * (which a spec's group may take over) */
+	for (i = 0; i < st->n_managed; i++)
+		for (j = 0; j < u->n; j++) {
+			size_t m;
+			int hit = 0;
+			if (!u->v[j].roles_given || !groups[i].schedule_id)
+				continue;
+			hit = strcmp(u->v[j].id, groups[i].schedule_id) == 0;
+			for (m = 0; !hit && m < u->v[j].n_member_ids; m++)
+				hit = strcmp(u->v[j].member_ids[m], groups[i].schedule_id) == 0;
+			if (hit) {
+				ids[n++] = groups[i].id;
+				break;
+			}
+		}
+	role_reads_start(rr, st->c, ids, n);
+	free(ids);
+	sdm_run(st->c);
+	if (rr->failed) {
+		spec_fail_roles(u, "StrongDM's roles could not be read (the message above says why)");
+		return 0;
+	}
+	known = role_reads_known(rr, &n_known);
+	spec_resolve_roles(u, known, n_known, "in StrongDM");
+	role_reads_fill_groups(rr, groups, st->n_managed);
+	return 0;
+}
+
 int
 reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, int *input_refused,
           const struct apply_opts *o, struct plan *plan)
@@ -1018,6 +1137,8 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	struct plan_group *groups = NULL;
 	struct lookup *lookups = NULL;
 	struct input_job job = {fp, name, in, o->allow_empty ? INPUT_ALLOW_EMPTY : 0, -1};
+	struct spec_units units = {0};
+	struct role_reads rr = {0};
 	struct buf f = {0};
 	pthread_t th;
 	char **names = NULL;
@@ -1053,6 +1174,8 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	groups = build_groups(&st, &n_groups, &members, in);
 	pin.groups = groups;
 	pin.n_groups = n_groups;
+	if (use_specs(&st, in, &units, &rr, &pin, groups))
+		goto read_failed;
 
 	if (o->dry_run) {
 		/* Show a name taken by an unmanaged group in the plan: look the
@@ -1082,6 +1205,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		free(groups);
 		free(members);
 		groups = build_groups(&st, &n_groups, &members, in);
+		role_reads_fill_groups(&rr, groups, st.n_managed);
 		pin.groups = groups;
 		pin.n_groups = n_groups;
 		plan_changes(&pin, plan);
@@ -1116,6 +1240,8 @@ out:
 	free(lookups);
 	free(groups);
 	free(members);
+	spec_units_free(&units);
+	role_reads_free(&rr);
 	state_free(&st);
 	return status;
 }
@@ -1125,11 +1251,33 @@ reconcile_offline(const struct input *in, const struct groups_file *gf, const st
                   struct plan *plan)
 {
 	struct plan_input pin;
-	int held;
+	struct spec_units units;
+	int held, status;
+	size_t i;
 
 	plan_input_init(&pin, in, o);
 	pin.groups = gf->groups;
 	pin.n_groups = gf->n_groups;
+	spec_fold(in, &units);
+	pin.schedules = units.v;
+	pin.n_schedules = units.n;
+	/* Offline, the roles known are those attached to a group of the file. */
+	if (spec_any_roles(&units)) {
+		struct plan_role *known = ecalloc(gf->n_atts + 1, sizeof *known);
+		size_t n = 0, j;
+		for (i = 0; i < gf->n_atts; i++) {
+			for (j = 0; j < n && strcmp(known[j].id, gf->atts[i].role_id) != 0; j++)
+				;
+			if (j == n) {
+				known[n].id = gf->atts[i].role_id;
+				known[n++].name = gf->atts[i].role_name;
+			}
+		}
+		spec_resolve_roles(&units, known, n, "among the roles attached to the groups of the file");
+		free(known);
+	}
 	plan_changes(&pin, plan);
-	return after_plan(plan, in, o, &held);
+	status = after_plan(plan, in, o, &held);
+	spec_units_free(&units);
+	return status;
 }

@@ -8,6 +8,7 @@
 #include "util.h"
 #include "ndjson.h"
 #include "input.h"
+#include "spec.h"
 
 struct seen {
 	const char *id;
@@ -166,6 +167,56 @@ want_optional_string(const struct ndjson_reader *r, const cJSON *obj, const char
 	return -1;
 }
 
+/* The optional "group" spec of a roster or error record:
+ * {"name": NAME?, "roles": [ROLE...]?}; s gets it. */
+static int
+check_group_spec(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
+                 struct plan_schedule *s, const char *what)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(rec, "group"), *name, *roles, *e;
+	const char **refs;
+	size_t n = 0;
+	int i = 0;
+
+	if (!g || cJSON_IsNull(g))
+		return 0;
+	if (!cJSON_IsObject(g)) {
+		ndjson_error(r, "%s \"group\" must be an object ({\"name\":…,\"roles\":[…]})", what);
+		return -1;
+	}
+	name = cJSON_GetObjectItemCaseSensitive(g, "name");
+	if (name && !cJSON_IsNull(name)) {
+		if (!cJSON_IsString(name) || !*name->valuestring) {
+			ndjson_error(r, "%s group \"name\" must be a non-empty string", what);
+			return -1;
+		}
+		s->group_name = pool_dup(&in->pool, name->valuestring);
+	}
+	roles = cJSON_GetObjectItemCaseSensitive(g, "roles");
+	if (!roles || cJSON_IsNull(roles))
+		return 0;
+	if (!cJSON_IsArray(roles)) {
+		ndjson_error(r, "%s group \"roles\" must be an array of role names or ids", what);
+		return -1;
+	}
+	cJSON_ArrayForEach(e, roles) {
+		if (!cJSON_IsString(e) || !*e->valuestring) {
+			ndjson_error(r, "%s group roles[%d] must be a non-empty string", what, i);
+			return -1;
+		}
+		i++;
+	}
+	refs = ecalloc((size_t)i + 1, sizeof *refs);
+	cJSON_ArrayForEach(e, roles)
+		refs[n++] = pool_dup(&in->pool, e->valuestring);
+	in->ref_arrays = erealloc(in->ref_arrays, (in->n_ref_arrays + 1) * sizeof *in->ref_arrays);
+	in->ref_arrays[in->n_ref_arrays++] = refs;
+	s->role_refs = refs;
+	s->n_role_refs = n;
+	s->roles_given = 1;
+	return 0;
+}
+
 /* Check one roster record; on success append its matched people. */
 static int
 check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
@@ -199,6 +250,8 @@ check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
 	win = cJSON_GetObjectItemCaseSensitive(rec, "window");
 	if (cJSON_IsObject(win) && (want_optional_string(r, win, "from", "roster window") ||
 	                            want_optional_string(r, win, "to", "roster window")))
+		return -1;
+	if (check_group_spec(in, r, rec, s, "roster"))
 		return -1;
 	oncall = cJSON_GetObjectItemCaseSensitive(rec, "oncall");
 	if (!oncall) {
@@ -271,10 +324,12 @@ check_error(struct input *in, const struct ndjson_reader *r, const cJSON *rec, s
 	if (json_expect_string(r, rec, "message", 0) || json_expect_string(r, rec, "stage", 0) ||
 	    json_expect_object(r, rec, "schedule", 0))
 		return -1;
+	if (check_group_spec(in, r, rec, s, "error"))
+		return -1;
 	in->error_records++;
 	if (!cJSON_IsObject(sched)) {
 		in->errors_without_id++;
-		return 0;
+		goto no_id;
 	}
 	if (want_optional_string(r, sched, "id", "error schedule") ||
 	    want_optional_string(r, sched, "name", "error schedule"))
@@ -283,10 +338,18 @@ check_error(struct input *in, const struct ndjson_reader *r, const cJSON *rec, s
 	s->name = pool_dup(&in->pool, json_str(sched, "name"));
 	if (!s->id || !*s->id) {
 		in->errors_without_id++;
-		return 0;
+		goto no_id;
 	}
 	s->upstream_error = 1;
 	return 1;
+no_id:
+	/* no schedule to keep, but the group it feeds must stay as it is */
+	if (s->group_name) {
+		in->errored_groups = erealloc(in->errored_groups,
+		                              (in->n_errored_groups + 1) * sizeof *in->errored_groups);
+		in->errored_groups[in->n_errored_groups++] = s->group_name;
+	}
+	return 0;
 }
 
 static int
@@ -398,6 +461,10 @@ input_free(struct input *in)
 	pool_free(&in->pool);
 	free(in->schedules);
 	free(in->accounts);
+	for (i = 0; i < in->n_ref_arrays; i++)
+		free(in->ref_arrays[i]);
+	free(in->ref_arrays);
+	free(in->errored_groups);
 	memset(in, 0, sizeof *in);
 }
 
@@ -422,8 +489,8 @@ static int
 gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap_members,
          const struct input *in, const char **why)
 {
-	const cJSON *tags, *members, *m, *t;
-	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL, *inst = NULL;
+	const cJSON *tags, *members, *m, *t, *roles;
+	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL, *inst = NULL, *spec = NULL;
 	struct plan_group *g;
 	int managed;
 
@@ -448,12 +515,17 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 				sname = t->valuestring;
 			else if (strcmp(t->string, INSTANCE_TAG) == 0)
 				inst = t->valuestring;
+			else if (strcmp(t->string, GROUP_TAG) == 0 && *t->valuestring)
+				spec = t->valuestring;
 		}
 	}
 	members = cJSON_GetObjectItemCaseSensitive(o, "members");
 	if (members && !cJSON_IsNull(members) && !cJSON_IsArray(members))
 		return *why = "\"members\" must be an array", -1;
-	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && sid && *sid &&
+	roles = cJSON_GetObjectItemCaseSensitive(o, "roles");
+	if (roles && !cJSON_IsNull(roles) && !cJSON_IsArray(roles))
+		return *why = "\"roles\" must be an array", -1;
+	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && ((sid && *sid) || spec) &&
 	          instance_owns(gf->instance, inst);
 
 	if (gf->n_groups == *cap_groups) {
@@ -468,8 +540,14 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 		gf->n_groups++;
 		return 0;   /* it only holds a name */
 	}
-	g->schedule_id = pool_dup(&gf->pool, sid);
-	g->schedule_name = pool_dup(&gf->pool, sname);
+	if (spec) {
+		char *key = spec_group_key(NULL, spec);
+		g->schedule_id = pool_dup(&gf->pool, key);
+		free(key);
+	} else {
+		g->schedule_id = pool_dup(&gf->pool, sid);
+		g->schedule_name = pool_dup(&gf->pool, sname);
+	}
 	/* members: where they start, as an index until the array stops moving */
 	g->members = (const struct plan_member *)(uintptr_t)gf->n_members;
 	cJSON_ArrayForEach(m, members) {
@@ -497,6 +575,20 @@ gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap
 		else
 			pm->email = pool_dup(&gf->pool, email);
 		g->n_members++;
+	}
+	g->roles = (const struct plan_attachment *)(uintptr_t)gf->n_atts;
+	cJSON_ArrayForEach(m, roles) {
+		const char *aid, *rid, *rname;
+		struct plan_attachment *pa;
+		if (!cJSON_IsObject(m) || gf_string(m, "id", 1, &aid) || gf_string(m, "role_id", 1, &rid) ||
+		    gf_string(m, "name", 0, &rname))
+			return *why = "a role must be {\"id\", \"role_id\", \"name\"?} with non-empty strings", -1;
+		gf->atts = erealloc(gf->atts, (gf->n_atts + 1) * sizeof *gf->atts);
+		pa = &gf->atts[gf->n_atts++];
+		pa->id = pool_dup(&gf->pool, aid);
+		pa->role_id = pool_dup(&gf->pool, rid);
+		pa->role_name = rname && *rname ? pool_dup(&gf->pool, rname) : NULL;
+		g->n_roles++;
 	}
 	gf->n_groups++;
 	return 0;
@@ -550,8 +642,10 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
 		goto out;
 	}
 	for (i = 0; i < gf->n_groups; i++)
-		if (gf->groups[i].schedule_id)
+		if (gf->groups[i].schedule_id) {
 			gf->groups[i].members = gf->members + (uintptr_t)gf->groups[i].members;
+			gf->groups[i].roles = gf->atts ? gf->atts + (uintptr_t)gf->groups[i].roles : NULL;
+		}
 	/* a group twice is not a state StrongDM can be in */
 	byid = ecalloc(gf->n_groups + 1, sizeof *byid);
 	for (i = 0; i < gf->n_groups; i++)
@@ -579,6 +673,7 @@ groups_file_free(struct groups_file *gf)
 {
 	free(gf->groups);
 	free(gf->members);
+	free(gf->atts);
 	pool_free(&gf->pool);
 	memset(gf, 0, sizeof *gf);
 }

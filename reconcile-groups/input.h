@@ -39,6 +39,11 @@ struct input {
 	size_t error_records;       /* error records read */
 	size_t errors_without_id;   /* error records naming no schedule id */
 	long lines;                 /* lines read */
+	/* group specs ("group" on roster and error records) */
+	const char ***ref_arrays;   /* the schedules' role_refs arrays, to free */
+	size_t n_ref_arrays;
+	const char **errored_groups;   /* error records naming no schedule id, but a group */
+	size_t n_errored_groups;
 };
 
 /* Read fp to its end record and check every roster and error record.
@@ -58,7 +63,8 @@ void input_free(struct input *in);
 const struct plan_account *input_account(const struct input *in, const char *id);
 
 /* --groups FILE: StrongDM's groups as NDJSON, one group a line:
- * {"id","name","tags":{NAME:VALUE,...},"members":[{"id","account_id","email"?}]}
+ * {"id","name","tags":{NAME:VALUE,...},"members":[{"id","account_id","email"?}],
+ *  "roles"?:[{"id","role_id","name"?}]} (the simulator's state dump's shape)
  * (no end record). Managed groups (tags exactly managed-by=oncall-sync and a
  * non-empty incidentio-schedule-id) keep their members; other groups only
  * hold names. A member without email gets the one the input gives its
@@ -68,6 +74,8 @@ struct groups_file {
 	size_t n_groups;
 	struct plan_member *members;
 	size_t n_members;
+	struct plan_attachment *atts;   /* managed groups' "roles", each group's contiguous */
+	size_t n_atts;
 	struct strpool pool;
 	const char *instance;       /* whose managed groups count as managed */
 };

@@ -17,6 +17,7 @@
 #include "input.h"
 #include "plan.h"
 #include "apply.h"
+#include "adopt.h"
 
 #ifndef ONCALL_VERSION
 #define ONCALL_VERSION "dev"
@@ -29,6 +30,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
+	        "       reconcile-groups [-n] [--instance NAME] [--group-prefix PREFIX] --adopt GROUP\n"
+	        "       reconcile-groups [-n] [--instance NAME] --release KEY\n"
 	        "       reconcile-groups -h | -V\n"
 	        "\n"
 	        "Reads matched roster records (match-users' output) on stdin, makes every\n"
@@ -49,6 +52,12 @@ usage(FILE *fp)
 	        "                           line: {\"id\",\"name\",\"tags\":{...},\"members\":[{\"id\",\n"
 	        "                           \"account_id\",\"email\"?}]}) instead of StrongDM: a dry\n"
 	        "                           run with no network and no credentials\n"
+	        "      --adopt GROUP        make GROUP (an id or name, not managed) the managed group of\n"
+	        "                           the one schedule or group spec of the input: add the\n"
+	        "                           managed tags only; with -n, show what a sync would change\n"
+	        "      --release KEY        empty the group managed for KEY (a schedule id, or\n"
+	        "                           group:NAME for a spec's group) and take oncall-sync's tags\n"
+	        "                           off it; it keeps its name and roles (reads no input)\n"
 	        "  -h, --help               this help\n"
 	        "  -V, --version            the version\n"
 	        "\n"
@@ -149,10 +158,38 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	return status;
 }
 
+/* --adopt GROUP (the whole input read first) or --release KEY. */
+static int
+run_one_group(struct sdm_client *client, const char *adopt, const char *release,
+              const struct apply_opts *o)
+{
+	struct input in;
+	struct plan plan = {0};
+	int status;
+
+	if (adopt) {
+		if (input_read(&in, stdin, "<stdin>")) {
+			weprintf("refused: nothing changed");
+			return EXIT_REFUSED;
+		}
+		status = adopt_group(client, &in, adopt, o, &plan);
+	} else {
+		memset(&in, 0, sizeof in);
+		status = release_group(client, release, o, &plan);
+	}
+	write_output(&in, &plan);
+	plan_free(&plan);
+	input_free(&in);
+	if (fshut_stdout() && status == EXIT_DONE)
+		status = EXIT_FAILED;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE };
+	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE,
+	       OPT_ADOPT, OPT_RELEASE };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
@@ -162,6 +199,8 @@ main(int argc, char **argv)
 		{"max-changes", required_argument, NULL, OPT_MAX},
 		{"jobs", required_argument, NULL, 'j'},
 		{"groups", required_argument, NULL, OPT_GROUPS},
+		{"adopt", required_argument, NULL, OPT_ADOPT},
+		{"release", required_argument, NULL, OPT_RELEASE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -171,7 +210,7 @@ main(int argc, char **argv)
 	struct sdm_client *client = NULL;
 	struct input in;
 	struct plan plan = {0};
-	const char *groups_path = NULL;
+	const char *groups_path = NULL, *adopt = NULL, *release = NULL;
 	long jobs = JOBS_DEFAULT;
 	char err[512];
 	int ch, status, refused;
@@ -214,6 +253,12 @@ main(int argc, char **argv)
 		case OPT_GROUPS:
 			groups_path = optarg;
 			break;
+		case OPT_ADOPT:
+			adopt = optarg;
+			break;
+		case OPT_RELEASE:
+			release = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return fshut_stdout() ? EXIT_FAILED : EXIT_DONE;
@@ -231,6 +276,18 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if ((adopt || release) && (groups_path || o.prune || (adopt && release))) {
+		weprintf("--adopt and --release go alone (not with each other, --groups or --prune)");
+		return EXIT_USAGE;
+	}
+	if (adopt && !*adopt) {
+		weprintf("--adopt wants a group id or name");
+		return EXIT_USAGE;
+	}
+	if (release && !*release) {
+		weprintf("--release wants a schedule id, or group:NAME");
+		return EXIT_USAGE;
+	}
 	if (groups_path) {
 		o.dry_run = 1;
 		return run_offline(groups_path, &o);
@@ -245,6 +302,13 @@ main(int argc, char **argv)
 		weprintf("%s", err);
 		sdm_config_free(&cfg);
 		return EXIT_USAGE;
+	}
+
+	if (adopt || release) {
+		status = run_one_group(client, adopt, release, &o);
+		sdm_client_free(client);
+		sdm_config_free(&cfg);
+		return status;
 	}
 
 	/* Safety rule 1: the whole input is read and checked before any write

@@ -164,6 +164,19 @@ plan_group_name(const char *prefix, const char *schedule_name)
 	return easprintf("%s%s", prefix ? prefix : "", schedule_name ? schedule_name : "");
 }
 
+char *
+plan_schedule_group_name(const char *prefix, const struct plan_schedule *s)
+{
+	/* a spec names its group exactly: no prefix */
+	return s->group_name ? estrdup(s->group_name) : plan_group_name(prefix, s->name);
+}
+
+int
+plan_key_is_group(const char *key)
+{
+	return key && strncmp(key, GROUP_KEY_PREFIX, strlen(GROUP_KEY_PREFIX)) == 0;
+}
+
 static int
 tag_char_ok(unsigned char ch)
 {
@@ -203,6 +216,10 @@ change_action_name(enum change_action a)
 	case CHANGE_ADD: return "add";
 	case CHANGE_REMOVE: return "remove";
 	case CHANGE_DELETE_GROUP: return "delete_group";
+	case CHANGE_ATTACH_ROLE: return "attach_role";
+	case CHANGE_DETACH_ROLE: return "detach_role";
+	case CHANGE_ADOPT_GROUP: return "adopt_group";
+	case CHANGE_RELEASE_GROUP: return "release_group";
 	}
 	return "?";
 }
@@ -284,6 +301,18 @@ change_free(struct change *c)
 	free(c->account_id);
 	free(c->account_email);
 	free(c->membership_id);
+	free(c->role_id);
+	free(c->role_name);
+	free(c->attachment_id);
+	free(c->schedules_json);
+	free(c->roles_json);
+}
+
+void
+change_clear(struct change *c)
+{
+	change_free(c);
+	memset(c, 0, sizeof *c);
 }
 
 void
@@ -383,6 +412,91 @@ fill_schedule(struct change *c, const struct plan_schedule *s)
 {
 	c->schedule_id = dup_or_null(s->id);
 	c->schedule_name = dup_or_null(s->name);
+	c->schedules_json = dup_or_null(s->schedules_json);
+}
+
+static int
+cmp_change_role(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	int r = strcmp(x->role_name ? x->role_name : "", y->role_name ? y->role_name : "");
+	return r ? r : strcmp(x->role_id, y->role_id);
+}
+
+static int
+role_wanted(const struct plan_schedule *s, const char *role_id)
+{
+	size_t i;
+	for (i = 0; i < s->n_roles; i++)
+		if (strcmp(s->roles[i].id, role_id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+role_attached(const struct plan_group *g, const char *role_id, size_t before)
+{
+	size_t i;
+	for (i = 0; g && i < g->n_roles && i < before; i++)
+		if (strcmp(g->roles[i].role_id, role_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The group's role attachments made equal to the spec's roles, when it
+ * gives some; a role that could not be resolved fails them all (the roles
+ * stay as they are) and the schedule counts as failed. */
+static void
+plan_roles(struct plan *p, const struct plan_schedule *s, size_t si,
+           const struct plan_group *g, const char *group_name, size_t group_change)
+{
+	size_t i, start;
+	struct change *c;
+
+	if (!s->roles_given)
+		return;
+	if (s->roles_error) {
+		c = push(p, CHANGE_ATTACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup("");
+		change_set_failed(c, "%s: the roles of group %s are left as they are", s->roles_error,
+		                  group_name);
+		note(p, "group %s: %s", group_name, c->error);
+		p->failed_schedules++;
+		return;
+	}
+	start = p->n;
+	for (i = 0; i < s->n_roles; i++) {
+		if (role_attached(g, s->roles[i].id, (size_t)-1))
+			continue;
+		c = push(p, CHANGE_ATTACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = dup_or_null(g ? g->id : NULL);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup(s->roles[i].id);
+		c->role_name = dup_or_null(s->roles[i].name);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_role);
+	start = p->n;
+	for (i = 0; g && i < g->n_roles; i++) {
+		const struct plan_attachment *a = &g->roles[i];
+		if (role_wanted(s, a->role_id) || role_attached(g, a->role_id, i))
+			continue;
+		c = push(p, CHANGE_DETACH_ROLE, si);
+		fill_schedule(c, s);
+		c->group_id = estrdup(g->id);
+		c->group_name = estrdup(group_name);
+		c->role_id = estrdup(a->role_id);
+		c->role_name = dup_or_null(a->role_name);
+		c->attachment_id = estrdup(a->id);
+		c->group_change = group_change;
+	}
+	if (p->n - start > 1)
+		qsort(p->v + start, p->n - start, sizeof *p->v, cmp_change_role);
 }
 
 /* Add and remove changes of one group, sorted by email. */
@@ -438,7 +552,13 @@ describe_holder(char *out, size_t len, const struct plan_input *in, const struct
 	size_t i;
 
 	if (!h->schedule_id) {
-		snprintf(out, len, "group %s which oncall-sync does not manage", h->id);
+		snprintf(out, len, "group %s which oncall-sync does not manage "
+		         "(oncall-sync adopt SCHEDULE %s makes it the schedule's group)", h->id, h->id);
+		return;
+	}
+	if (plan_key_is_group(h->schedule_id)) {
+		snprintf(out, len, "group %s which oncall-sync manages for group spec %s", h->id,
+		         h->schedule_id + strlen(GROUP_KEY_PREFIX));
 		return;
 	}
 	for (i = 0; i < in->n_schedules; i++)
@@ -451,9 +571,27 @@ describe_holder(char *out, size_t len, const struct plan_input *in, const struct
 	snprintf(out, len, "group %s which oncall-sync manages for schedule %s", h->id, h->schedule_id);
 }
 
+/* A spec's group that has no group yet takes over the own group of one of
+ * its schedules (the first, in its order, that has exactly one), keeping
+ * its id, members and roles; it is then not pruned. */
+static const struct plan_group *
+own_group_to_take(const struct plan_input *in, const struct pindex *x, const struct plan_schedule *s,
+                  const struct plan_group **taken)
+{
+	const struct plan_group *g;
+	size_t i;
+
+	if (!plan_key_is_group(s->id))
+		return NULL;
+	for (i = 0; i < s->n_member_ids; i++)
+		if (managed_groups_of(in, x, s->member_ids[i], &g) == 1 && !taken[g - in->groups])
+			return g;
+	return NULL;
+}
+
 static void
 plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *x, size_t si,
-              char **claimed, struct smap *claimed_by)
+              char **claimed, struct smap *claimed_by, const struct plan_group **taken)
 {
 	const struct plan_schedule *s = &in->schedules[si];
 	const struct plan_group *g, *holder;
@@ -461,9 +599,14 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 	char *want;
 	char why[512];
 	struct change *c;
+	int retag;
 
 	claimed[si] = NULL;
 	if (s->upstream_error) {
+		/* held: nor is the own group of one of its schedules pruned */
+		for (j = 0; plan_key_is_group(s->id) && j < s->n_member_ids; j++)
+			if (managed_groups_of(in, x, s->member_ids[j], &g) == 1)
+				taken[g - in->groups] = g;
 		p->failed_schedules++;
 		return;
 	}
@@ -478,9 +621,13 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		p->failed_schedules++;
 		return;
 	}
-	want = plan_group_name(in->group_prefix, s->name);
-	if (!g || strcmp(g->name, want) != 0) {
+	want = plan_schedule_group_name(in->group_prefix, s);
+	if (!g && (g = own_group_to_take(in, x, s, taken)))
+		taken[g - in->groups] = g;
+	retag = g && taken[g - in->groups];
+	if (!g || strcmp(g->name, want) != 0 || retag) {
 		c = push(p, g ? CHANGE_RENAME_GROUP : CHANGE_CREATE_GROUP, si);
+		c->retag = retag;
 		fill_schedule(c, s);
 		c->group_id = dup_or_null(g ? g->id : NULL);
 		c->group_name = estrdup(want);
@@ -512,6 +659,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		}
 	}
 	plan_members(p, s, si, g, want, group_change);
+	plan_roles(p, s, si, g, want, group_change);
 }
 
 static int
@@ -524,7 +672,8 @@ cmp_group_ptr_name(const void *a, const void *b)
 }
 
 static void
-plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
+plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x,
+           const struct plan_group **taken)
 {
 	const struct plan_group **gone;
 	size_t i, n = 0, start, j;
@@ -532,7 +681,8 @@ plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
 
 	gone = ecalloc(in->n_groups + 1, sizeof *gone);
 	for (i = 0; i < in->n_groups; i++)
-		if (in->groups[i].schedule_id && !schedule_known(x, in->groups[i].schedule_id))
+		if (in->groups[i].schedule_id && !schedule_known(x, in->groups[i].schedule_id) &&
+		    !(taken && taken[i]))
 			gone[n++] = &in->groups[i];
 	if (n && in->prune_unsafe) {
 		note(p, "--prune skipped: an error record names no schedule id, so its group cannot be told apart");
@@ -569,6 +719,7 @@ plan_prune(struct plan *p, const struct plan_input *in, const struct pindex *x)
 void
 plan_changes(const struct plan_input *in, struct plan *out)
 {
+	const struct plan_group **taken;   /* own groups a spec's group takes over */
 	char **claimed;
 	struct pindex x;
 	struct smap claimed_by;
@@ -578,13 +729,15 @@ plan_changes(const struct plan_input *in, struct plan *out)
 	pindex_build(&x, in);
 	smap_init(&claimed_by, in->n_schedules, 1);
 	claimed = ecalloc(in->n_schedules + 1, sizeof *claimed);
+	taken = ecalloc(in->n_groups + 1, sizeof *taken);
 	for (i = 0; i < in->n_schedules; i++)
-		plan_schedule(out, in, &x, i, claimed, &claimed_by);
+		plan_schedule(out, in, &x, i, claimed, &claimed_by, taken);
 	if (in->prune)
-		plan_prune(out, in, &x);
+		plan_prune(out, in, &x, taken);
 	for (i = 0; i < in->n_schedules; i++)
 		free(claimed[i]);
 	free(claimed);
+	free(taken);
 	smap_free(&claimed_by);
 	pindex_free(&x);
 }
@@ -606,7 +759,7 @@ plan_wanted_names(const struct plan_input *in, char ***names)
 		struct sent *e;
 		if (s->upstream_error || managed_groups_of(in, &x, s->id, &g) > 1)
 			continue;
-		want = plan_group_name(in->group_prefix, s->name);
+		want = plan_schedule_group_name(in->group_prefix, s);
 		if (g && strcmp(g->name, want) == 0) {
 			free(want);
 			continue;
@@ -709,10 +862,24 @@ change_to_json(const struct change *c)
 	cJSON_AddStringToObject(o, "type", "change");
 	cJSON_AddStringToObject(o, "action", change_action_name(c->action));
 	cJSON_AddStringToObject(o, "status", change_status_name(c->status));
-	s = cJSON_AddObjectToObject(o, "schedule");
-	cJSON_AddStringToObject(s, "id", c->schedule_id ? c->schedule_id : "");
-	if (c->schedule_name)
-		cJSON_AddStringToObject(s, "name", c->schedule_name);
+	if (plan_key_is_group(c->schedule_id)) {
+		/* a spec group: its schedules (the first as "schedule"); a
+		 * retired one has none left */
+		cJSON *list = c->schedules_json ? cJSON_Parse(c->schedules_json) : NULL;
+		cJSON *first = cJSON_GetArrayItem(list, 0);
+		if (!list)
+			list = cJSON_CreateArray();
+		cJSON_AddItemToObject(o, "schedule", first ? cJSON_Duplicate(first, 1) :
+		                      cJSON_CreateObject());
+		if (!first)
+			cJSON_AddStringToObject(cJSON_GetObjectItem(o, "schedule"), "id", "");
+		cJSON_AddItemToObject(o, "schedules", list);
+	} else {
+		s = cJSON_AddObjectToObject(o, "schedule");
+		cJSON_AddStringToObject(s, "id", c->schedule_id ? c->schedule_id : "");
+		if (c->schedule_name)
+			cJSON_AddStringToObject(s, "name", c->schedule_name);
+	}
 	g = cJSON_AddObjectToObject(o, "group");
 	if (c->group_id)
 		cJSON_AddStringToObject(g, "id", c->group_id);
@@ -725,6 +892,15 @@ change_to_json(const struct change *c)
 		if (c->account_email)
 			cJSON_AddStringToObject(a, "email", c->account_email);
 	}
+	if (c->action == CHANGE_ATTACH_ROLE || c->action == CHANGE_DETACH_ROLE) {
+		a = cJSON_AddObjectToObject(o, "role");
+		if (c->role_id && *c->role_id)
+			cJSON_AddStringToObject(a, "id", c->role_id);
+		if (c->role_name)
+			cJSON_AddStringToObject(a, "name", c->role_name);
+	}
+	if (c->roles_json)
+		cJSON_AddItemToObject(o, "roles", cJSON_Parse(c->roles_json));
 	if (c->status == CHANGE_FAILED && c->error)
 		cJSON_AddStringToObject(o, "error", c->error);
 	return o;

@@ -16,6 +16,12 @@
 #define SCHEDULE_NAME_TAG "incidentio-schedule-name"
 #define INSTANCE_TAG "oncall-sync-instance"   /* --instance: whose the group is */
 #define TAG_VALUE_MAX 256
+/* A group spec's group (several schedules, one group): tagged
+ * oncall-sync-group=<its name> instead of incidentio-schedule-id; inside
+ * reconcile-groups its key is "group:" + that tag value, where a
+ * schedule's group has the schedule id (incident.io ids have no ':'). */
+#define GROUP_TAG "oncall-sync-group"
+#define GROUP_KEY_PREFIX "group:"
 
 /* A matched on-call person: a StrongDM account. */
 struct plan_account {
@@ -23,13 +29,38 @@ struct plan_account {
 	const char *email;          /* may be NULL */
 };
 
-/* One schedule of the input, in input order. */
-struct plan_schedule {
+/* A role: its id and name. */
+struct plan_role {
 	const char *id;
+	const char *name;
+};
+
+/* A role attached to a group (a GroupRole). */
+struct plan_attachment {
+	const char *id;             /* grouprole-… */
+	const char *role_id;
+	const char *role_name;      /* may be NULL (a role the listing lacks) */
+};
+
+/* One schedule of the input, in input order (or, planned, one group: the
+ * schedules of a group spec folded into one, see spec.h). */
+struct plan_schedule {
+	const char *id;             /* the schedule id, or the group key */
 	const char *name;           /* may be NULL for an error record */
 	int upstream_error;         /* arrived as an error record: keep its group */
 	const struct plan_account *oncall;   /* matched people only */
 	size_t n_oncall;
+	/* the "group" spec of the record (all optional) */
+	const char *group_name;     /* the group's exact name; NULL: prefix + name */
+	const char *schedules_json; /* a spec group: its schedules, a JSON array */
+	const char *const *role_refs;   /* "roles" as given (names or ids) */
+	size_t n_role_refs;
+	int roles_given;            /* "roles" present: the exact set of roles */
+	const struct plan_role *roles;  /* role_refs resolved, unique */
+	size_t n_roles;
+	const char *roles_error;    /* a role that cannot be resolved: its roles stay */
+	const char *const *member_ids;  /* a spec group: its schedules' ids */
+	size_t n_member_ids;
 };
 
 struct plan_member {
@@ -47,6 +78,8 @@ struct plan_group {
 	const char *schedule_name;  /* its incidentio-schedule-name tag, or NULL */
 	const struct plan_member *members;
 	size_t n_members;
+	const struct plan_attachment *roles;   /* read only for groups whose roles are given */
+	size_t n_roles;
 };
 
 struct plan_input {
@@ -64,7 +97,11 @@ enum change_action {
 	CHANGE_RENAME_GROUP,
 	CHANGE_ADD,
 	CHANGE_REMOVE,
-	CHANGE_DELETE_GROUP
+	CHANGE_DELETE_GROUP,
+	CHANGE_ATTACH_ROLE,
+	CHANGE_DETACH_ROLE,
+	CHANGE_ADOPT_GROUP,         /* --adopt: the managed tags added to a group */
+	CHANGE_RELEASE_GROUP        /* --release: oncall-sync's tags taken off */
 };
 
 enum change_status {
@@ -89,6 +126,13 @@ struct change {
 	char *account_id;           /* add, remove */
 	char *account_email;        /* may be NULL */
 	char *membership_id;        /* remove: the AccountGroup to delete */
+	char *role_id;              /* attach_role, detach_role */
+	char *role_name;            /* may be NULL */
+	char *attachment_id;        /* detach_role: the GroupRole to delete */
+	char *schedules_json;       /* a spec group's schedules (JSON array), or NULL */
+	char *roles_json;           /* release_group: the roles the group keeps (JSON array) */
+	int retag;                  /* rename_group: a schedule's own group becomes its
+	                               spec's (schedule tags off, oncall-sync-group on) */
 	size_t group_change;        /* add/remove/delete_group: the create_group,
 	                               rename_group or (delete) the removes'
 	                               schedule change it waits for, or NO_CHANGE */
@@ -109,7 +153,8 @@ struct plan {
 };
 
 /* Plan the changes. Order: input schedule order; within a schedule its
- * create_group or rename_group, then adds by email, then removes by email;
+ * create_group or rename_group, then adds by email, then removes by email,
+ * then (roles given) attach_role and detach_role by role name;
  * then the pruned groups by name, each its removes then delete_group.
  * Changes the planner already knows cannot be made (a name taken) are
  * CHANGE_FAILED with an error; the rest CHANGE_PLANNED. */
@@ -118,6 +163,13 @@ void plan_free(struct plan *p);
 
 /* The group name a schedule wants: prefix + name (caller frees). */
 char *plan_group_name(const char *prefix, const char *schedule_name);
+
+/* The same for a planned schedule: its spec's group name as given, else
+ * prefix + name (caller frees). */
+char *plan_schedule_group_name(const char *prefix, const struct plan_schedule *s);
+
+/* Whether a group key (plan_group.schedule_id) is a spec group's. */
+int plan_key_is_group(const char *key);
 
 /* The names to look up before planning: those that will be given to a group
  * (create or rename), once each, in input order. Caller frees each and the
@@ -139,6 +191,9 @@ int plan_hold(struct plan *p, long max);
  * waits for (group_change) failed; for applying phase by phase (apply.c
  * instead starts each change when what it waits for is finished). */
 void plan_cascade_failures(struct plan *p, int phase);
+
+/* Free a change's strings (one not in a plan). */
+void change_clear(struct change *c);
 
 void change_set_failed(struct change *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -63,6 +63,16 @@ SCHEMAS = {
     'AccountGroup': [(1, 'id', 'string', False),
                      (2, 'account_id', 'string', False),
                      (3, 'group_id', 'string', False)],
+    # Roles and their attachments to groups (roles_pb2, groups_roles_pb2;
+    # Role field 3 is no longer used; GroupRole 4 and 5 are private to the
+    # SDKs but the service fills them)
+    'Role': [(1, 'id', 'string', False), (2, 'name', 'string', False),
+             (4, 'tags', 'Tags', False), (5, 'access_rules', 'string', False),
+             (6, 'managed_by', 'string', False)],
+    'GroupRole': [(1, 'id', 'string', False), (2, 'group_id', 'string', False),
+                  (3, 'role_id', 'string', False),
+                  (4, 'group_name', 'string', False),
+                  (5, 'role_name', 'string', False)],
     'ListRequest': [(1, 'meta', 'ListRequestMetadata', False),
                     (2, 'filter', 'string', False)],
     'IdRequest': [(1, 'meta', 'EmptyMetadata', False),
@@ -80,6 +90,18 @@ SCHEMAS = {
     'AccountGroupResponse': [(1, 'meta', 'EmptyMetadata', False),
                              (2, 'account_group', 'AccountGroup', False),
                              (3, 'rate_limit', 'RateLimitMetadata', False)],
+    'GroupRoleCreateRequest': [(1, 'meta', 'EmptyMetadata', False),
+                               (2, 'group_role', 'GroupRole', False)],
+    'RoleResponse': [(1, 'meta', 'EmptyMetadata', False),
+                     (2, 'role', 'Role', False),
+                     (3, 'rate_limit', 'RateLimitMetadata', False)],
+    'GroupRoleResponse': [(1, 'meta', 'EmptyMetadata', False),
+                          (2, 'group_role', 'GroupRole', False),
+                          (3, 'rate_limit', 'RateLimitMetadata', False)],
+    # note the order: rate_limit 2, the deleted attachment 3
+    'GroupRoleDeleteResponse': [(1, 'meta', 'EmptyMetadata', False),
+                                (2, 'rate_limit', 'RateLimitMetadata', False),
+                                (3, 'group_role', 'GroupRole', False)],
     'DeleteResponse': [(1, 'meta', 'EmptyMetadata', False),
                        (2, 'rate_limit', 'RateLimitMetadata', False)],
     'Any': [(1, 'type_url', 'string', False), (2, 'value', 'bytes', False)],
@@ -95,7 +117,7 @@ def _list_response(item):
 
 
 for _item in ('Account', 'IdentitySet', 'IdentityAlias', 'Group',
-              'AccountGroup'):
+              'AccountGroup', 'Role', 'GroupRole'):
     SCHEMAS[_item + 'ListResponse'] = _list_response(_item)
 
 RATE_LIMIT_TYPE_URL = 'type.googleapis.com/v1.RateLimitMetadata'
@@ -123,6 +145,17 @@ METHODS = {
                               'write'),
     'AccountsGroups.Delete': ('IdRequest', 'DeleteResponse',
                               'accountgroup:write', 'write'),
+    # The public sources name no permissions for these; the sim's guess.
+    'Roles.List': ('ListRequest', 'RoleListResponse', 'role:read', 'read'),
+    'Roles.Get': ('IdRequest', 'RoleResponse', 'role:read', 'read'),
+    'GroupsRoles.List': ('ListRequest', 'GroupRoleListResponse',
+                         'grouprole:read', 'read'),
+    'GroupsRoles.Get': ('IdRequest', 'GroupRoleResponse', 'grouprole:read',
+                        'read'),
+    'GroupsRoles.Create': ('GroupRoleCreateRequest', 'GroupRoleResponse',
+                           'grouprole:write', 'write'),
+    'GroupsRoles.Delete': ('IdRequest', 'GroupRoleDeleteResponse',
+                           'grouprole:write', 'write'),
 }
 
 ALL_PERMISSIONS = sorted({m[2] for m in METHODS.values()})
@@ -378,6 +411,8 @@ FILTER_FIELDS = {
     'accountsgroups': {'id', 'accountid', 'groupid'},
     'identitysets': {'id', 'name'},
     'identityaliases': {'id', 'accountid', 'identitysetid', 'username'},
+    'roles': {'id', 'name', 'tag'},
+    'groupsroles': {'id', 'groupid', 'roleid'},
 }
 
 _json = json.JSONDecoder()

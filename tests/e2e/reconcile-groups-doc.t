@@ -12,7 +12,7 @@ command -v groff >/dev/null || command -v man >/dev/null || skip_all "no groff/m
 
 help=$(reconcile-groups --help)
 man_text=$(MANWIDTH=200 man -l "$MAN" 2>/dev/null | col -b)
-synopsis_help=$(sed -n '1,2p' <<<"$help" | sed 's/^usage: //; s/^ *//')
+synopsis_help=$(sed -n '/^$/q;p' <<<"$help" | sed 's/^usage: //; s/^ *//')
 synopsis_man=$(awk '/^SYNOPSIS/ {on = 1; next} /^[A-Z]/ {on = 0} on && NF' <<<"$man_text" | sed 's/^ *//')
 synopsis_doc=$(awk '/^```$/ && !done {if (on) {done = 1; on = 0} else on = 1; next} on' "$DOC")
 
@@ -30,7 +30,7 @@ for s in 0 1 2 3; do
 	ok "exit status $s in the man page" grep -q "^       $s " <<<"$(awk '/^EXIT STATUS/ {on = 1; next} /^[A-Z]/ {on = 0} on' <<<"$man_text")"
 done
 in_both() { grep -q -- "$1" <<<"$man_text" && grep -q -- "$1" "$DOC"; }
-for a in create_group rename_group add remove delete_group "done" planned failed held previous_name; do
+for a in create_group rename_group add remove delete_group attach_role detach_role adopt_group release_group "done" planned failed held previous_name; do
 	ok "'$a' in the man page and the README" in_both "$a"
 done
 

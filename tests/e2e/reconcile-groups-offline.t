@@ -53,7 +53,7 @@ remove planned Retired bob@example.com
 remove planned Retired carlos@example.com
 delete_group planned Retired -" "the plan: removes, a name taken, a rename, a create, the prune"
 like "$(jq -r 'select(.status == "failed") | .error' "$T/out")" \
-	'^name Payments is taken by group group-[0-9a-f]+ which oncall-sync does not manage$' "the taken name names the group"
+	'^name Payments is taken by group group-[0-9a-f]+ which oncall-sync does not manage \(oncall-sync adopt ' "the taken name names the group"
 
 # a member's email absent from the file: the input's, if it names the account
 # (alice, bob and carlos are on call on some schedule; the service account

@@ -212,12 +212,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data0, size_t size)
 	list_kind(SDM_KIND_IDENTITY_ALIAS, data, size);
 	list_kind(SDM_KIND_GROUP, data, size);
 	list_kind(SDM_KIND_ACCOUNT_GROUP, data, size);
+	list_kind(SDM_KIND_ROLE, data, size);
+	list_kind(SDM_KIND_GROUP_ROLE, data, size);
 
 	if (sdm_dec_group_response(data, size, &g, &rl) == 0)
 		sdm_group_free(&g);
 	if (sdm_dec_account_group_response(data, size, &ag, &rl) == 0)
 		sdm_account_group_free(&ag);
 	(void)sdm_dec_delete_response(data, size, &rl);
+	{
+		struct sdm_group_role gr;
+		struct sdm_role role;
+		if (sdm_dec_group_role_response(data, size, &gr, &rl) == 0)
+			sdm_group_role_free(&gr);
+		if (sdm_dec_role(data, size, &role) == 0)
+			sdm_role_free(&role);
+	}
 
 	rc = sdm_dec_account(data, size, &acc);
 	if (rc == 1) {

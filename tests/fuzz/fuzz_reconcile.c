@@ -7,7 +7,7 @@
  * schedule that failed upstream, no delete without --prune or while an error
  * names no schedule, adds only of on-call people and removes only of others.
  * Every change record written must be read back by the next reader.
- * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c lib/ndjson.c lib/util.c
+ * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c reconcile-groups/spec.c lib/ndjson.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,10 +31,10 @@ static const struct plan_member m1[] = {
 static const struct plan_member m2[] = { { "ag-3", "a-0000000000000003", "carlos@example.com" } };
 static const struct plan_member m3[] = { { "ag-4", "a-0000000000000001", "alice@example.com" } };
 static const struct plan_group groups[] = {
-	{ "group-1", "TestSchedule", S1, "TestSchedule", m1, 2 },
-	{ "group-2", "Payments", S2, "Payments", m2, 1 },
-	{ "group-3", "Admins", NULL, NULL, m3, 1 },
-	{ "group-4", "Platform", NULL, NULL, NULL, 0 },
+	{ "group-1", "TestSchedule", S1, "TestSchedule", m1, 2, NULL, 0 },
+	{ "group-2", "Payments", S2, "Payments", m2, 1, NULL, 0 },
+	{ "group-3", "Admins", NULL, NULL, m3, 1, NULL, 0 },
+	{ "group-4", "Platform", NULL, NULL, NULL, 0, NULL, 0 },
 };
 
 static const struct plan_schedule *

@@ -13,6 +13,9 @@
  *     ag-delete ID
  *     identity-sets-list [--filter F] [--limit N]
  *     aliases-list [--filter F] [--limit N]
+ *     roles-list|gr-list [--filter F] [--limit N]
+ *     gr-create GROUP ROLE
+ *     gr-delete ID
  *     accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]
  *       page by page (sdm_*_list_pages): each page's items, then a line
  *       {"page": I, "items": N, "more": true|false}; stops after K pages
@@ -245,13 +248,58 @@ on_done(void *user, const struct sdm_error *err)
 }
 
 static void
+on_roles(void *user, struct sdm_role *v, size_t n, const struct sdm_error *err)
+{
+	(void)user;
+	if (report(err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "id", v[i].id);
+		add_str(o, "name", v[i].name);
+		add_str(o, "managed_by", v[i].managed_by);
+		cJSON_AddItemToObject(o, "tags", tags_json(&v[i].tags));
+		emit(o);
+	}
+	sdm_roles_free(v, n);
+}
+
+static void
+on_group_roles(void *user, struct sdm_group_role *v, size_t n, const struct sdm_error *err)
+{
+	(void)user;
+	if (report(err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "id", v[i].id);
+		add_str(o, "group_id", v[i].group_id);
+		add_str(o, "role_id", v[i].role_id);
+		emit(o);
+	}
+	sdm_group_roles_free(v, n);
+}
+
+static void
+on_group_role(void *user, struct sdm_group_role *gr, const struct sdm_error *err)
+{
+	(void)user;
+	if (report(err))
+		return;
+	on_group_roles(NULL, gr, 1, NULL);
+}
+
+static void
 usage(void)
 {
 	fprintf(stderr, "usage: sdm-driver [-j N] [-r REPEAT] [-q] COMMAND [ARGS]\n"
 	        "  accounts-list|groups-list|ag-list|identity-sets-list|aliases-list [--filter F] [--limit N]\n"
 	        "  accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]\n"
 	        "  group-create NAME [TAG=VALUE...] | group-update ID NAME [TAG=VALUE...]\n"
-	        "  group-get ID | group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n");
+	        "  group-get ID | group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n"
+	        "  roles-list|gr-list [--filter F] [--limit N] | gr-create GROUP ROLE | gr-delete ID\n");
 	exit(EXIT_USAGE);
 }
 
@@ -359,6 +407,14 @@ main(int argc, char **argv)
 			sdm_account_group_create(c, argv[0], argv[1], on_account_group, NULL);
 		} else if (!strcmp(cmd, "ag-delete") && argc == 1) {
 			sdm_account_group_delete(c, argv[0], on_done, argv[0]);
+		} else if (!strcmp(cmd, "roles-list")) {
+			sdm_roles_list(c, filter, limit, on_roles, NULL);
+		} else if (!strcmp(cmd, "gr-list")) {
+			sdm_group_roles_list(c, filter, limit, on_group_roles, NULL);
+		} else if (!strcmp(cmd, "gr-create") && argc == 2) {
+			sdm_group_role_create(c, argv[0], argv[1], on_group_role, NULL);
+		} else if (!strcmp(cmd, "gr-delete") && argc == 1) {
+			sdm_group_role_delete(c, argv[0], on_done, argv[0]);
 		} else {
 			sdm_client_free(c);
 			sdm_config_free(&cfg);
