@@ -244,7 +244,7 @@ fast_line(void *user, const char *line, size_t len)
 
 /* Pass 1: read, check and spool stdin, noting who to look up. */
 static int
-read_input(FILE *spool, struct match_index *idx)
+read_input(FILE *spool, struct match_index *idx, char **selection)
 {
 	struct ndjson_reader r;
 	struct pass1 p = { .spool = spool, .idx = idx };
@@ -287,6 +287,8 @@ read_input(FILE *spool, struct match_index *idx)
 		rc = -1;
 	if (p.failed)
 		rc = -1;
+	/* passed on in our own end record: reconcile-groups needs it */
+	*selection = r.end_selection ? estrdup(r.end_selection) : NULL;
 	ndjson_reader_free(&r);
 	fj_roster_free(&p.fr);
 	buf_free(&scratch);
@@ -482,7 +484,7 @@ main(int argc, char **argv)
 	struct match_index *idx = NULL;
 	struct ndjson_writer w;
 	FILE *accounts = NULL, *spool = NULL;
-	char err[512];
+	char err[512], *selection = NULL;
 	int status = EXIT_DONE, rc;
 
 	log_init(argv[0]);
@@ -519,7 +521,7 @@ main(int argc, char **argv)
 	setvbuf(spool, spoolbuf, _IOFBF, sizeof spoolbuf);
 	idx = match_index_new(o.by);
 
-	if (read_input(spool, idx)) {
+	if (read_input(spool, idx, &selection)) {
 		status = EXIT_FAILED;
 		goto out;
 	}
@@ -549,9 +551,10 @@ main(int argc, char **argv)
 	ndjson_writer_init(&w, stdout);
 	if (write_output(spool, idx, &w))
 		status = EXIT_FAILED;
-	if (w.failed || ndjson_write_end(&w, STAGE))
+	if (w.failed || ndjson_write_end_selection(&w, STAGE, selection))
 		status = EXIT_FAILED;
 out:
+	free(selection);
 	if (fshut_stdout())
 		status = EXIT_FAILED;
 	if (spool)

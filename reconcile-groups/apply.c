@@ -978,9 +978,10 @@ sort_accounts(struct state *st)
 
 /* The plan is made: report it, and hold it under --max-changes. */
 static int
-after_plan(struct plan *plan, const struct input *in, const struct apply_opts *o, int *held)
+after_plan(struct plan *plan, const struct plan_input *pin, const struct input *in,
+           const struct apply_opts *o, int *held)
 {
-	size_t i;
+	size_t i, deletes, managed;
 	int status = EXIT_DONE;
 
 	for (i = 0; i < plan->n_notes; i++)
@@ -991,6 +992,20 @@ after_plan(struct plan *plan, const struct input *in, const struct apply_opts *o
 	if (plan_hold(plan, o->max_changes)) {
 		weprintf("%zu changes planned, more than --max-changes %ld: holding them all",
 		         plan_count(plan, CHANGE_HELD), o->max_changes);
+		*held = 1;
+		status = EXIT_REFUSED;
+	}
+	/* Safety rule 7: a stream of every schedule (-a) names a group's
+	 * schedule only by leaving it out; a listing proven complete is still
+	 * not trusted to retire most groups at once. An explicit selection
+	 * (-s, the config) names what it wants, and is not held. */
+	if (!*held && o->prune && in->selection_all &&
+	    plan_hold_prune(plan, pin, o->max_prune_share, o->allow_empty, &deletes, &managed)) {
+		weprintf("the stream selects every schedule (fetch-oncall -a) and the prune would delete "
+		         "%zu of the %zu managed groups, more than %s: holding every change "
+		         "(--max-prune-share, --allow-empty)", deletes, managed,
+		         deletes == managed && !o->allow_empty ? "all of them without --allow-empty"
+		                                                : "--max-prune-share allows");
 		*held = 1;
 		status = EXIT_REFUSED;
 	}
@@ -1085,12 +1100,12 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		pin.groups = groups;
 		pin.n_groups = n_groups;
 		plan_changes(&pin, plan);
-		status = after_plan(plan, in, o, &held);
+		status = after_plan(plan, &pin, in, o, &held);
 		goto out;
 	}
 
 	plan_changes(&pin, plan);
-	status = after_plan(plan, in, o, &held);
+	status = after_plan(plan, &pin, in, o, &held);
 	/* the writes (unless held), and meanwhile the emails of removed members */
 	if (!held)
 		start_writes(&st);
@@ -1131,5 +1146,5 @@ reconcile_offline(const struct input *in, const struct groups_file *gf, const st
 	pin.groups = gf->groups;
 	pin.n_groups = gf->n_groups;
 	plan_changes(&pin, plan);
-	return after_plan(plan, in, o, &held);
+	return after_plan(plan, &pin, in, o, &held);
 }

@@ -39,6 +39,8 @@ struct apply_opts {
 	int allow_empty;            /* accept a stream naming no schedule */
 	const char *instance;       /* --instance: NULL, the default */
 	long max_changes;           /* < 0: unlimited */
+	double max_prune_share;     /* selection "all": hold a prune of more than this
+	                               share of the managed groups (0..1) */
 };
 
 /* Read the input from fp (in a thread) while the managed groups and their

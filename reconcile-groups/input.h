@@ -39,6 +39,8 @@ struct input {
 	size_t error_records;       /* error records read */
 	size_t errors_without_id;   /* error records naming no schedule id */
 	long lines;                 /* lines read */
+	int selection_all;          /* the end record says "selection":"all" (fetch-oncall -a):
+	                               an absent schedule is inferred gone, not named */
 };
 
 /* Read fp to its end record and check every roster and error record.

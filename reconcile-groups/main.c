@@ -23,12 +23,13 @@
 #endif
 
 #define STAGE "reconcile-groups"
+#define PRUNE_SHARE_DEFAULT 0.5
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
+	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [--max-prune-share S] [-j N] [--groups FILE]\n"
 	        "       reconcile-groups -h | -V\n"
 	        "\n"
 	        "Reads matched roster records (match-users' output) on stdin, makes every\n"
@@ -44,6 +45,10 @@ usage(FILE *fp)
 	        "      --group-prefix PREFIX  group name = PREFIX + schedule name\n"
 	        "      --max-changes N      more than N planned changes: change nothing, print them\n"
 	        "                           \"held\", exit 3 (default: no limit; 0 allows none)\n"
+	        "      --max-prune-share S  a stream of every schedule (fetch-oncall -a) whose prune\n"
+	        "                           would delete more than this share (0-1) of the managed\n"
+	        "                           groups, or all of them without --allow-empty: change\n"
+	        "                           nothing, print the plan \"held\", exit 3 (default 0.5)\n"
 	        "  -j, --jobs N             at most N StrongDM calls in flight (1-256, default 64)\n"
 	        "      --groups FILE        plan against the groups in FILE (NDJSON, one group a\n"
 	        "                           line: {\"id\",\"name\",\"tags\":{...},\"members\":[{\"id\",\n"
@@ -79,6 +84,21 @@ parse_count(const char *s, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A share: a number from 0 to 1 ("0.5", "1", "0"). */
+static int
+parse_share(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 1))
 		return -1;
 	*out = v;
 	return 0;
@@ -152,7 +172,8 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE };
+	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE,
+	       OPT_PRUNE_SHARE };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
@@ -160,13 +181,14 @@ main(int argc, char **argv)
 		{"instance", required_argument, NULL, OPT_INSTANCE},
 		{"group-prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-changes", required_argument, NULL, OPT_MAX},
+		{"max-prune-share", required_argument, NULL, OPT_PRUNE_SHARE},
 		{"jobs", required_argument, NULL, 'j'},
 		{"groups", required_argument, NULL, OPT_GROUPS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	struct apply_opts o = { .max_changes = -1 };
+	struct apply_opts o = { .max_changes = -1, .max_prune_share = PRUNE_SHARE_DEFAULT };
 	struct sdm_config cfg = {0};
 	struct sdm_client *client = NULL;
 	struct input in;
@@ -202,6 +224,12 @@ main(int argc, char **argv)
 		case OPT_MAX:
 			if (parse_count(optarg, &o.max_changes)) {
 				weprintf("--max-changes wants a whole number ≥ 0, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PRUNE_SHARE:
+			if (parse_share(optarg, &o.max_prune_share)) {
+				weprintf("--max-prune-share wants a number from 0 to 1, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
 			break;

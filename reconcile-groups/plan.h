@@ -135,6 +135,13 @@ size_t plan_count(const struct plan *p, enum change_status st);
  * change becomes held; returns 1 then, else 0. max < 0 is unlimited. */
 int plan_hold(struct plan *p, long max);
 
+/* The prune guard for a stream of every schedule (fetch-oncall -a): when
+ * the plan deletes more than share (0..1) of the managed groups, or every
+ * one of them (unless allow_empty), every planned change becomes held;
+ * returns 1 then, else 0. *deletes and *managed get the counts. */
+int plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int allow_empty,
+                    size_t *deletes, size_t *managed);
+
 /* Mark every planned change as failed with this error when the change it
  * waits for (group_change) failed; for applying phase by phase (apply.c
  * instead starts each change when what it waits for is finished). */
