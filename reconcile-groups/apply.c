@@ -69,7 +69,19 @@ struct state {
 	size_t *pending;            /* delete_group: its removes not yet finished */
 	size_t *delete_of;          /* a pruned remove: its group's delete_group */
 	unsigned char *member_failed;   /* delete_group: one of its removes failed */
+
+	/* streaming the records, and stopping on a signal */
+	struct ndjson_writer *out;  /* NULL: the caller writes every record at the end */
+	int writing;                /* the plan is being applied */
+	int jobs;                   /* writes handed to the client at once, at most */
+	int submitted;              /* writes handed to the client, not yet answered */
+	size_t *ready;              /* FIFO: changes that may start, waiting for a slot */
+	size_t n_ready, next_ready;
+	int lookups_pending;        /* email look-ups not yet answered */
+	unsigned char *deferred;    /* a remove waiting for its member's email */
 };
+
+volatile sig_atomic_t apply_stop;
 
 struct lookup {
 	struct state *st;
@@ -82,6 +94,7 @@ struct call {
 };
 
 static void queue_change(struct state *st, size_t i);
+static void settle(struct state *st, size_t i);
 
 static void
 free_single_group(struct sdm_group *g)
@@ -400,6 +413,18 @@ accounts_error(const struct sdm_error *err)
 	weprintf("listing accounts (for the emails of removed members): %s", err->message);
 }
 
+static void emails_known(struct state *st);
+static void sort_accounts(struct state *st);
+
+/* One email look-up call answered: when it was the last, the removes that
+ * waited for their member's email start. */
+static void
+lookup_done(struct state *st)
+{
+	if (--st->lookups_pending == 0 && st->writing)
+		emails_known(st);
+}
+
 /* The answer to a look-up by id. */
 static void
 on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
@@ -410,6 +435,7 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -420,6 +446,7 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 		push_account(st, &v[i]);
 	}
 	free(v);
+	lookup_done(st);
 }
 
 /* From a page of every account, keep those whose email is wanted; v is
@@ -445,13 +472,15 @@ on_accounts_page(void *user, struct sdm_account *v, size_t n, int more, const st
 {
 	struct state *st = user;
 
-	(void)more;
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return 0;
 	}
 	keep_wanted_accounts(st, v, n);
+	if (!more)
+		lookup_done(st);
 	return 1;
 }
 
@@ -460,6 +489,7 @@ look_up_accounts_by_id(struct state *st)
 {
 	size_t i;
 
+	st->lookups_pending += (int)st->n_want;
 	for (i = 0; i < st->n_want; i++) {
 		struct buf f = {0};
 		sdm_filter_add(&f, "id", st->want[i]);
@@ -479,14 +509,17 @@ on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const s
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return 0;
 	}
 	if (more) {
 		sdm_accounts_free(v, n);
 		look_up_accounts_by_id(st);
+		lookup_done(st);
 		return 0;
 	}
 	keep_wanted_accounts(st, v, n);
+	lookup_done(st);
 	return 0;
 }
 
@@ -527,12 +560,13 @@ queue_email_lookups(struct state *st, const struct plan *p)
 	free(ids);
 	if (u == 0)
 		return;
-	if (u < ACCOUNT_PROBE_MIN)
+	if (u < ACCOUNT_PROBE_MIN) {
 		look_up_accounts_by_id(st);
-	else if (u <= ACCOUNT_LOOKUP_MAX)
-		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_probe, st);
-	else
-		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_page, st);
+	} else {
+		st->lookups_pending++;
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT,
+		                        u <= ACCOUNT_LOOKUP_MAX ? on_accounts_probe : on_accounts_page, st);
+	}
 }
 
 static int
@@ -708,7 +742,7 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 		}
 	}
 	sdm_groups_free(v, n);
-	finished(st, k->i);
+	settle(st, k->i);
 }
 
 static void
@@ -717,6 +751,7 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
+	k->st->submitted--;
 	if (err && err->code == SDM_ALREADY_EXISTS) {
 		struct sdm_stats stats;
 		sdm_client_stats(k->st->c, &stats);
@@ -740,7 +775,7 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 		create_done(k->st, k->i, g->id);
 		free_single_group(g);
 	}
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -749,6 +784,7 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
+	k->st->submitted--;
 	if (err && err->code != SDM_OK) {
 		if (err->code == SDM_ALREADY_EXISTS)
 			name_taken_answer(k->st, k->i, err);
@@ -758,7 +794,7 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 		c->status = CHANGE_DONE;
 	}
 	free_single_group(g);
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -767,13 +803,14 @@ on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
+	k->st->submitted--;
 	/* already a member (a concurrent run, a retried call): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
 	free_single_account_group(ag);
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -782,12 +819,13 @@ on_removed(void *user, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
+	k->st->submitted--;
 	/* already gone: the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_NOT_FOUND)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static const struct sdm_group *
@@ -797,8 +835,99 @@ managed_by_id(const struct state *st, const char *id)
 	return i >= 0 ? st->managed[i] : NULL;
 }
 
+/* Write change i's record now, one flushed line, if its write was
+ * answered: so that a stage killed later loses no applied change. */
+static void
+emit(struct state *st, size_t i)
+{
+	struct change *c = &st->plan->v[i];
+	cJSON *rec;
+
+	if (!st->out || c->written || c->dropped ||
+	    (c->status != CHANGE_DONE && c->status != CHANGE_FAILED))
+		return;
+	rec = change_to_json(c);
+	ndjson_write(st->out, rec);
+	cJSON_Delete(rec);
+	if (fflush(st->out->fp) == EOF && !st->out->failed) {
+		weprintf("write error:");
+		st->out->failed = 1;
+	}
+	c->written = 1;
+}
+
+static void submit_change(struct state *st, size_t i);
+
+/* Hand waiting changes to the client while fewer than jobs writes are on
+ * it: the client's own queue then never holds a write that a signal
+ * should have kept from starting. */
+static void
+pump(struct state *st)
+{
+	while (!apply_stop && st->submitted < st->jobs && st->next_ready < st->n_ready) {
+		st->submitted++;
+		submit_change(st, st->ready[st->next_ready++]);
+	}
+}
+
+/* Change i may start: now, or when a slot frees; a remove of a member
+ * whose email is being looked up waits for it (its record names it); on
+ * a signal nothing starts (the change stays planned and is not written). */
 static void
 queue_change(struct state *st, size_t i)
+{
+	struct change *c = &st->plan->v[i];
+
+	if (apply_stop)
+		return;
+	if (c->action == CHANGE_REMOVE && !c->account_email && c->account_id) {
+		const char *e;
+
+		if (st->lookups_pending > 0) {
+			st->deferred[i] = 1;
+			return;
+		}
+		if ((e = account_email(st, c->account_id)))
+			c->account_email = estrdup(e);
+	}
+	st->ready[st->n_ready++] = i;
+	pump(st);
+}
+
+/* Write i was answered and its outcome settled: record it, start what
+ * waited for it. */
+static void
+settle(struct state *st, size_t i)
+{
+	emit(st, i);
+	finished(st, i);
+	pump(st);
+}
+
+/* The emails of removed members are known (or will not be): the removes
+ * that waited for them start. */
+static void
+emails_known(struct state *st)
+{
+	struct plan *p = st->plan;
+	size_t i;
+
+	sort_accounts(st);
+	for (i = 0; i < p->n; i++) {
+		struct change *c = &p->v[i];
+		const char *e;
+
+		if (!st->deferred[i])
+			continue;
+		st->deferred[i] = 0;
+		if (!c->account_email && c->account_id && (e = account_email(st, c->account_id)))
+			c->account_email = estrdup(e);
+		queue_change(st, i);
+	}
+}
+
+static void
+submit_change(struct state *st, size_t i)
 {
 	struct change *c = &st->plan->v[i];
 	struct call *k = &st->calls[i];
@@ -869,6 +998,9 @@ start_writes(struct state *st)
 	st->pending = ecalloc(n + 1, sizeof *st->pending);
 	st->delete_of = emalloc((n + 1) * sizeof *st->delete_of);
 	st->member_failed = ecalloc(n + 1, 1);
+	st->ready = ecalloc(n + 1, sizeof *st->ready);
+	st->deferred = ecalloc(n + 1, 1);
+	st->writing = 1;
 	for (i = 0; i < n; i++)
 		st->first_dep[i] = st->next_dep[i] = st->delete_of[i] = NO_CHANGE;
 	/* dependents in plan order: link from the back */
@@ -950,6 +1082,8 @@ state_free(struct state *st)
 	free(st->pending);
 	free(st->delete_of);
 	free(st->member_failed);
+	free(st->ready);
+	free(st->deferred);
 }
 
 struct input_job {
@@ -1044,6 +1178,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	st.c = c;
 	st.plan = plan;
 	st.instance = o->instance && *o->instance ? o->instance : NULL;
+	st.jobs = o->jobs > 0 ? o->jobs : JOBS_DEFAULT;
 
 	/* The reads need nothing from the input: start them, and read the
 	 * input meanwhile. Nothing is written before both are done. */
@@ -1106,10 +1241,20 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 
 	plan_changes(&pin, plan);
 	status = after_plan(plan, &pin, in, o, &held);
-	/* the writes (unless held), and meanwhile the emails of removed members */
+	/* the writes (unless held), and meanwhile the emails of removed
+	 * members (the removes that need one wait for them); each change's
+	 * record goes out the moment its write is answered, after the
+	 * records passed on */
+	if (!held && o->out) {
+		for (i = 0; i < in->n_passed; i++)
+			ndjson_write(o->out, in->passed[i]);
+		in->passed_written = 1;
+		fflush(o->out->fp);
+		st.out = o->out;
+	}
+	queue_email_lookups(&st, plan);
 	if (!held)
 		start_writes(&st);
-	queue_email_lookups(&st, plan);
 	sdm_run(c);
 	sort_accounts(&st);
 	fill_emails(&st, plan);
@@ -1118,6 +1263,13 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 			status = EXIT_FAILED;
 			break;
 		}
+	if (!held && apply_stop) {
+		size_t left = plan_count(plan, CHANGE_PLANNED);
+		weprintf("interrupted by a signal: %zu changes made, %zu failed, %zu not started "
+		         "(the next run makes them)", plan_count(plan, CHANGE_DONE),
+		         plan_count(plan, CHANGE_FAILED), left);
+		status = EXIT_FAILED;
+	}
 	goto out;
 
 read_failed:

@@ -30,6 +30,7 @@ struct account_table {
 struct input {
 	cJSON **passed;             /* records written on unchanged, input order */
 	size_t n_passed, cap_passed;
+	int passed_written;         /* they are out already (before the first write) */
 	struct strpool pool;        /* the strings the schedules point to */
 	struct plan_schedule *schedules;   /* roster and error records, input order */
 	size_t n_schedules;

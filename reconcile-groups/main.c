@@ -104,24 +104,53 @@ parse_share(const char *s, double *out)
 	return 0;
 }
 
+/* What is not out yet: the passed-on records, then (in the plan's stable
+ * order) the changes whose records were not written as their writes were
+ * answered: planned, held, or failed without a write. A change that a
+ * signal kept from starting has no record. Then the end. */
 static void
-write_output(const struct input *in, const struct plan *plan)
+write_output(struct ndjson_writer *w, const struct input *in, const struct plan *plan,
+             int dry_run)
 {
-	struct ndjson_writer w;
 	size_t i;
 
-	ndjson_writer_init(&w, stdout);
-	for (i = 0; i < in->n_passed; i++)
-		ndjson_write(&w, in->passed[i]);
+	for (i = 0; !in->passed_written && i < in->n_passed; i++)
+		ndjson_write(w, in->passed[i]);
 	for (i = 0; i < plan->n; i++) {
 		cJSON *rec;
-		if (plan->v[i].dropped)
+		if (plan->v[i].dropped || plan->v[i].written ||
+		    (plan->v[i].status == CHANGE_PLANNED && !dry_run))
 			continue;
 		rec = change_to_json(&plan->v[i]);
-		ndjson_write(&w, rec);
+		ndjson_write(w, rec);
 		cJSON_Delete(rec);
 	}
-	ndjson_write_end(&w, STAGE);
+	if (apply_stop)
+		ndjson_write_end_interrupted(w, STAGE);
+	else
+		ndjson_write_end(w, STAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	apply_stop = 1;
+}
+
+/* SIGTERM (systemctl stop) and SIGINT (Ctrl-C): start no new write, finish
+ * those in flight and write their records, then an interrupted end. */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 static void
@@ -147,6 +176,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	struct input in;
 	struct groups_file gf;
 	struct plan plan = {0};
+	struct ndjson_writer w;
 	int status;
 
 	if (input_read_flags(&in, stdin, "<stdin>", o->allow_empty ? INPUT_ALLOW_EMPTY : 0)) {
@@ -159,7 +189,8 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	} else {
 		status = reconcile_offline(&in, &gf, o, &plan);
 	}
-	write_output(&in, &plan);
+	ndjson_writer_init(&w, stdout);
+	write_output(&w, &in, &plan, 1);
 	log_summary(&plan, NULL);
 	plan_free(&plan);
 	groups_file_free(&gf);
@@ -193,6 +224,7 @@ main(int argc, char **argv)
 	struct sdm_client *client = NULL;
 	struct input in;
 	struct plan plan = {0};
+	struct ndjson_writer w;
 	const char *groups_path = NULL;
 	long jobs = JOBS_DEFAULT;
 	char err[512];
@@ -269,6 +301,10 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg.max_inflight = (int)jobs;
+	o.jobs = (int)jobs;
+	ndjson_writer_init(&w, stdout);
+	o.out = &w;
+	catch_stop_signals();
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 		weprintf("%s", err);
 		sdm_config_free(&cfg);
@@ -284,7 +320,9 @@ main(int argc, char **argv)
 		sdm_config_free(&cfg);
 		return EXIT_REFUSED;
 	}
-	write_output(&in, &plan);
+	write_output(&w, &in, &plan, o.dry_run);
+	if (apply_stop && status == EXIT_DONE)
+		status = EXIT_FAILED;
 	log_summary(&plan, client);
 
 	plan_free(&plan);

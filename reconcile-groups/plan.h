@@ -97,6 +97,8 @@ struct change {
 	int dropped;                /* not written: its create or rename found the
 	                               name taken (ALREADY_EXISTS), so the schedule
 	                               gets no change but that one */
+	int written;                /* its record is out already (written the
+	                               moment its write was answered) */
 };
 
 struct plan {

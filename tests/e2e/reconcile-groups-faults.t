@@ -125,7 +125,14 @@ done
 { kill -9 "$pid"; wait "$pid"; } 2>/dev/null || true
 partial=$(strongdm_sim_count AccountsGroups.Create)
 ok "killed midway ($partial of 80 adds sent)" test "$partial" -ge 20 -a "$partial" -lt 80
-is "$(grep -c . "$T/killed.out" || true)" 0 "the killed run wrote no record (no end: never acted on)"
+# each change's record is written the moment its write is answered: all
+# but at most the -j 4 writes in flight reached the output, and no end
+applied=$(jq -n '[inputs | select((.method | test("\\.(Create|Update|Delete)$")) and .outcome == "OK")] | length' \
+	"$STRONGDM_SIM_LOG")
+recs=$(jq -c 'select(.type == "change" and .status == "done")' "$T/killed.out" | wc -l)
+ok "the killed run recorded each answered write ($recs records, $applied applied, at most 4 in flight)" \
+	test "$recs" -le "$applied" -a "$recs" -ge $((applied - 4))
+is "$(grep -c '"type":"end"' "$T/killed.out" || true)" 0 "and wrote no end record (never acted on)"
 rg <"$T/big"
 is "$rc" 0 "the rerun exits 0"
 ok "the rerun makes only the missing changes ($(changes "$T/out" | wc -l))" \
