@@ -91,6 +91,9 @@ struct lookup {
 struct call {
 	struct state *st;
 	size_t i;
+	char *answer;               /* a replayed write's final answer, while the
+	                               state is read to settle it */
+	int answer_code;
 };
 
 static void queue_change(struct state *st, size_t i);
@@ -707,9 +710,37 @@ create_done(struct state *st, size_t i, const char *group_id)
 	c->group_id = estrdup(group_id);
 }
 
-/* A create answered ALREADY_EXISTS after calls were retried: the group of
- * that name may be the one this run created, on an attempt whose answer was
- * lost. */
+/* A write sent again after an attempt that may have reached StrongDM
+ * (err->replayed: a stream reset, a cut connection, INTERNAL...) may have
+ * been applied whatever the final answer says: ALREADY_EXISTS to a create
+ * may be this run's own group, NOT_FOUND to a remove its own removal. Such
+ * a change is settled by reading StrongDM's state: the group by its managed
+ * tags, the membership by account and group. k->answer keeps the final
+ * answer meanwhile. */
+static void
+keep_answer(struct call *k, const struct sdm_error *err)
+{
+	free(k->answer);
+	k->answer = estrdup(err->message);
+	k->answer_code = err->code;
+}
+
+/* The failure when the state does not show the write applied. */
+static void
+replay_failed(struct state *st, size_t i, const char *read_error)
+{
+	struct call *k = &st->calls[i];
+	struct change *c = &st->plan->v[i];
+
+	if (read_error)
+		change_set_failed(c, "%s (sent again after a failed attempt; reading StrongDM to see "
+		                  "whether it was applied failed: %s)", k->answer, read_error);
+	else
+		change_set_failed(c, "%s (sent again after a failed attempt; StrongDM does not hold "
+		                  "it)", k->answer);
+}
+
+/* create_group: is there now a group managed for this schedule? */
 static void
 on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
 {
@@ -717,32 +748,43 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 	struct state *st = k->st;
 	struct change *c = &st->plan->v[k->i];
 	const struct sdm_group *hit = NULL;
-	char why[700];
 	size_t j;
 
 	if (err && err->code != SDM_OK) {
-		snprintf(why, sizeof why, "a group (Groups.Create: ALREADY_EXISTS; looking it up: %s)", err->message);
-		name_taken(st, k->i, why);
+		replay_failed(st, k->i, err->message);
 	} else {
+		/* the filter is case-insensitive: the tags must be exactly ours */
 		for (j = 0; j < n && !hit; j++)
-			if (v[j].id && group_name_equal(v[j].name, c->group_name))
+			if (is_managed(st, &v[j]) &&
+			    strcmp(sdm_tags_get(&v[j].tags, SCHEDULE_ID_TAG), c->schedule_id) == 0)
 				hit = &v[j];
-		if (hit && is_managed(st, hit) &&
-		    strcmp(sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG), c->schedule_id) == 0) {
+		if (hit) {
+			logmsg(LOG_INFO, "Groups.Create of %s: the attempt whose answer was lost created "
+			       "group %s", c->group_name, hit->id);
 			create_done(st, k->i, hit->id);
-		} else if (hit && is_managed(st, hit)) {
-			snprintf(why, sizeof why, "group %s which oncall-sync manages for schedule %s", hit->id,
-			         sdm_tags_get(&hit->tags, SCHEDULE_ID_TAG));
-			name_taken(st, k->i, why);
-		} else if (hit) {
-			snprintf(why, sizeof why, "group %s which oncall-sync does not manage", hit->id);
+		} else if (k->answer_code == SDM_ALREADY_EXISTS) {
+			char why[700];
+			snprintf(why, sizeof why, "a group which oncall-sync does not manage (%s)", k->answer);
 			name_taken(st, k->i, why);
 		} else {
-			name_taken(st, k->i, "a group which oncall-sync does not manage (Groups.Create: ALREADY_EXISTS)");
+			replay_failed(st, k->i, NULL);
 		}
 	}
 	sdm_groups_free(v, n);
 	settle(st, k->i);
+}
+
+static void
+check_create(struct call *k, const struct sdm_error *err)
+{
+	struct change *c = &k->st->plan->v[k->i];
+	struct buf f = {0};
+
+	keep_answer(k, err);
+	sdm_filter_add_tag(&f, MANAGED_BY_TAG, MANAGED_BY_VALUE);
+	sdm_filter_add_tag(&f, SCHEDULE_ID_TAG, c->schedule_id);
+	sdm_groups_list(k->st->c, f.data, 0, on_create_check, k);
+	buf_free(&f);
 }
 
 static void
@@ -752,18 +794,13 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
-	if (err && err->code == SDM_ALREADY_EXISTS) {
-		struct sdm_stats stats;
-		sdm_client_stats(k->st->c, &stats);
+	if (err && err->code != SDM_OK && err->replayed) {
 		free_single_group(g);
-		if (stats.retries > 0) {
-			/* no look-up unless a call was retried: then it may be ours */
-			struct buf f = {0};
-			sdm_filter_add(&f, "name", c->group_name);
-			sdm_groups_list(k->st->c, f.data, 0, on_create_check, k);
-			buf_free(&f);
-			return;
-		}
+		check_create(k, err);
+		return;
+	}
+	if (err && err->code == SDM_ALREADY_EXISTS) {
+		free_single_group(g);
 		name_taken_answer(k->st, k->i, err);
 	} else if (err && err->code != SDM_OK) {
 		change_set_failed(c, "%s", err->message);
@@ -797,6 +834,70 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 	settle(k->st, k->i);
 }
 
+/* add, remove: does the group now hold the account? */
+static void
+on_membership_check(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error *err)
+{
+	struct call *k = user;
+	struct state *st = k->st;
+	struct change *c = &st->plan->v[k->i];
+	int member = 0;
+	size_t j;
+
+	if (err && err->code != SDM_OK) {
+		replay_failed(st, k->i, err->message);
+	} else {
+		for (j = 0; j < n; j++)
+			if (v[j].account_id && v[j].group_id && strcmp(v[j].account_id, c->account_id) == 0 &&
+			    strcmp(v[j].group_id, c->group_id) == 0)
+				member = 1;
+		if (member == (c->action == CHANGE_ADD))
+			c->status = CHANGE_DONE;
+		else
+			replay_failed(st, k->i, NULL);
+	}
+	sdm_account_groups_free(v, n);
+	settle(st, k->i);
+}
+
+static void
+check_membership(struct call *k, const struct sdm_error *err)
+{
+	struct change *c = &k->st->plan->v[k->i];
+	struct buf f = {0};
+
+	keep_answer(k, err);
+	sdm_filter_add(&f, "accountid", c->account_id);
+	sdm_filter_add(&f, "groupid", c->group_id);
+	sdm_account_groups_list(k->st->c, f.data, 0, on_membership_check, k);
+	buf_free(&f);
+}
+
+/* delete_group: is the group gone? */
+static void
+on_group_check(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
+{
+	struct call *k = user;
+	struct state *st = k->st;
+	struct change *c = &st->plan->v[k->i];
+	int present = 0;
+	size_t j;
+
+	if (err && err->code != SDM_OK) {
+		replay_failed(st, k->i, err->message);
+	} else {
+		for (j = 0; j < n; j++)
+			if (v[j].id && strcmp(v[j].id, c->group_id) == 0)
+				present = 1;
+		if (present)
+			replay_failed(st, k->i, NULL);
+		else
+			c->status = CHANGE_DONE;
+	}
+	sdm_groups_free(v, n);
+	settle(st, k->i);
+}
+
 static void
 on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 {
@@ -804,12 +905,16 @@ on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
-	/* already a member (a concurrent run, a retried call): the goal holds */
+	free_single_account_group(ag);
+	if (err && err->code != SDM_OK && err->replayed) {
+		check_membership(k, err);
+		return;
+	}
+	/* already a member (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
-	free_single_account_group(ag);
 	settle(k->st, k->i);
 }
 
@@ -820,7 +925,19 @@ on_removed(void *user, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
-	/* already gone: the goal holds */
+	if (err && err->code != SDM_OK && err->replayed) {
+		struct buf f = {0};
+		if (c->action == CHANGE_REMOVE) {
+			check_membership(k, err);
+			return;
+		}
+		keep_answer(k, err);
+		sdm_filter_add(&f, "id", c->group_id);
+		sdm_groups_list(k->st->c, f.data, 0, on_group_check, k);
+		buf_free(&f);
+		return;
+	}
+	/* already gone (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_NOT_FOUND)
 		change_set_failed(c, "%s", err->message);
 	else
@@ -1076,6 +1193,8 @@ state_free(struct state *st)
 	for (i = 0; i < st->n_want; i++)
 		free(st->want[i]);
 	free(st->want);
+	for (i = 0; st->calls && i < st->plan->n; i++)
+		free(st->calls[i].answer);
 	free(st->calls);
 	free(st->first_dep);
 	free(st->next_dep);
