@@ -74,8 +74,8 @@ is "$(changes "$T/out")" "add done TestSchedule bob@example.com" "the add is don
 is "$(strongdm_sim_count AccountsGroups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
 
 # --- a create applied whose answer was lost: the retry meets ALREADY_EXISTS;
-# one look-up finds the group is this schedule's own (not a name taken), so
-# it is done and its adds go on
+# one look-up by its managed tags finds the group is this schedule's own
+# (not a name taken), so it is done and its adds go on
 roster 01G0J1EXE7AXZ2C93K61WBPYE7 Lost bob@example.com | sealed >"$T/lost"
 strongdm_sim_fault '{"faults":[{"kind":"internal","when":"after","method":"Groups.Create","count":1}]}'
 : >"$STRONGDM_SIM_LOG"
@@ -84,8 +84,8 @@ is "$rc" 0 "a create whose answer was lost: exit 0"
 is "$(changes "$T/out")" "create_group done Lost -
 add done Lost bob@example.com" "the create is done, and the add"
 is "$(strongdm_sim_count Groups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
-is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c '^name:')" 1 \
-	"one name look-up, only then"
+is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c 'incidentio-schedule-id')" 1 \
+	"one look-up by the managed tags, only then"
 is "$(groups | grep -c '^Lost ')" 1 "one group Lost"
 
 # --- a read failing before any write: nothing changes, exit 1
