@@ -44,10 +44,10 @@ pipeline() {
 	ra=("$@")
 	set +e
 	fetch-oncall "${fa[@]}" 2>"$T/ferr" | tee "$T/roster" | match-users 2>"$T/merr" |
-		reconcile-groups --prune "${ra[@]}" >"$T/changes" 2>"$T/rerr"
+		tee "$T/matched" | reconcile-groups --prune "${ra[@]}" >"$T/changes" 2>"$T/rerr"
 	local st=("${PIPESTATUS[@]}")
 	set -e
-	fs=${st[0]} ms=${st[2]} rs=${st[3]}
+	fs=${st[0]} ms=${st[2]} rs=${st[4]}
 }
 
 # --- a complete listing: every schedule named, nothing to prune
@@ -56,6 +56,7 @@ is "$fs/$ms/$rs" 0/0/0 "a complete listing: every stage exits 0"
 is "$(jq -c 'select(.type == "end")' "$T/roster")" \
 	"{\"type\":\"end\",\"stage\":\"fetch-oncall\",\"records\":$N,\"selection\":\"all\"}" \
 	"fetch-oncall -a says so in its end record"
+is "$(jq -c 'select(.type == "end") | .selection' "$T/matched")" '"all"' "match-users passes the selection on"
 is "$(managed)" "$N" "no group deleted"
 
 # --- a listing cut after one page (no cursor, 250 of 510)
