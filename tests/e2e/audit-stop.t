@@ -73,7 +73,12 @@ wait_for() { # wait_for CMD...: until CMD succeeds (20 s at most)
 writes_at_least() { (($(applied) >= $1)); }
 audit_done() { jq -c 'select(.type == "change" and .status == "done")' "$AUDIT" 2>/dev/null | wc -l; }
 # the pid of the wrapper's child running program $2
-child() { ps -o pid=,comm= --ppid "$1" | awk -v p="${2:0:15}" '$2 == p {print $1; exit}'; } # (comm: 15 characters)
+# (by its arguments: under VALGRIND=1 the program is valgrind's argument)
+child() {
+	ps -o pid=,args= --ppid "$1" | awk -v p="/$2" '{
+		for (i = 2; i <= NF; i++)
+			if (substr($i, length($i) - length(p) + 1) == p) { print $1; exit } }'
+}
 
 # --- SIGTERM to the wrapper's process group in the middle of the writes
 start --latency-ms 150
