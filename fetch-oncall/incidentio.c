@@ -566,6 +566,30 @@ static void listing_page(struct iio_api *api, struct iio_listing *l, const char 
 	free(pathq);
 }
 
+static int
+cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The listing is over: a schedule listed twice (a page served again in
+ * place of another) would make the count match with a schedule missing. */
+static void
+listing_check_unique(struct iio_listing *l, const struct call *c)
+{
+	char **ids = emalloc((l->n + 1) * sizeof *ids);
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		ids[i] = l->items[i].id;
+	qsort(ids, l->n, sizeof *ids, cmp_str_ptr);
+	for (i = 1; i < l->n && !l->error; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			l->error = easprintf("%s: incident.io listed schedule %s twice; the listing may "
+			                     "be incomplete", c->what, ids[i]);
+	free(ids);
+}
+
 static void listing_done(struct http_request *req)
 {
 	struct call *c = req->user;
@@ -623,6 +647,8 @@ static void listing_done(struct http_request *req)
 	} else if (l->total >= 0 && (long long)l->n != l->total) {
 		l->error = easprintf("%s: the listing ended after %zu schedules, but incident.io "
 		                     "stated %lld; it may be incomplete", c->what, l->n, l->total);
+	} else {
+		listing_check_unique(l, c);
 	}
 	iio_schedule_page_clear(&page);
 out:

@@ -84,6 +84,14 @@ is "$fs" 1 "a short last page: fetch-oncall exits 1"
 like "$(cat "$T/ferr")" 'ended after 509 schedules, but incident.io stated 510' "names the shortfall"
 is "$(managed)" "$N" "0 groups deleted"
 
+# --- a page served again in place of the next: the count adds up, a page
+# is missing
+incidentio_sim_fault '{"path_prefix": "/v2/schedules", "kind": "repeat_page", "skip": 1}'
+pipeline -a
+is "$fs" 1 "a page served twice: fetch-oncall exits 1"
+like "$(cat "$T/ferr")" 'listed schedule 01PRUNE0*[0-9]+ twice' "names a schedule listed twice"
+is "$(managed)" "$N" "0 groups deleted"
+
 # --- an empty page that still carries a cursor, short of the total
 incidentio_sim_fault '{"path_prefix": "/v2/schedules", "kind": "empty_page", "skip": 1}'
 pipeline -a
