@@ -579,6 +579,30 @@ static void listing_page(struct iio_api *api, struct iio_listing *l, const char 
 	free(pathq);
 }
 
+static int
+cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The listing is over: a schedule listed twice (a page served again in
+ * place of another) would make the count match with a schedule missing. */
+static void
+listing_check_unique(struct iio_listing *l, const struct call *c)
+{
+	char **ids = emalloc((l->n + 1) * sizeof *ids);
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		ids[i] = l->items[i].id;
+	qsort(ids, l->n, sizeof *ids, cmp_str_ptr);
+	for (i = 1; i < l->n && !l->error; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			l->error = easprintf("%s: incident.io listed schedule %s twice; the listing may "
+			                     "be incomplete", c->what, ids[i]);
+	free(ids);
+}
+
 static void listing_done(struct http_request *req)
 {
 	struct call *c = req->user;
@@ -613,12 +637,22 @@ static void listing_done(struct http_request *req)
 		l->items[l->n++] = *it;
 	}
 	page.n = 0;
-	/* incident.io: stop when after is missing or empty, and on an empty page;
-	 * but an empty page short of the total it announced is no end: with
-	 * --all, a short list would look like deleted schedules downstream */
-	if (page.after && i == 0 && page.total >= 0 && (long long)l->n < page.total)
-		l->error = easprintf("%s: incident.io answered an empty page after %zu of the %lld "
-		                     "schedules it announced", c->what, l->n, page.total);
+	/* Every total a page states must be the same one: a listing whose
+	 * size changed under it proves nothing. */
+	if (page.total >= 0) {
+		if (l->total >= 0 && l->total != page.total)
+			l->error = easprintf("%s: incident.io stated %lld schedules on one page and %lld "
+			                     "on another; the listing may be incomplete", c->what,
+			                     l->total, page.total);
+		l->total = page.total;
+	}
+	/* incident.io: stop when after is missing or empty, and on an empty page.
+	 * The listing must be proven complete (with --all, a schedule missing
+	 * from it would look deleted downstream and its group be pruned): no
+	 * cursor left, and as many schedules as every page stated. An empty page
+	 * that still carries a cursor is an end only when the total says so. */
+	if (l->error)
+		;
 	else if (page.after && i > 0) {
 		if (cursor_seen(&l->cursors, &l->ncursors, page.after))
 			l->error = easprintf("%s: incident.io repeated the page cursor \"%s\"; "
@@ -627,6 +661,19 @@ static void listing_done(struct http_request *req)
 			l->error = easprintf("%s: more than %d pages; stopped", c->what, IIO_MAX_PAGES);
 		else
 			listing_page(c->api, l, page.after);
+	} else if (page.after && (l->total < 0 || (long long)l->n != l->total)) {
+		if (l->total >= 0)
+			l->error = easprintf("%s: incident.io answered an empty page after %zu of the %lld "
+			                     "schedules it announced", c->what, l->n, l->total);
+		else
+			l->error = easprintf("%s: incident.io answered an empty page that still carries a "
+			                     "cursor, after %zu schedules and without a total; the listing "
+			                     "may be incomplete", c->what, l->n);
+	} else if (l->total >= 0 && (long long)l->n != l->total) {
+		l->error = easprintf("%s: the listing ended after %zu schedules, but incident.io "
+		                     "stated %lld; it may be incomplete", c->what, l->n, l->total);
+	} else {
+		listing_check_unique(l, c);
 	}
 	iio_schedule_page_clear(&page);
 out:
@@ -636,6 +683,7 @@ out:
 void iio_listing_submit(struct iio_api *api, struct iio_listing *l)
 {
 	memset(l, 0, sizeof *l);
+	l->total = -1;
 	listing_page(api, l, NULL);
 }
 

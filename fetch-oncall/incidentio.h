@@ -84,11 +84,15 @@ void iio_api_init(struct iio_api *api, struct http_client *http, const char *bas
                   const char *key);
 void iio_api_free(struct iio_api *api);
 
-/* Every schedule, page after page (GET /v2/schedules?page_size=250). */
+/* Every schedule, page after page (GET /v2/schedules?page_size=250).
+ * Complete only when proven so: every page read, no cursor left, and as
+ * many schedules as pagination_meta.total_record_count on every page that
+ * states it (all stating the same); otherwise error is set. */
 struct iio_listing {
 	struct iio_schedule *items;
 	size_t n, cap;
 	long pages;
+	long long total;              /* the total the pages stated, or -1 */
 	char *error;                  /* NULL when complete */
 	long status;                  /* HTTP status of a failure (0: none or network) */
 	char **cursors;               /* every after cursor followed */

@@ -486,7 +486,9 @@ int main(int argc, char **argv)
 		write_record(&w, rec);
 		free(os);
 	}
-	ndjson_write_end(&w, "fetch-oncall");
+	/* "all": a schedule missing from this stream is known to be gone
+	 * (the listing was proven complete); "explicit": it was not asked for */
+	ndjson_write_end_selection(&w, "fetch-oncall", all ? "all" : "explicit");
 	goto done;
 
 failed:

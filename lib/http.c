@@ -745,13 +745,16 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 		c->h2c_live = result == CURLE_OK;
 		if (result == CURLE_OK)
 			c->h2c_replays = 0;
-		/* No response head at all on a connection we meant to reuse: it
-		 * was gone (closed, GOAWAY) or curl tried an Upgrade; the server
-		 * did not serve the call. */
+		/* Replayed unseen only when the server cannot have served the
+		 * call: curl tried an Upgrade (the gRPC server's answer reads as
+		 * HTTP/0.9), or the stream was refused (REFUSED_STREAM: never
+		 * processed, RFC 9113 8.7). A stream reset otherwise, a cut or
+		 * failed transfer may have reached the server after the request
+		 * went out: that is a retry, classified and counted, and the
+		 * caller can tell (http_transport_maybe_sent). */
 		replay = a->h2c == H2C_REUSE && status == 0 && req->nhdrs == 0 &&
-		         (result == CURLE_UNSUPPORTED_PROTOCOL || result == CURLE_HTTP2 ||
-		          result == CURLE_HTTP2_STREAM || result == CURLE_RECV_ERROR ||
-		          result == CURLE_SEND_ERROR || result == CURLE_GOT_NOTHING) &&
+		         (result == CURLE_UNSUPPORTED_PROTOCOL ||
+		          (result == CURLE_HTTP2_STREAM && strstr(a->errbuf, "REFUSED_STREAM"))) &&
 		         c->h2c_replays++ < 2 * c->opts.max_inflight;
 	}
 	if (result == CURLE_OK)
@@ -917,6 +920,25 @@ http_run(struct http_client *c)
 }
 
 /* ---- the REST retry policy ---- */
+
+int
+http_transport_maybe_sent(CURLcode code)
+{
+	switch (code) {
+	case CURLE_OK:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_FAILED_INIT:
+		return 0;   /* no connection, or no request on it */
+	default:
+		return 1;
+	}
+}
 
 int
 http_transport_retryable(CURLcode code)

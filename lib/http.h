@@ -109,6 +109,13 @@ enum http_verdict http_classify_rest(struct http_request *req, long *delay_ms);
  * over the size limit no. For classify hooks. */
 int http_transport_retryable(CURLcode code);
 
+/* Whether a failed attempt (curl_code != CURLE_OK) may have reached the
+ * server: 1 unless it failed before a request went out (no connection, a
+ * TLS handshake that failed, a bad URL). A write retried after such a
+ * failure may have been applied: the caller must not trust the retry's
+ * answer blindly (e.g. ALREADY_EXISTS for its own create). */
+int http_transport_maybe_sent(CURLcode code);
+
 /* Backoff for the n-th retry (n >= 1) of this client: base * 2^(n-1), capped,
  * with ±20% jitter. */
 long http_backoff_ms(const struct http_client *c, int n);

@@ -31,9 +31,11 @@ ndjson_reader_free(struct ndjson_reader *r)
 	free(r->line);
 	free(r->in);
 	free(r->end_stage);
+	free(r->end_selection);
 	r->line = NULL;
 	r->in = NULL;
 	r->end_stage = NULL;
+	r->end_selection = NULL;
 	r->cap = 0;
 }
 
@@ -280,6 +282,7 @@ check_end(struct ndjson_reader *r, const cJSON *v)
 {
 	const cJSON *stage = cJSON_GetObjectItemCaseSensitive(v, "stage");
 	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(v, "records");
+	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(v, "selection");
 	double d;
 
 	if (!cJSON_IsString(stage) || !stage->valuestring[0]) {
@@ -295,9 +298,17 @@ check_end(struct ndjson_reader *r, const cJSON *v)
 		             (long)d, r->records);
 		return -1;
 	}
+	/* how the schedules were chosen decides what a prune may infer */
+	if (sel && !(cJSON_IsString(sel) && (strcmp(sel->valuestring, "all") == 0 ||
+	                                     strcmp(sel->valuestring, "explicit") == 0))) {
+		ndjson_error(r, "end record: \"selection\" must be \"all\" or \"explicit\"");
+		return -1;
+	}
 	r->end_records = (long)d;
 	free(r->end_stage);
 	r->end_stage = estrdup(stage->valuestring);
+	free(r->end_selection);
+	r->end_selection = sel ? estrdup(sel->valuestring) : NULL;
 	return 0;
 }
 
@@ -413,15 +424,17 @@ ndjson_write(struct ndjson_writer *w, const cJSON *rec)
 	return 0;
 }
 
-int
-ndjson_write_end(struct ndjson_writer *w, const char *stage)
+static int
+write_end(struct ndjson_writer *w, const char *stage, const char *selection, int interrupted)
 {
 	cJSON *end = cJSON_CreateObject();
 	int rc;
 
 	if (!end || !cJSON_AddStringToObject(end, "type", "end") ||
 	    !cJSON_AddStringToObject(end, "stage", stage) ||
-	    !cJSON_AddNumberToObject(end, "records", (double)w->records))
+	    !cJSON_AddNumberToObject(end, "records", (double)w->records) ||
+	    (selection && !cJSON_AddStringToObject(end, "selection", selection)) ||
+	    (interrupted && !cJSON_AddTrueToObject(end, "interrupted")))
 		die(EXIT_FAILED, "out of memory");
 	rc = write_line(w, end);
 	cJSON_Delete(end);
@@ -431,6 +444,24 @@ ndjson_write_end(struct ndjson_writer *w, const char *stage)
 		rc = -1;
 	}
 	return rc;
+}
+
+int
+ndjson_write_end(struct ndjson_writer *w, const char *stage)
+{
+	return write_end(w, stage, NULL, 0);
+}
+
+int
+ndjson_write_end_selection(struct ndjson_writer *w, const char *stage, const char *selection)
+{
+	return write_end(w, stage, selection, 0);
+}
+
+int
+ndjson_write_end_interrupted(struct ndjson_writer *w, const char *stage)
+{
+	return write_end(w, stage, NULL, 1);
 }
 
 const char *

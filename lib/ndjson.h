@@ -31,6 +31,7 @@ struct ndjson_reader {
 	long records;          /* records returned so far */
 	long end_records;      /* the N of the end record once read */
 	char *end_stage;       /* the stage named by the end record */
+	char *end_selection;   /* its "selection" ("all" or "explicit"), or NULL */
 	int ended;
 };
 
@@ -67,6 +68,13 @@ void ndjson_writer_init(struct ndjson_writer *w, FILE *fp);
 int ndjson_write(struct ndjson_writer *w, const cJSON *rec);
 /* Write the end record {"type":"end","stage":stage,"records":w->records}. */
 int ndjson_write_end(struct ndjson_writer *w, const char *stage);
+/* The same with "selection": "all" or "explicit" (NULL: none), which
+ * says how the stream's schedules were chosen (fetch-oncall -a, or -s);
+ * each stage passes on the selection of its input's end. */
+int ndjson_write_end_selection(struct ndjson_writer *w, const char *stage, const char *selection);
+/* Extra fields on the end record: "interrupted":true (a stage stopped by a
+ * signal). */
+int ndjson_write_end_interrupted(struct ndjson_writer *w, const char *stage);
 
 /* Field helpers: return the string value or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *key);

@@ -52,6 +52,8 @@ struct sdm_call {
 	struct sdm_items items;
 	/* retries of the current request */
 	int rate_waits, retries;
+	int replayed;                /* sent again after an attempt that may have
+	                                reached StrongDM (see sdm_error.replayed) */
 	int on_wire;                 /* an attempt was prepared and not yet classified */
 	int write;                   /* counts against the write limit */
 	int paged;                   /* list: each page to a page callback */
@@ -406,6 +408,11 @@ sdm_classify(struct http_request *req, long *delay_ms)
 	}
 	if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
 	    (r.transport && (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
+		/* the server may have done the work: an answer to this call
+		 * is then no proof of what happened (sdm_error.replayed) */
+		if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
+		    req->curl_code == CURLE_OK || http_transport_maybe_sent(req->curl_code))
+			call->replayed = 1;
 		if (++call->retries > MAX_RETRIES)
 			return HTTP_DONE;
 		c->stats.retries++;
@@ -683,6 +690,7 @@ sdm_done(struct http_request *req)
 			snprintf(msg, sizeof msg, "%s", r.message);
 		set_error(&err, call, r.code == GRPC_NO_STATUS ? SDM_TRANSPORT : r.code, msg,
 		          r.rl.reset_at_ms);
+		err.replayed = call->replayed;
 		call_fail(call, &err);
 		return;
 	}

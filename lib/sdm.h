@@ -64,6 +64,11 @@ struct sdm_error {
 	int code;               /* SDM_OK or a gRPC status, or SDM_TRANSPORT */
 	char message[512];      /* percent-decoded grpc-message or transport error */
 	int64_t reset_at_ms;    /* from RateLimitMetadata, 0 if none */
+	int replayed;           /* the call was sent again after an attempt that may
+	                           have reached StrongDM (a stream reset, a cut
+	                           connection, INTERNAL, UNAVAILABLE): a write may
+	                           have been applied whatever this error says, so
+	                           read the state before concluding */
 };
 
 /* Counters: calls by method, attempts, retries, waits for rate limits. */

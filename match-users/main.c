@@ -248,7 +248,7 @@ fast_line(void *user, const char *line, size_t len)
  * EXIT_REFUSED for input that is cut, malformed or too long (said with its
  * line number), or EXIT_FAILED when the temporary file fails. */
 static int
-read_input(FILE *spool, struct match_index *idx)
+read_input(FILE *spool, struct match_index *idx, char **selection)
 {
 	struct ndjson_reader r;
 	struct pass1 p = { .spool = spool, .idx = idx };
@@ -292,6 +292,8 @@ read_input(FILE *spool, struct match_index *idx)
 		rc = EXIT_REFUSED;
 	if (p.failed)
 		rc = EXIT_FAILED;
+	/* passed on in our own end record: reconcile-groups needs it */
+	*selection = r.end_selection ? estrdup(r.end_selection) : NULL;
 	ndjson_reader_free(&r);
 	fj_roster_free(&p.fr);
 	buf_free(&scratch);
@@ -487,7 +489,7 @@ main(int argc, char **argv)
 	struct match_index *idx = NULL;
 	struct ndjson_writer w;
 	FILE *accounts = NULL, *spool = NULL;
-	char err[512];
+	char err[512], *selection = NULL;
 	int status = EXIT_DONE, rc;
 
 	log_init(argv[0]);
@@ -532,7 +534,7 @@ main(int argc, char **argv)
 	setvbuf(spool, spoolbuf, _IOFBF, sizeof spoolbuf);
 	idx = match_index_new(o.by);
 
-	if ((rc = read_input(spool, idx))) {
+	if ((rc = read_input(spool, idx, &selection))) {
 		status = rc;
 		goto out;
 	}
@@ -562,9 +564,10 @@ main(int argc, char **argv)
 	ndjson_writer_init(&w, stdout);
 	if (write_output(spool, idx, &w))
 		status = EXIT_FAILED;
-	if (w.failed || ndjson_write_end(&w, STAGE))
+	if (w.failed || ndjson_write_end_selection(&w, STAGE, selection))
 		status = EXIT_FAILED;
 out:
+	free(selection);
 	if (fshut_stdout())
 		status = EXIT_FAILED;
 	if (spool)

@@ -74,7 +74,19 @@ struct state {
 	size_t *pending;            /* delete_group: its removes not yet finished */
 	size_t *delete_of;          /* a pruned remove: its group's delete_group */
 	unsigned char *member_failed;   /* delete_group: one of its removes failed */
+
+	/* streaming the records, and stopping on a signal */
+	struct ndjson_writer *out;  /* NULL: the caller writes every record at the end */
+	int writing;                /* the plan is being applied */
+	int jobs;                   /* writes handed to the client at once, at most */
+	int submitted;              /* writes handed to the client, not yet answered */
+	size_t *ready;              /* FIFO: changes that may start, waiting for a slot */
+	size_t n_ready, next_ready;
+	int lookups_pending;        /* email look-ups not yet answered */
+	unsigned char *deferred;    /* a remove waiting for its member's email */
 };
+
+volatile sig_atomic_t apply_stop;
 
 struct lookup {
 	struct state *st;
@@ -84,9 +96,13 @@ struct lookup {
 struct call {
 	struct state *st;
 	size_t i;
+	char *answer;               /* a replayed write's final answer, while the
+	                               state is read to settle it */
+	int answer_code;
 };
 
 static void queue_change(struct state *st, size_t i);
+static void settle(struct state *st, size_t i);
 
 static void
 free_single_group(struct sdm_group *g)
@@ -414,6 +430,18 @@ accounts_error(const struct sdm_error *err)
 	weprintf("listing accounts (for the emails of removed members): %s", err->message);
 }
 
+static void emails_known(struct state *st);
+static void sort_accounts(struct state *st);
+
+/* One email look-up call answered: when it was the last, the removes that
+ * waited for their member's email start. */
+static void
+lookup_done(struct state *st)
+{
+	if (--st->lookups_pending == 0 && st->writing)
+		emails_known(st);
+}
+
 /* The answer to a look-up by id. */
 static void
 on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
@@ -424,6 +452,7 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -434,6 +463,7 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 		push_account(st, &v[i]);
 	}
 	free(v);
+	lookup_done(st);
 }
 
 /* From a page of every account, keep those whose email is wanted; v is
@@ -459,13 +489,15 @@ on_accounts_page(void *user, struct sdm_account *v, size_t n, int more, const st
 {
 	struct state *st = user;
 
-	(void)more;
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return 0;
 	}
 	keep_wanted_accounts(st, v, n);
+	if (!more)
+		lookup_done(st);
 	return 1;
 }
 
@@ -474,6 +506,7 @@ look_up_accounts_by_id(struct state *st)
 {
 	size_t i;
 
+	st->lookups_pending += (int)st->n_want;
 	for (i = 0; i < st->n_want; i++) {
 		struct buf f = {0};
 		sdm_filter_add(&f, "id", st->want[i]);
@@ -493,14 +526,17 @@ on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const s
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
 		sdm_accounts_free(v, n);
+		lookup_done(st);
 		return 0;
 	}
 	if (more) {
 		sdm_accounts_free(v, n);
 		look_up_accounts_by_id(st);
+		lookup_done(st);
 		return 0;
 	}
 	keep_wanted_accounts(st, v, n);
+	lookup_done(st);
 	return 0;
 }
 
@@ -541,12 +577,13 @@ queue_email_lookups(struct state *st, const struct plan *p)
 	free(ids);
 	if (u == 0)
 		return;
-	if (u < ACCOUNT_PROBE_MIN)
+	if (u < ACCOUNT_PROBE_MIN) {
 		look_up_accounts_by_id(st);
-	else if (u <= ACCOUNT_LOOKUP_MAX)
-		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_probe, st);
-	else
-		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_page, st);
+	} else {
+		st->lookups_pending++;
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT,
+		                        u <= ACCOUNT_LOOKUP_MAX ? on_accounts_probe : on_accounts_page, st);
+	}
 }
 
 static int
@@ -693,9 +730,37 @@ create_done(struct state *st, size_t i, const char *group_id)
 	c->group_id = estrdup(group_id);
 }
 
-/* A create answered ALREADY_EXISTS after calls were retried: the group of
- * that name may be the one this run created, on an attempt whose answer was
- * lost. */
+/* A write sent again after an attempt that may have reached StrongDM
+ * (err->replayed: a stream reset, a cut connection, INTERNAL...) may have
+ * been applied whatever the final answer says: ALREADY_EXISTS to a create
+ * may be this run's own group, NOT_FOUND to a remove its own removal. Such
+ * a change is settled by reading StrongDM's state: the group by its managed
+ * tags, the membership by account and group. k->answer keeps the final
+ * answer meanwhile. */
+static void
+keep_answer(struct call *k, const struct sdm_error *err)
+{
+	free(k->answer);
+	k->answer = estrdup(err->message);
+	k->answer_code = err->code;
+}
+
+/* The failure when the state does not show the write applied. */
+static void
+replay_failed(struct state *st, size_t i, const char *read_error)
+{
+	struct call *k = &st->calls[i];
+	struct change *c = &st->plan->v[i];
+
+	if (read_error)
+		change_set_failed(c, "%s (sent again after a failed attempt; reading StrongDM to see "
+		                  "whether it was applied failed: %s)", k->answer, read_error);
+	else
+		change_set_failed(c, "%s (sent again after a failed attempt; StrongDM does not hold "
+		                  "it)", k->answer);
+}
+
+/* create_group: is there now a group managed for this schedule? */
 static void
 on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
 {
@@ -703,32 +768,48 @@ on_create_check(void *user, struct sdm_group *v, size_t n, const struct sdm_erro
 	struct state *st = k->st;
 	struct change *c = &st->plan->v[k->i];
 	const struct sdm_group *hit = NULL;
-	char why[700];
 	size_t j;
 
 	if (err && err->code != SDM_OK) {
-		snprintf(why, sizeof why, "a group (Groups.Create: ALREADY_EXISTS; looking it up: %s)", err->message);
-		name_taken(st, k->i, why);
+		replay_failed(st, k->i, err->message);
 	} else {
-		for (j = 0; j < n && !hit; j++)
-			if (v[j].id && group_name_equal(v[j].name, c->group_name))
+		/* the filter is case-insensitive: the tags must be exactly ours */
+		for (j = 0; j < n && !hit; j++) {
+			char *key = is_managed(st, &v[j]) ? group_key(&v[j]) : NULL;
+			if (key && strcmp(key, c->schedule_id) == 0)
 				hit = &v[j];
-		char *key = hit && is_managed(st, hit) ? group_key(hit) : NULL;
-		if (key && strcmp(key, c->schedule_id) == 0) {
+			free(key);
+		}
+		if (hit) {
+			logmsg(LOG_INFO, "Groups.Create of %s: the attempt whose answer was lost created "
+			       "group %s", c->group_name, hit->id);
 			create_done(st, k->i, hit->id);
-		} else if (key) {
-			snprintf(why, sizeof why, "group %s which oncall-sync manages for %s", hit->id, key);
-			name_taken(st, k->i, why);
-		} else if (hit) {
-			snprintf(why, sizeof why, "group %s which oncall-sync does not manage", hit->id);
+		} else if (k->answer_code == SDM_ALREADY_EXISTS) {
+			char why[700];
+			snprintf(why, sizeof why, "a group which oncall-sync does not manage (%s)", k->answer);
 			name_taken(st, k->i, why);
 		} else {
-			name_taken(st, k->i, "a group which oncall-sync does not manage (Groups.Create: ALREADY_EXISTS)");
+			replay_failed(st, k->i, NULL);
 		}
-		free(key);
 	}
 	sdm_groups_free(v, n);
-	finished(st, k->i);
+	settle(st, k->i);
+}
+
+static void
+check_create(struct call *k, const struct sdm_error *err)
+{
+	struct change *c = &k->st->plan->v[k->i];
+	struct buf f = {0};
+
+	keep_answer(k, err);
+	sdm_filter_add_tag(&f, MANAGED_BY_TAG, MANAGED_BY_VALUE);
+	if (strncmp(c->schedule_id, GROUP_KEY_PREFIX, strlen(GROUP_KEY_PREFIX)) == 0)
+		sdm_filter_add_tag(&f, GROUP_TAG, c->schedule_id + strlen(GROUP_KEY_PREFIX));
+	else
+		sdm_filter_add_tag(&f, SCHEDULE_ID_TAG, c->schedule_id);
+	sdm_groups_list(k->st->c, f.data, 0, on_create_check, k);
+	buf_free(&f);
 }
 
 static void
@@ -737,18 +818,14 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
-	if (err && err->code == SDM_ALREADY_EXISTS) {
-		struct sdm_stats stats;
-		sdm_client_stats(k->st->c, &stats);
+	k->st->submitted--;
+	if (err && err->code != SDM_OK && err->replayed) {
 		free_single_group(g);
-		if (stats.retries > 0) {
-			/* no look-up unless a call was retried: then it may be ours */
-			struct buf f = {0};
-			sdm_filter_add(&f, "name", c->group_name);
-			sdm_groups_list(k->st->c, f.data, 0, on_create_check, k);
-			buf_free(&f);
-			return;
-		}
+		check_create(k, err);
+		return;
+	}
+	if (err && err->code == SDM_ALREADY_EXISTS) {
+		free_single_group(g);
 		name_taken_answer(k->st, k->i, err);
 	} else if (err && err->code != SDM_OK) {
 		change_set_failed(c, "%s", err->message);
@@ -760,7 +837,7 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 		create_done(k->st, k->i, g->id);
 		free_single_group(g);
 	}
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -769,6 +846,7 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
+	k->st->submitted--;
 	if (err && err->code != SDM_OK) {
 		if (err->code == SDM_ALREADY_EXISTS)
 			name_taken_answer(k->st, k->i, err);
@@ -778,7 +856,71 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 		c->status = CHANGE_DONE;
 	}
 	free_single_group(g);
-	finished(k->st, k->i);
+	settle(k->st, k->i);
+}
+
+/* add, remove: does the group now hold the account? */
+static void
+on_membership_check(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error *err)
+{
+	struct call *k = user;
+	struct state *st = k->st;
+	struct change *c = &st->plan->v[k->i];
+	int member = 0;
+	size_t j;
+
+	if (err && err->code != SDM_OK) {
+		replay_failed(st, k->i, err->message);
+	} else {
+		for (j = 0; j < n; j++)
+			if (v[j].account_id && v[j].group_id && strcmp(v[j].account_id, c->account_id) == 0 &&
+			    strcmp(v[j].group_id, c->group_id) == 0)
+				member = 1;
+		if (member == (c->action == CHANGE_ADD))
+			c->status = CHANGE_DONE;
+		else
+			replay_failed(st, k->i, NULL);
+	}
+	sdm_account_groups_free(v, n);
+	settle(st, k->i);
+}
+
+static void
+check_membership(struct call *k, const struct sdm_error *err)
+{
+	struct change *c = &k->st->plan->v[k->i];
+	struct buf f = {0};
+
+	keep_answer(k, err);
+	sdm_filter_add(&f, "accountid", c->account_id);
+	sdm_filter_add(&f, "groupid", c->group_id);
+	sdm_account_groups_list(k->st->c, f.data, 0, on_membership_check, k);
+	buf_free(&f);
+}
+
+/* delete_group: is the group gone? */
+static void
+on_group_check(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
+{
+	struct call *k = user;
+	struct state *st = k->st;
+	struct change *c = &st->plan->v[k->i];
+	int present = 0;
+	size_t j;
+
+	if (err && err->code != SDM_OK) {
+		replay_failed(st, k->i, err->message);
+	} else {
+		for (j = 0; j < n; j++)
+			if (v[j].id && strcmp(v[j].id, c->group_id) == 0)
+				present = 1;
+		if (present)
+			replay_failed(st, k->i, NULL);
+		else
+			c->status = CHANGE_DONE;
+	}
+	sdm_groups_free(v, n);
+	settle(st, k->i);
 }
 
 static void
@@ -787,13 +929,18 @@ on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
-	/* already a member (a concurrent run, a retried call): the goal holds */
+	k->st->submitted--;
+	free_single_account_group(ag);
+	if (err && err->code != SDM_OK && err->replayed) {
+		check_membership(k, err);
+		return;
+	}
+	/* already a member (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
-	free_single_account_group(ag);
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -802,12 +949,26 @@ on_removed(void *user, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
-	/* already gone: the goal holds */
+	k->st->submitted--;
+	/* a detach_role that comes back NOT_FOUND is done, replayed or not */
+	if (err && err->code != SDM_OK && err->replayed && c->action != CHANGE_DETACH_ROLE) {
+		struct buf f = {0};
+		if (c->action == CHANGE_REMOVE) {
+			check_membership(k, err);
+			return;
+		}
+		keep_answer(k, err);
+		sdm_filter_add(&f, "id", c->group_id);
+		sdm_groups_list(k->st->c, f.data, 0, on_group_check, k);
+		buf_free(&f);
+		return;
+	}
+	/* already gone (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_NOT_FOUND)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static void
@@ -816,13 +977,15 @@ on_attached(void *user, struct sdm_group_role *gr, const struct sdm_error *err)
 	struct call *k = user;
 	struct change *c = &k->st->plan->v[k->i];
 
-	/* already attached (a concurrent run, a retried call): the goal holds */
+	k->st->submitted--;
+	/* already attached (a concurrent run, a replayed call the server had
+	 * applied): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
 		change_set_failed(c, "%s", err->message);
 	else
 		c->status = CHANGE_DONE;
 	sdm_group_roles_free(gr, gr ? 1 : 0);
-	finished(k->st, k->i);
+	settle(k->st, k->i);
 }
 
 static const struct sdm_group *
@@ -848,8 +1011,99 @@ retag_for_spec(struct sdm_tags *t, const char *key)
 	*t = keep;
 }
 
+/* Write change i's record now, one flushed line, if its write was
+ * answered: so that a stage killed later loses no applied change. */
+static void
+emit(struct state *st, size_t i)
+{
+	struct change *c = &st->plan->v[i];
+	cJSON *rec;
+
+	if (!st->out || c->written || c->dropped ||
+	    (c->status != CHANGE_DONE && c->status != CHANGE_FAILED))
+		return;
+	rec = change_to_json(c);
+	ndjson_write(st->out, rec);
+	cJSON_Delete(rec);
+	if (fflush(st->out->fp) == EOF && !st->out->failed) {
+		weprintf("write error:");
+		st->out->failed = 1;
+	}
+	c->written = 1;
+}
+
+static void submit_change(struct state *st, size_t i);
+
+/* Hand waiting changes to the client while fewer than jobs writes are on
+ * it: the client's own queue then never holds a write that a signal
+ * should have kept from starting. */
+static void
+pump(struct state *st)
+{
+	while (!apply_stop && st->submitted < st->jobs && st->next_ready < st->n_ready) {
+		st->submitted++;
+		submit_change(st, st->ready[st->next_ready++]);
+	}
+}
+
+/* Change i may start: now, or when a slot frees; a remove of a member
+ * whose email is being looked up waits for it (its record names it); on
+ * a signal nothing starts (the change stays planned and is not written). */
 static void
 queue_change(struct state *st, size_t i)
+{
+	struct change *c = &st->plan->v[i];
+
+	if (apply_stop)
+		return;
+	if (c->action == CHANGE_REMOVE && !c->account_email && c->account_id) {
+		const char *e;
+
+		if (st->lookups_pending > 0) {
+			st->deferred[i] = 1;
+			return;
+		}
+		if ((e = account_email(st, c->account_id)))
+			c->account_email = estrdup(e);
+	}
+	st->ready[st->n_ready++] = i;
+	pump(st);
+}
+
+/* Write i was answered and its outcome settled: record it, start what
+ * waited for it. */
+static void
+settle(struct state *st, size_t i)
+{
+	emit(st, i);
+	finished(st, i);
+	pump(st);
+}
+
+/* The emails of removed members are known (or will not be): the removes
+ * that waited for them start. */
+static void
+emails_known(struct state *st)
+{
+	struct plan *p = st->plan;
+	size_t i;
+
+	sort_accounts(st);
+	for (i = 0; i < p->n; i++) {
+		struct change *c = &p->v[i];
+		const char *e;
+
+		if (!st->deferred[i])
+			continue;
+		st->deferred[i] = 0;
+		if (!c->account_email && c->account_id && (e = account_email(st, c->account_id)))
+			c->account_email = estrdup(e);
+		queue_change(st, i);
+	}
+}
+
+static void
+submit_change(struct state *st, size_t i)
 {
 	struct change *c = &st->plan->v[i];
 	struct call *k = &st->calls[i];
@@ -937,6 +1191,9 @@ start_writes(struct state *st)
 	st->pending = ecalloc(n + 1, sizeof *st->pending);
 	st->delete_of = emalloc((n + 1) * sizeof *st->delete_of);
 	st->member_failed = ecalloc(n + 1, 1);
+	st->ready = ecalloc(n + 1, sizeof *st->ready);
+	st->deferred = ecalloc(n + 1, 1);
+	st->writing = 1;
 	for (i = 0; i < n; i++)
 		st->first_dep[i] = st->next_dep[i] = st->delete_of[i] = NO_CHANGE;
 	/* dependents in plan order: link from the back */
@@ -1015,12 +1272,16 @@ state_free(struct state *st)
 	for (i = 0; i < st->n_want; i++)
 		free(st->want[i]);
 	free(st->want);
+	for (i = 0; st->calls && i < st->plan->n; i++)
+		free(st->calls[i].answer);
 	free(st->calls);
 	free(st->first_dep);
 	free(st->next_dep);
 	free(st->pending);
 	free(st->delete_of);
 	free(st->member_failed);
+	free(st->ready);
+	free(st->deferred);
 }
 
 struct input_job {
@@ -1049,9 +1310,10 @@ sort_accounts(struct state *st)
 
 /* The plan is made: report it, and hold it under --max-changes. */
 static int
-after_plan(struct plan *plan, const struct input *in, const struct apply_opts *o, int *held)
+after_plan(struct plan *plan, const struct plan_input *pin, const struct input *in,
+           const struct apply_opts *o, int *held)
 {
-	size_t i;
+	size_t i, deletes, managed;
 	int status = EXIT_DONE;
 
 	for (i = 0; i < plan->n_notes; i++)
@@ -1062,6 +1324,20 @@ after_plan(struct plan *plan, const struct input *in, const struct apply_opts *o
 	if (plan_hold(plan, o->max_changes)) {
 		weprintf("%zu changes planned, more than --max-changes %ld: holding them all",
 		         plan_count(plan, CHANGE_HELD), o->max_changes);
+		*held = 1;
+		status = EXIT_REFUSED;
+	}
+	/* Safety rule 7: a stream of every schedule (-a) names a group's
+	 * schedule only by leaving it out; a listing proven complete is still
+	 * not trusted to retire most groups at once. An explicit selection
+	 * (-s, the config) names what it wants, and is not held. */
+	if (!*held && o->prune && in->selection_all &&
+	    plan_hold_prune(plan, pin, o->max_prune_share, o->allow_empty, &deletes, &managed)) {
+		weprintf("the stream selects every schedule (fetch-oncall -a) and the prune would delete "
+		         "%zu of the %zu managed groups, more than %s: holding every change "
+		         "(--max-prune-share, --allow-empty)", deletes, managed,
+		         deletes == managed && !o->allow_empty ? "all of them without --allow-empty"
+		                                                : "--max-prune-share allows");
 		*held = 1;
 		status = EXIT_REFUSED;
 	}
@@ -1150,6 +1426,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	st.c = c;
 	st.plan = plan;
 	st.instance = o->instance && *o->instance ? o->instance : NULL;
+	st.jobs = o->jobs > 0 ? o->jobs : JOBS_DEFAULT;
 
 	/* The reads need nothing from the input: start them, and read the
 	 * input meanwhile. Nothing is written before both are done. */
@@ -1209,16 +1486,26 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		pin.groups = groups;
 		pin.n_groups = n_groups;
 		plan_changes(&pin, plan);
-		status = after_plan(plan, in, o, &held);
+		status = after_plan(plan, &pin, in, o, &held);
 		goto out;
 	}
 
 	plan_changes(&pin, plan);
-	status = after_plan(plan, in, o, &held);
-	/* the writes (unless held), and meanwhile the emails of removed members */
+	status = after_plan(plan, &pin, in, o, &held);
+	/* the writes (unless held), and meanwhile the emails of removed
+	 * members (the removes that need one wait for them); each change's
+	 * record goes out the moment its write is answered, after the
+	 * records passed on */
+	if (!held && o->out) {
+		for (i = 0; i < in->n_passed; i++)
+			ndjson_write(o->out, in->passed[i]);
+		in->passed_written = 1;
+		fflush(o->out->fp);
+		st.out = o->out;
+	}
+	queue_email_lookups(&st, plan);
 	if (!held)
 		start_writes(&st);
-	queue_email_lookups(&st, plan);
 	sdm_run(c);
 	sort_accounts(&st);
 	fill_emails(&st, plan);
@@ -1227,6 +1514,13 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 			status = EXIT_FAILED;
 			break;
 		}
+	if (!held && apply_stop) {
+		size_t left = plan_count(plan, CHANGE_PLANNED);
+		weprintf("interrupted by a signal: %zu changes made, %zu failed, %zu not started "
+		         "(the next run makes them)", plan_count(plan, CHANGE_DONE),
+		         plan_count(plan, CHANGE_FAILED), left);
+		status = EXIT_FAILED;
+	}
 	goto out;
 
 read_failed:
@@ -1277,7 +1571,7 @@ reconcile_offline(const struct input *in, const struct groups_file *gf, const st
 		free(known);
 	}
 	plan_changes(&pin, plan);
-	status = after_plan(plan, in, o, &held);
+	status = after_plan(plan, &pin, in, o, &held);
 	spec_units_free(&units);
 	return status;
 }

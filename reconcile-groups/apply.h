@@ -2,8 +2,10 @@
 #ifndef RECONCILE_APPLY_H
 #define RECONCILE_APPLY_H
 
+#include <signal.h>
 #include <stdio.h>
 
+#include "ndjson.h"
 #include "sdm.h"
 #include "input.h"
 #include "plan.h"
@@ -39,7 +41,17 @@ struct apply_opts {
 	int allow_empty;            /* accept a stream naming no schedule */
 	const char *instance;       /* --instance: NULL, the default */
 	long max_changes;           /* < 0: unlimited */
+	double max_prune_share;     /* selection "all": hold a prune of more than this
+	                               share of the managed groups (0..1) */
+	int jobs;                   /* writes handed to the client at once */
+	struct ndjson_writer *out;  /* NULL, or where each change record goes (one
+	                               flushed line) the moment its write is
+	                               answered; the passed-on records go first */
 };
+
+/* Set (by a SIGTERM or SIGINT handler): no new write is started; the writes
+ * in flight are finished and their records written. */
+extern volatile sig_atomic_t apply_stop;
 
 /* Read the input from fp (in a thread) while the managed groups and their
  * memberships are read from StrongDM; then plan, and (unless dry run or

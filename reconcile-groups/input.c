@@ -439,6 +439,7 @@ input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
 		goto out;
 	}
 	in->lines = r.lineno;
+	in->selection_all = r.end_selection && strcmp(r.end_selection, "all") == 0;
 	rc = 0;
 out:
 	free(first);

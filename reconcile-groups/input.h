@@ -30,6 +30,7 @@ struct account_table {
 struct input {
 	cJSON **passed;             /* records written on unchanged, input order */
 	size_t n_passed, cap_passed;
+	int passed_written;         /* they are out already (before the first write) */
 	struct strpool pool;        /* the strings the schedules point to */
 	struct plan_schedule *schedules;   /* roster and error records, input order */
 	size_t n_schedules;
@@ -44,6 +45,8 @@ struct input {
 	size_t n_ref_arrays;
 	const char **errored_groups;   /* error records naming no schedule id, but a group */
 	size_t n_errored_groups;
+	int selection_all;          /* the end record says "selection":"all" (fetch-oncall -a):
+	                               an absent schedule is inferred gone, not named */
 };
 
 /* Read fp to its end record and check every roster and error record.

@@ -24,12 +24,13 @@
 #endif
 
 #define STAGE "reconcile-groups"
+#define PRUNE_SHARE_DEFAULT 0.5
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [-j N] [--groups FILE]\n"
+	        "usage: reconcile-groups [-n] [--prune] [--allow-empty] [--instance NAME] [--group-prefix PREFIX] [--max-changes N] [--max-prune-share S] [-j N] [--groups FILE]\n"
 	        "       reconcile-groups [-n] [--instance NAME] [--group-prefix PREFIX] --adopt GROUP\n"
 	        "       reconcile-groups [-n] [--instance NAME] --release KEY\n"
 	        "       reconcile-groups -h | -V\n"
@@ -47,6 +48,10 @@ usage(FILE *fp)
 	        "      --group-prefix PREFIX  group name = PREFIX + schedule name\n"
 	        "      --max-changes N      more than N planned changes: change nothing, print them\n"
 	        "                           \"held\", exit 3 (default: no limit; 0 allows none)\n"
+	        "      --max-prune-share S  a stream of every schedule (fetch-oncall -a) whose prune\n"
+	        "                           would delete more than this share (0-1) of the managed\n"
+	        "                           groups, or all of them without --allow-empty: change\n"
+	        "                           nothing, print the plan \"held\", exit 3 (default 0.5)\n"
 	        "  -j, --jobs N             at most N StrongDM calls in flight (1-256, default 64)\n"
 	        "      --groups FILE        plan against the groups in FILE (NDJSON, one group a\n"
 	        "                           line: {\"id\",\"name\",\"tags\":{...},\"members\":[{\"id\",\n"
@@ -93,24 +98,68 @@ parse_count(const char *s, long *out)
 	return 0;
 }
 
-static void
-write_output(const struct input *in, const struct plan *plan)
+/* A share: a number from 0 to 1 ("0.5", "1", "0"). */
+static int
+parse_share(const char *s, double *out)
 {
-	struct ndjson_writer w;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 1))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* What is not out yet: the passed-on records, then (in the plan's stable
+ * order) the changes whose records were not written as their writes were
+ * answered: planned, held, or failed without a write. A change that a
+ * signal kept from starting has no record. Then the end. */
+static void
+write_output(struct ndjson_writer *w, const struct input *in, const struct plan *plan,
+             int dry_run)
+{
 	size_t i;
 
-	ndjson_writer_init(&w, stdout);
-	for (i = 0; i < in->n_passed; i++)
-		ndjson_write(&w, in->passed[i]);
+	for (i = 0; !in->passed_written && i < in->n_passed; i++)
+		ndjson_write(w, in->passed[i]);
 	for (i = 0; i < plan->n; i++) {
 		cJSON *rec;
-		if (plan->v[i].dropped)
+		if (plan->v[i].dropped || plan->v[i].written ||
+		    (plan->v[i].status == CHANGE_PLANNED && !dry_run))
 			continue;
 		rec = change_to_json(&plan->v[i]);
-		ndjson_write(&w, rec);
+		ndjson_write(w, rec);
 		cJSON_Delete(rec);
 	}
-	ndjson_write_end(&w, STAGE);
+	if (apply_stop)
+		ndjson_write_end_interrupted(w, STAGE);
+	else
+		ndjson_write_end(w, STAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	apply_stop = 1;
+}
+
+/* SIGTERM (systemctl stop) and SIGINT (Ctrl-C): start no new write, finish
+ * those in flight and write their records, then an interrupted end. */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 static void
@@ -136,6 +185,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	struct input in;
 	struct groups_file gf;
 	struct plan plan = {0};
+	struct ndjson_writer w;
 	int status;
 
 	if (input_read_flags(&in, stdin, "<stdin>", o->allow_empty ? INPUT_ALLOW_EMPTY : 0)) {
@@ -148,7 +198,8 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	} else {
 		status = reconcile_offline(&in, &gf, o, &plan);
 	}
-	write_output(&in, &plan);
+	ndjson_writer_init(&w, stdout);
+	write_output(&w, &in, &plan, 1);
 	log_summary(&plan, NULL);
 	plan_free(&plan);
 	groups_file_free(&gf);
@@ -165,6 +216,7 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 {
 	struct input in;
 	struct plan plan = {0};
+	struct ndjson_writer w;
 	int status;
 
 	if (adopt) {
@@ -177,7 +229,8 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 		memset(&in, 0, sizeof in);
 		status = release_group(client, release, o, &plan);
 	}
-	write_output(&in, &plan);
+	ndjson_writer_init(&w, stdout);
+	write_output(&w, &in, &plan, o->dry_run);
 	plan_free(&plan);
 	input_free(&in);
 	if (fshut_stdout() && status == EXIT_DONE)
@@ -189,7 +242,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_PRUNE = 256, OPT_PREFIX, OPT_MAX, OPT_GROUPS, OPT_ALLOW_EMPTY, OPT_INSTANCE,
-	       OPT_ADOPT, OPT_RELEASE };
+	       OPT_ADOPT, OPT_RELEASE, OPT_PRUNE_SHARE };
 	static const struct option longopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"prune", no_argument, NULL, OPT_PRUNE},
@@ -197,6 +250,7 @@ main(int argc, char **argv)
 		{"instance", required_argument, NULL, OPT_INSTANCE},
 		{"group-prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-changes", required_argument, NULL, OPT_MAX},
+		{"max-prune-share", required_argument, NULL, OPT_PRUNE_SHARE},
 		{"jobs", required_argument, NULL, 'j'},
 		{"groups", required_argument, NULL, OPT_GROUPS},
 		{"adopt", required_argument, NULL, OPT_ADOPT},
@@ -205,11 +259,12 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	struct apply_opts o = { .max_changes = -1 };
+	struct apply_opts o = { .max_changes = -1, .max_prune_share = PRUNE_SHARE_DEFAULT };
 	struct sdm_config cfg = {0};
 	struct sdm_client *client = NULL;
 	struct input in;
 	struct plan plan = {0};
+	struct ndjson_writer w;
 	const char *groups_path = NULL, *adopt = NULL, *release = NULL;
 	long jobs = JOBS_DEFAULT;
 	char err[512];
@@ -241,6 +296,12 @@ main(int argc, char **argv)
 		case OPT_MAX:
 			if (parse_count(optarg, &o.max_changes)) {
 				weprintf("--max-changes wants a whole number ≥ 0, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PRUNE_SHARE:
+			if (parse_share(optarg, &o.max_prune_share)) {
+				weprintf("--max-prune-share wants a number from 0 to 1, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -298,6 +359,10 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg.max_inflight = (int)jobs;
+	o.jobs = (int)jobs;
+	ndjson_writer_init(&w, stdout);
+	o.out = &w;
+	catch_stop_signals();
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 		weprintf("%s", err);
 		sdm_config_free(&cfg);
@@ -320,7 +385,9 @@ main(int argc, char **argv)
 		sdm_config_free(&cfg);
 		return EXIT_REFUSED;
 	}
-	write_output(&in, &plan);
+	write_output(&w, &in, &plan, o.dry_run);
+	if (apply_stop && status == EXIT_DONE)
+		status = EXIT_FAILED;
 	log_summary(&plan, client);
 
 	plan_free(&plan);

@@ -827,6 +827,29 @@ plan_hold(struct plan *p, long max)
 	return 1;
 }
 
+int
+plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int allow_empty,
+                size_t *deletes, size_t *managed)
+{
+	size_t i;
+
+	*deletes = *managed = 0;
+	for (i = 0; i < in->n_groups; i++)
+		if (in->groups[i].schedule_id)
+			++*managed;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].action == CHANGE_DELETE_GROUP && !p->v[i].dropped &&
+		    p->v[i].status == CHANGE_PLANNED)
+			++*deletes;
+	if (*deletes == 0 ||
+	    ((double)*deletes <= share * (double)*managed && (*deletes < *managed || allow_empty)))
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].status == CHANGE_PLANNED)
+			p->v[i].status = CHANGE_HELD;
+	return 1;
+}
+
 void
 plan_cascade_failures(struct plan *p, int phase)
 {

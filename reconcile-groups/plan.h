@@ -141,6 +141,8 @@ struct change {
 	int dropped;                /* not written: its create or rename found the
 	                               name taken (ALREADY_EXISTS), so the schedule
 	                               gets no change but that one */
+	int written;                /* its record is out already (written the
+	                               moment its write was answered) */
 };
 
 struct plan {
@@ -186,6 +188,13 @@ size_t plan_count(const struct plan *p, enum change_status st);
 /* --max-changes: when more than max changes are planned, every planned
  * change becomes held; returns 1 then, else 0. max < 0 is unlimited. */
 int plan_hold(struct plan *p, long max);
+
+/* The prune guard for a stream of every schedule (fetch-oncall -a): when
+ * the plan deletes more than share (0..1) of the managed groups, or every
+ * one of them (unless allow_empty), every planned change becomes held;
+ * returns 1 then, else 0. *deletes and *managed get the counts. */
+int plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int allow_empty,
+                    size_t *deletes, size_t *managed);
 
 /* Mark every planned change as failed with this error when the change it
  * waits for (group_change) failed; for applying phase by phase (apply.c

@@ -39,7 +39,7 @@ same_file "$T/now" "$FX/now-all.ndjson" \
 is "$(count /v2/)" 1 "-a now: one request (GET /v2/schedules carries current_shifts)"
 is "$(jq -r 'select(.type=="roster") | [.at == .window.from, .at == .window.to, (.at | test("^[0-9-]+T[0-9:]+Z$"))] | all' "$T/out" | sort -u)" \
 	true "now: at is RFC 3339 UTC and the window is [at, at]"
-is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"fetch-oncall","records":7}' "the end record last, counting the records"
+is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"fetch-oncall","records":7,"selection":"all"}' "the end record last, counting the records"
 is "$(cat "$T/err")" "" "nothing on stderr"
 
 # --- a window: schedule entries ----------------------------------------------
@@ -95,7 +95,7 @@ is "$(jq -c 'select(.type=="error")' "$T/out")" \
 	'{"type":"error","stage":"fetch-oncall","schedule":{"name":"Twin"},"message":"2 incident.io schedules are named \"Twin\" (01G0F0TWINA000000000000001, 01G0F0TWINB000000000000001): select one by id"}' \
 	"an error record naming it and the ids"
 is "$(jq -r 'select(.type=="roster") | .schedule.name' "$T/out")" Primary "the other schedule is still written"
-is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"fetch-oncall","records":2}' "and the stream ends"
+is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"fetch-oncall","records":2,"selection":"explicit"}' "and the stream ends"
 like "$(cat "$T/err")" 'Twin.*named "Twin"' "stderr says it too"
 
 run fo -s primary

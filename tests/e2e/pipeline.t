@@ -20,11 +20,11 @@ start_sims "$PIPE_FIX/world.json"
 sync -s TestSchedule -s Quiet
 is "$st" "0 0 0" "07:00: every stage exits 0"
 same_state "$PIPE_FIX/expected-0700.json" "07:00: TestSchedule holds Alice and Bob, Quiet holds Alice"
-is "$(changes)" "create_group done TestSchedule -
+is "$(changes)" "create_group done Quiet -
+add done Quiet alice@example.com
+create_group done TestSchedule -
 add done TestSchedule alice@example.com
-add done TestSchedule bob@example.com
-create_group done Quiet -
-add done Quiet alice@example.com" "07:00: the changes, in input order"
+add done TestSchedule bob@example.com" "07:00: the changes (by group)"
 is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"reconcile-groups","records":5}' "the stream ends"
 
 # --- a second run makes no change
@@ -43,12 +43,12 @@ gid=$(strongdm_sim_state | jq -r '.groups[] | select(.name == "TestSchedule") | 
 incidentio_sim_clock 2026-11-29T09:30:00Z
 sync -s TestSchedule -s Quiet
 is "$st" "0 0 0" "09:30: exit 0"
-is "$(changes)" "add done TestSchedule carlos@example.com
+is "$(changes)" "remove done Quiet alice@example.com
+add done TestSchedule carlos@example.com
 add done TestSchedule deanna@example.com
 remove done TestSchedule alice@example.com
 remove done TestSchedule bob@example.com
-remove done TestSchedule mallory@example.com
-remove done Quiet alice@example.com" "09:30: Carlos and Deanna in; Alice, Bob and hand-added Mallory out; Quiet emptied"
+remove done TestSchedule mallory@example.com" "09:30: Carlos and Deanna in; Alice, Bob and hand-added Mallory out; Quiet emptied"
 same_state "$PIPE_FIX/expected-0930.json" "09:30: the expected state"
 
 # --- a new schedule: Payments (Eve matched, Zed has no StrongDM user)

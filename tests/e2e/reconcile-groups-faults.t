@@ -74,8 +74,8 @@ is "$(changes "$T/out")" "add done TestSchedule bob@example.com" "the add is don
 is "$(strongdm_sim_count AccountsGroups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
 
 # --- a create applied whose answer was lost: the retry meets ALREADY_EXISTS;
-# one look-up finds the group is this schedule's own (not a name taken), so
-# it is done and its adds go on
+# one look-up by its managed tags finds the group is this schedule's own
+# (not a name taken), so it is done and its adds go on
 roster 01G0J1EXE7AXZ2C93K61WBPYE7 Lost bob@example.com | sealed >"$T/lost"
 strongdm_sim_fault '{"faults":[{"kind":"internal","when":"after","method":"Groups.Create","count":1}]}'
 : >"$STRONGDM_SIM_LOG"
@@ -84,8 +84,8 @@ is "$rc" 0 "a create whose answer was lost: exit 0"
 is "$(changes "$T/out")" "create_group done Lost -
 add done Lost bob@example.com" "the create is done, and the add"
 is "$(strongdm_sim_count Groups.Create ALREADY_EXISTS)" 1 "(the retry met ALREADY_EXISTS)"
-is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c '^name:')" 1 \
-	"one name look-up, only then"
+is "$(jq -r 'select(.method == "Groups.List") | .filter' "$STRONGDM_SIM_LOG" | grep -c 'incidentio-schedule-id')" 1 \
+	"one look-up by the managed tags, only then"
 is "$(groups | grep -c '^Lost ')" 1 "one group Lost"
 
 # --- a read failing before any write: nothing changes, exit 1
@@ -125,7 +125,14 @@ done
 { kill -9 "$pid"; wait "$pid"; } 2>/dev/null || true
 partial=$(strongdm_sim_count AccountsGroups.Create)
 ok "killed midway ($partial of 80 adds sent)" test "$partial" -ge 20 -a "$partial" -lt 80
-is "$(grep -c . "$T/killed.out" || true)" 0 "the killed run wrote no record (no end: never acted on)"
+# each change's record is written the moment its write is answered: all
+# but at most the -j 4 writes in flight reached the output, and no end
+applied=$(jq -n '[inputs | select((.method | test("\\.(Create|Update|Delete)$")) and .outcome == "OK")] | length' \
+	"$STRONGDM_SIM_LOG")
+recs=$(jq -c 'select(.type == "change" and .status == "done")' "$T/killed.out" | wc -l)
+ok "the killed run recorded each answered write ($recs records, $applied applied, at most 4 in flight)" \
+	test "$recs" -le "$applied" -a "$recs" -ge $((applied - 4))
+is "$(grep -c '"type":"end"' "$T/killed.out" || true)" 0 "and wrote no end record (never acted on)"
 rg <"$T/big"
 is "$rc" 0 "the rerun exits 0"
 ok "the rerun makes only the missing changes ($(changes "$T/out" | wc -l))" \

@@ -116,8 +116,8 @@ is "$(reads)" "AccountsGroups.List=1 Groups.List=3" "dry run: one name look-up p
 : >"$STRONGDM_SIM_LOG"
 rg <"$T/in2"
 is "$rc" 0 "rename + create: exit 0"
-is "$(changes "$T/out")" "rename_group done Sched-25b -
-create_group done Brand-new -" "one rename, one create"
+is "$(changes "$T/out")" "create_group done Brand-new -
+rename_group done Sched-25b -" "one rename, one create"
 is "$(reads)" "AccountsGroups.List=1 Groups.List=1" "no name look-up when writing"
 
 # more than 10 names to check in a dry run: one listing of every group

@@ -162,7 +162,7 @@ is "$rc" 2 "missing credentials: exit 2"
 like "$(cat "$T/err")" 'SDM_API_ACCESS_KEY' "and says which"
 rg --help </dev/null
 is "$rc" 0 "--help exits 0"
-like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--allow-empty\] \[--instance NAME\] \[--group-prefix PREFIX\] \[--max-changes N\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
+like "$(head -n 1 "$T/out")" '^usage: reconcile-groups \[-n\] \[--prune\] \[--allow-empty\] \[--instance NAME\] \[--group-prefix PREFIX\] \[--max-changes N\] \[--max-prune-share S\] \[-j N\] \[--groups FILE\]$' "--help starts with the synopsis"
 rg -V </dev/null
 like "$(cat "$T/out")" '^reconcile-groups [0-9]' "-V prints the version"
 

@@ -22,7 +22,7 @@ add done TestSchedule bob@example.com" "create_group then adds, by email"
 is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"reconcile-groups","records":3}' "own end record counts the changes"
 is "$(groups)" "Admins [env=prod] alice@example.com
 TestSchedule [$TAGS1] alice@example.com,bob@example.com" "TestSchedule holds Alice and Bob, tagged as managed"
-like "$(jq -c 'select(.action == "add")' "$T/out" | head -n 1)" \
+like "$(jq -c 'select(.action == "add" and .account.email == "alice@example.com")' "$T/out")" \
 	'^\{"type":"change","action":"add","status":"done","schedule":\{"id":"'$S1'","name":"TestSchedule"\},"group":\{"id":"group-[0-9a-f]+","name":"TestSchedule"\},"account":\{"id":"a-0000000000000001","email":"alice@example.com"\}\}$' \
 	"change record format as in DESIGN.md"
 is "$(cat "$T/err")" "" "nothing on stderr"
@@ -60,9 +60,9 @@ is "$(head -n 1 "$T/out")" '{"type":"note","text":"kept"}' "a record of another 
   roster $S2 Payments bob@example.com; } | sealed >"$T/in"
 rg --group-prefix "oncall-" <"$T/in"
 is "$rc" 0 "rename and new schedule exit 0"
-is "$(changes "$T/out")" "rename_group done oncall-Test Schedule (renamed) -
-create_group done oncall-Payments -
-add done oncall-Payments bob@example.com" "rename_group for the renamed schedule, create_group for the new one"
+is "$(changes "$T/out")" "create_group done oncall-Payments -
+add done oncall-Payments bob@example.com
+rename_group done oncall-Test Schedule (renamed) -" "rename_group for the renamed schedule, create_group for the new one"
 is "$(jq -r 'select(.action == "rename_group") | .group.previous_name' "$T/out")" "TestSchedule" \
 	"rename_group names the previous name"
 is "$(groups)" "Admins [env=prod] alice@example.com

@@ -266,6 +266,41 @@ prune_empties_and_deletes_unknown_schedules(void)
 }
 
 static void
+prune_share_holds_a_big_prune_of_every_schedule(void)
+{
+	struct plan_group g[] = {
+		{"group-1", "A", "S1", NULL, NULL, 0},
+		{"group-2", "B", "S2", NULL, NULL, 0},
+		{"group-3", "C", "S3", NULL, NULL, 0},
+		{"group-4", "D", "S4", NULL, NULL, 0},
+		{"group-9", "Hand made", NULL, NULL, NULL, 0},
+	};
+	struct plan_schedule s[] = {{"S1", "A", 0, NULL, 0}, {"S2", "B", 0, NULL, 0}};
+	struct plan_input in = {s, 2, g, 5, NULL, 1, 0};
+	struct plan p;
+	size_t del, managed;
+
+	plan_changes(&in, &p);
+	is_int(plan_hold_prune(&p, &in, 0.5, 0, &del, &managed), 0, "2 of 4 managed groups: half, not held");
+	ok(del == 2 && managed == 4, "counts 2 deletes of 4 managed groups (not the unmanaged one)");
+	is_int(plan_hold_prune(&p, &in, 0.4, 0, &del, &managed), 1, "more than 0.4 of them: held");
+	is_plan(&p, "delete_group:held:C:- delete_group:held:D:-", "every planned change held");
+	plan_free(&p);
+	in.n_schedules = 0;
+	plan_changes(&in, &p);
+	is_int(plan_hold_prune(&p, &in, 1, 0, &del, &managed), 1, "all of them, even at share 1: held");
+	plan_free(&p);
+	plan_changes(&in, &p);
+	is_int(plan_hold_prune(&p, &in, 1, 1, &del, &managed), 0, "all of them at share 1 with --allow-empty");
+	plan_free(&p);
+	in.n_schedules = 2;
+	in.prune = 0;
+	plan_changes(&in, &p);
+	is_int(plan_hold_prune(&p, &in, 0, 0, &del, &managed), 0, "no delete: nothing to hold");
+	plan_free(&p);
+}
+
+static void
 max_changes_holds_everything(void)
 {
 	struct plan_account on[] = {alice, bob};
@@ -451,6 +486,7 @@ main(void)
 	duplicate_managed_groups_touch_neither();
 	prune_empties_and_deletes_unknown_schedules();
 	max_changes_holds_everything();
+	prune_share_holds_a_big_prune_of_every_schedule();
 	unmatched_and_duplicates_change_nothing();
 	cascade_failures_skip_dependent_changes();
 	change_record_format();
