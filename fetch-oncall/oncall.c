@@ -149,7 +149,8 @@ cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, 
 	return r;
 }
 
-cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message)
+cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *code,
+                           const char *message)
 {
 	cJSON *r = new_record("error"), *s;
 
@@ -161,6 +162,7 @@ cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, c
 		if (schedule_name)
 			add_str(s, "name", schedule_name);
 	}
+	add_str(r, "code", code ? code : "failed");
 	add_str(r, "message", message);
 	return r;
 }

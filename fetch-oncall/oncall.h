@@ -47,8 +47,10 @@ size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_wi
 /* Records. Each returns a new cJSON object the caller owns. */
 cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, int64_t at_ms,
                             struct oncall_window w, const struct oncall_person *people, size_t n);
-/* Either of id and name may be NULL (a selection that matched nothing). */
-cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message);
+/* Either of id and name may be NULL (a selection that matched nothing).
+ * code is the machine-readable "code" (iio_error_code; NULL: "failed"). */
+cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *code,
+                           const char *message);
 cJSON *oncall_schedule_record(const char *id, const char *name, const char *timezone);
 
 #endif
