@@ -129,12 +129,27 @@ static char *read_key(void)
 	return key;
 }
 
-/* A 401 anywhere: one clear message, no stream. */
+/* A failure that leaves no stream to write: one error record naming no
+ * schedule, with its code, and no end record, so that the stream is cut
+ * short (never acted on) yet says why in a form tools can read. */
+static void stream_failed(const char *code, const char *message)
+{
+	struct ndjson_writer w;
+	cJSON *rec = oncall_error_record(NULL, NULL, code, message);
+
+	ndjson_writer_init(&w, stdout);
+	ndjson_write(&w, rec);
+	cJSON_Delete(rec);
+	fflush(stdout);
+}
+
+/* A 401 anywhere: one clear message, no roster and no end. */
 static int auth_failed(const struct iio_api *api)
 {
 	if (!api->auth_error)
 		return 0;
 	weprintf("%s", api->auth_error);
+	stream_failed("unauthenticated", api->auth_error);
 	return 1;
 }
 
@@ -303,6 +318,7 @@ int main(int argc, char **argv)
 		if (listing.error) {
 			weprintf("%s", listing.error);
 			weprintf("the schedule list is incomplete: nothing written");
+			stream_failed(iio_error_code(listing.status), listing.error);
 			goto failed;
 		}
 		if (list) {

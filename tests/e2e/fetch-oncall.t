@@ -114,13 +114,13 @@ is "$(count /v2/schedules/) $(count /v2/schedules)" "1 2" "a 404 on show is not 
 reset_log
 INCIDENT_API_KEY=not-the-key run fo -a
 is "$rc" 1 "a wrong key: exit 1"
-is "$(wc -c <"$T/out" | tr -d ' ')" 0 "a wrong key: no roster, no end"
+is "$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "error:unauthenticated" "a wrong key: no roster, no end; one error record with the code unauthenticated"
 is "$(cat "$T/err")" "fetch-oncall: incident.io rejected the API key (401 authentication_error): No valid API key was provided" \
 	"one clear message"
 is "$(count /v2/)" 1 "401 is not retried"
 
 INCIDENT_API_KEY=not-the-key run fo --at "$AT" -s Primary -s Edges -s Hourly
-is "$rc:$(wc -c <"$T/out" | tr -d ' '):$(wc -l <"$T/err" | tr -d ' ')" "1:0:1" "a wrong key in a window: exit 1, nothing written, one line"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out"):$(wc -l <"$T/err" | tr -d ' ')" "1:error:unauthenticated:1" "a wrong key in a window: exit 1, only the error record written, one line"
 
 INCIDENT_API_KEY=users-only-key run fo -s Primary -s Edges
 is "$rc" 1 "a key without schedules.view: exit 1"
@@ -130,7 +130,7 @@ like "$(jq -r 'select(.type=="error") | .message' "$T/out" | head -n 1)" '^incid
 is "$(jq -r 'select(.type=="error") | .code' "$T/out" | sort -u)" permission_denied "and the code is permission_denied"
 
 INCIDENT_API_KEY=users-only-key run fo -a
-is "$rc:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "-a without schedules.view: exit 1, nothing written (the schedules are unknown)"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "1:error:permission_denied" "-a without schedules.view: exit 1, only an error record with its code, no end (the schedules are unknown)"
 like "$(cat "$T/err")" 'schedules\.view' "stderr names the permission"
 
 run fo -v -a

@@ -177,7 +177,7 @@ bad "an entry without id" 'match-users: <stdin>:1: roster "oncall" entry 2 has n
 bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" entry 1 "email" must be a string' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
-bad "cut input" 'match-users: <stdin>:1: input ended without an end record: the stream was cut short (1 records read)' "$R"
+bad "cut input" 'match-users: <stdin>:1: input ended without an end record (the stage before failed or was stopped): the stream was cut short (1 records read)' "$R"
 
 # --- a bigger organization (1,110 accounts): the look-ups -----------------------
 strongdm_sim_stop
