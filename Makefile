@@ -1,4 +1,4 @@
-# oncall-sync: make (all), check, demo, bench, install, uninstall, clean.
+# oncall-sync: make (all), check, demo, sandbox, bench, install, uninstall, clean.
 # SANITIZE=1 builds and tests with ASan and UBSan; WERROR=1 adds -Werror.
 
 VERSION = 0.1.0
@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/oncall-sync
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/oncall-sync
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 
@@ -79,57 +80,74 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_A) $(LIB_A)
 
 unit: $(UNIT_BIN) $(TOOL_BIN)
 
+# deps: what building, running and the demo need; deps-test: and the tests'.
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+deps-test:
+	@scripts/install-deps --check --test >/dev/null 2>&1 || scripts/install-deps --test
 
 PROVE ?= prove
 PROVE_FLAGS ?=
 E2E = $(sort $(wildcard tests/e2e/*.t))
-check: deps all unit
+check: deps-test all unit
 	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(E2E)
 
 # The end-to-end tests again with every program under valgrind
 # (--leak-check=full; an error or a definite leak fails the test).
 VALGRIND_TESTS ?= tests/e2e/pipeline.t tests/e2e/fetch-oncall.t tests/e2e/match-users.t \
 	tests/e2e/reconcile-groups.t tests/e2e/reconcile-groups-safety.t tests/e2e/oncall-sync-sync.t
-check-valgrind: deps all
+check-valgrind: deps-test all
 	VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(VALGRIND_TESTS)
 
 demo: deps all
 	scripts/demo
 
-bench: deps all
+# The demo world left running: both simulators, a config, keys and a state
+# directory, and the exports that point the programs at them.
+sandbox: deps all
+	scripts/demo --keep
+
+bench: deps-test all
 	scripts/bench $(or $(SIZE),large)
 
 FUZZ_SRC = $(wildcard tests/fuzz/*.c)
 fuzz:
 	@scripts/fuzz $(FUZZ_RUNS)
 
+MANS = $(wildcard man/*.1)
+DOCS = README.md LICENSE
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
 	sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT=$(LIBEXECDIR)|' bin/oncall-sync > $(DESTDIR)$(BINDIR)/oncall-sync
 	chmod 755 $(DESTDIR)$(BINDIR)/oncall-sync
 	for p in $(PROGS); do ln -sf $(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/$$p; done
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	for m in $(MANS); do gzip -9n -c $$m > $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; done
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 examples/config.json $(DESTDIR)$(DOCDIR)/config.json.example
 	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
 	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service
 	install -m 644 scripts/oncall-sync.timer $(DESTDIR)$(SYSTEMDDIR)/
-	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	path=$$(printf '%s\n' $(BINDIR) /usr/bin /bin | awk '!seen[$$0]++' | paste -sd: -); \
+	sed -e "s|^PATH=.*|PATH=$$path|" -e 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	install -m 644 examples/config.json $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oncall-sync $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -rf $(DESTDIR)$(LIBEXECDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man1/oncall-sync.1 $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%.gz) $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	rm -f $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/oncall-sync 2>/dev/null   # kept when it holds a config or keys
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build $(PROGS:%=bin/%)
 
-.PHONY: all unit deps check check-valgrind demo bench fuzz install uninstall clean
+.PHONY: all unit deps deps-test check check-valgrind demo sandbox bench fuzz install uninstall clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)
