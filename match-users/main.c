@@ -55,7 +55,11 @@ usage(FILE *fp)
 	        "      --lookup-max N        look up at most N people one by one; more: list\n"
 	        "                            all users (default %d)\n"
 	        "  -h, --help                this help\n"
-	        "  -V, --version             print the version\n",
+	        "  -V, --version             print the version\n"
+	        "\n"
+	        "Environment: SDM_API_ACCESS_KEY, SDM_API_SECRET_KEY (or ..._FILE), SDM_API_HOST,\n"
+	        "SDM_API_TIMEOUT, ONCALL_LOG. Exit: 0 done (unmatched people included), 1 failed,\n"
+	        "2 usage or credentials, 3 refused.\n",
 	        ACCOUNTS_LOOKUP_MAX);
 }
 

@@ -136,6 +136,8 @@ run oncall-sync remove Platform Weekend
 is "$rc" 0 "remove by name"
 is "$(jq -c .schedules "$ONCALL_SYNC_CONFIG")" '["01G0J1EXE7AXZ2C93K61WBPYEH","01G0J1EXE7SUPPORT000000000"]' \
 	"removed from the config (the id found through the name)"
+like "$(cat "$T/err")" 'removed Weekend \(01G0J1EXE7WEEKEND00000002\): the next sync deletes its StrongDM group' \
+	"remove names the schedule, not only its id"
 run oncall-sync remove Platform
 is "$rc" 2 "remove of a schedule not synced exits 2"
 
