@@ -66,6 +66,12 @@ like "$(cat "$T/out")" 'confirm the user exists in StrongDM \(Principals > Users
 	"with the checks to make"
 like "$(cat "$T/out")" 'ok    Platform: on call now: gina@example.com, ivan@example.com' "Gina's override counts"
 
+# doctor checks the config as strictly as sync: a misspelt field is an error
+ocs_config '{"schedules": ["TestSchedule"], "user_lookpu": "identity-alias"}'
+run oncall-sync doctor
+is "$rc" 2 "doctor with a misspelt field: exit 2"
+like "$(cat "$T/err")" 'unknown field "user_lookpu" \(did you mean "user_lookup"\?\)' "naming it"
+
 # Only people without a StrongDM user unmatched: a warning, exit 0 (doctor
 # can watch a sync from monitoring)
 ocs_config '{"schedules": ["TestSchedule", "Platform"]}'
