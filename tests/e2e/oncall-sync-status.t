@@ -148,9 +148,11 @@ if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
 	is "$rc" 1 "a state directory we may not read: exit 1"
 	like "$(cat "$T/err")" "cannot read the state directory $STATE: permission denied \\(it is drwx------ root:root" \
 		"status says so, not 'No sync has run yet'"
+	run as_nobody "$BIN/oncall-sync" explain alice@example.com
+	like "$rc $(cat "$T/err")" "^1 .*cannot read the state directory $STATE: permission denied" "explain too"
 	chmod 700 "$T"
 else
-	pass "skipped: not root" && pass "skipped" && pass "skipped" && pass "skipped"
+	pass "skipped: not root" && pass "skipped" && pass "skipped" && pass "skipped" && pass "skipped"
 fi
 
 done_testing
