@@ -38,8 +38,8 @@ ok "make uninstall" mk uninstall
 is "$(find "$D" -type f -o -type l | sed "s|^$D/||" | sort | paste -sd' ')" "" "make uninstall leaves no file behind"
 
 # install-deps: the demo's set is part of the tests' set, and smaller
-demo=$(sed -n '/^RUNTIME="/,/"$/p' "$ROOT/scripts/install-deps" | tr -d '"' | sed 's/^RUNTIME=//' | tr ' \n' '\n\n' | grep . | sort)
-test_only=$(sed -n '/^TEST="/,/"$/p' "$ROOT/scripts/install-deps" | tr -d '"' | sed 's/^TEST=//' | tr ' \n' '\n\n' | grep . | sort)
+demo=$(sed -n '/^RUNTIME="/,/"$/p' "$ROOT/scripts/install-deps" | tr -d '"' | sed 's/^RUNTIME=//' | tr ' ' '\n' | grep . | sort)
+test_only=$(sed -n '/^TEST="/,/"$/p' "$ROOT/scripts/install-deps" | tr -d '"' | sed 's/^TEST=//' | tr ' ' '\n' | grep . | sort)
 for p in valgrind clang shellcheck; do
 	ok "the demo does not install $p" bash -c "! grep -qx '$p' <<<'$demo'"
 	ok "the tests do ($p)" grep -qx "$p" <<<"$test_only"

@@ -22,6 +22,7 @@ is "$rc" 0 "a sync with the keys beside the config"
 
 # The README's debugging block: its eval line and its reconcile-groups line.
 block=$(awk '/^## Debugging with the kept streams/ { f = 1; next } f && /^## / { exit } f' "$ROOT/README.md")
+# shellcheck disable=SC2016 # the README line, literally
 eval_line=$(grep -m 1 '^eval "$(oncall-sync env)"$' <<<"$block" || true)
 dry_line=$(grep -m 1 '^reconcile-groups --dry-run --prune < last/matched.ndjson$' <<<"$block" || true)
 ok "the README shows the eval line" test -n "$eval_line"
