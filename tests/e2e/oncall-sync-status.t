@@ -121,6 +121,16 @@ run oncall-sync status
 is "$rc" 0 "a good sync: status exit 0 again"
 is "$(members TestSchedule)" "carlos@example.com deanna@example.com" "Carlos and Deanna now"
 
+# --- a state directory from before status.json: status reads last/
+mv "$STATE/status.json" "$T/status.json.saved"
+run oncall-sync status
+is "$rc" 0 "without status.json (an older state directory): exit 0"
+like "$(cat "$T/out")" 'TestSchedule \(incident.io 01G0J1EXE7AXZ2C93K61WBPYEH\)
+  group: TestSchedule \(group-[0-9a-f]+\)
+  members:
+    carlos@example.com' "the last sync from the kept streams"
+mv "$T/status.json.saved" "$STATE/status.json"
+
 # --- --help for every command: its own usage, exit 0, nothing done
 for c in sync schedules add remove status doctor explain env daemon help version; do
 	run oncall-sync "$c" --help
