@@ -146,19 +146,19 @@ is "$rc" 2 "--help after an unknown command: exit 2"
 
 # --- messages for what we may not read (as another user)
 if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
-	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	as_nobody() { env -u ONCALL_LIBEXEC setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	chmod 755 "$T"
 	mkdir -m 750 "$T/etc"
 	cp "$T/good.json" "$T/etc/config.json"
-	ONCALL_SYNC_CONFIG=$T/etc/config.json run as_nobody "$BIN/oncall-sync" sync
+	ONCALL_SYNC_CONFIG=$T/etc/config.json run as_nobody "$ROOT/bin/oncall-sync" sync
 	is "$rc" 2 "a config in a directory we may not search: exit 2"
 	like "$(cat "$T/err")" "$T/etc/config.json: permission denied: the directory $T/etc is drwxr-x--- root:root and you are nobody" \
 		"says permission denied, as ls -l would, not 'no such file'"
-	run as_nobody "$BIN/oncall-sync" status
+	run as_nobody "$ROOT/bin/oncall-sync" status
 	is "$rc" 1 "a state directory we may not read: exit 1"
 	like "$(cat "$T/err")" "cannot read the state directory $STATE: permission denied \\(it is drwx------ root:root" \
 		"status says so, not 'No sync has run yet'"
-	run as_nobody "$BIN/oncall-sync" explain alice@example.com
+	run as_nobody "$ROOT/bin/oncall-sync" explain alice@example.com
 	like "$rc $(cat "$T/err")" "^1 .*cannot read the state directory $STATE: permission denied" "explain too"
 	chmod 700 "$T"
 else
