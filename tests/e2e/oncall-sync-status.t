@@ -57,6 +57,8 @@ SDM_API_SECRET_KEY_FILE=$T/keys/nope run oncall-sync sync
 is "$rc" 2 "a missing key file: exit 2"
 like "$(oncall-sync status | head -n 1)" "REFUSED \\(exit 2\\), nothing changed: .*$T/keys/nope" \
 	"status names the key file"
+run oncall-sync doctor
+like "$(cat "$T/out")" 'warn  last sync .*: exit status 2 \(oncall-sync\)' "doctor sees the refused sync as the last one"
 
 # --- held by max_changes (10:00: Carlos and Deanna are wanted)
 incidentio_sim_advance 3h
