@@ -1,4 +1,4 @@
-# oncall-sync: make (all), check, demo, bench, install, uninstall, clean.
+# oncall-sync: make (all), check, demo, sandbox, bench, install, uninstall, clean.
 # SANITIZE=1 builds and tests with ASan and UBSan; WERROR=1 adds -Werror.
 
 VERSION = 0.1.0
@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/oncall-sync
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/oncall-sync
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 
@@ -88,8 +89,11 @@ $(BUILD)/tests/fuzz/%-replay: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 
+# deps: what building, running and the demo need; deps-test: and the tests'.
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+deps-test:
+	@scripts/install-deps --check --test >/dev/null 2>&1 || scripts/install-deps --test
 
 # make check: the unit tests and tests/e2e (about a minute on 2 cores).
 # make check-all: that, the slow suites in tests/slow (the full fault matrix,
@@ -105,11 +109,11 @@ SLOW = $(sort $(wildcard tests/slow/*.t))
 # bench.t (it reads no clock; its simulators start as the benchmark's).
 TIME_TESTS = $(filter-out tests/e2e/strongdm-sim.t tests/e2e/bench.t,$(E2E))
 # Packages first, then the build: under make -j they must not overlap.
-check: deps
+check: deps-test
 	$(MAKE) --no-print-directory all unit
 	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(E2E)
 
-check-slow: deps
+check-slow: deps-test
 	$(MAKE) --no-print-directory all unit
 	ONCALL_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(SLOW)
 
@@ -122,7 +126,7 @@ check-all:
 # man-db's seccomp sandbox refuses libfaketime's semaphores: it is turned off.
 CHECK_TIME_SHIFT ?= +365d
 CHECK_TIME_TZ ?= Pacific/Kiritimati
-check-time: deps
+check-time: deps-test
 	$(MAKE) --no-print-directory all unit
 	TZ=$(CHECK_TIME_TZ) MAN_DISABLE_SECCOMP=1 ONCALL_BUILD=$(BUILD) \
 		faketime -f '$(CHECK_TIME_SHIFT)' $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(TIME_TESTS)
@@ -131,7 +135,7 @@ check-time: deps
 # (--leak-check=full; an error or a definite leak fails the test).
 VALGRIND_TESTS ?= tests/e2e/pipeline.t tests/e2e/fetch-oncall.t tests/e2e/match-users.t \
 	tests/e2e/reconcile-groups.t tests/e2e/reconcile-groups-safety.t tests/e2e/oncall-sync-sync.t
-check-valgrind: deps
+check-valgrind: deps-test
 	$(MAKE) --no-print-directory all
 	VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(VALGRIND_TESTS)
 
@@ -139,20 +143,31 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	scripts/demo
 
-bench: deps
+# The demo world left running: both simulators, a config, keys and a state
+# directory, and the exports that point the programs at them.
+sandbox: deps
+	$(MAKE) --no-print-directory all
+	scripts/demo --keep
+
+bench: deps-test
 	$(MAKE) --no-print-directory all
 	scripts/bench $(or $(SIZE),large)
 
 fuzz:
 	@scripts/fuzz $(FUZZ_RUNS)
 
+MANS = $(wildcard man/*.1)
+DOCS = README.md LICENSE
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
 	sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT=$(LIBEXECDIR)|' bin/oncall-sync > $(DESTDIR)$(BINDIR)/oncall-sync
 	chmod 755 $(DESTDIR)$(BINDIR)/oncall-sync
 	for p in $(PROGS); do ln -sf $(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/$$p; done
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	for m in $(MANS); do gzip -9n -c $$m > $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; done
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 examples/config.json $(DESTDIR)$(DOCDIR)/config.json.example
 	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
 	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/oncall-sync
 	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.service > $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service
@@ -161,16 +176,20 @@ install: all
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service
 	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 644 scripts/oncall-sync.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
-	sed 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	path=$$(printf '%s\n' $(BINDIR) /usr/bin /bin | awk '!seen[$$0]++' | paste -sd: -); \
+	sed -e "s|^PATH=.*|PATH=$$path|" -e 's|/usr/local/bin|$(BINDIR)|g' scripts/oncall-sync.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
 	install -m 644 examples/config.json $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oncall-sync $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -rf $(DESTDIR)$(LIBEXECDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man1/oncall-sync.1 $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%.gz) $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync
+	rm -f $(DESTDIR)$(SYSCONFDIR)/oncall-sync/config.json.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/oncall-sync 2>/dev/null   # kept when it holds a config or keys
+	rm -rf $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync-daemon.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oncall-sync
 
 # deb: oncall-sync_$(VERSION)_ARCH.deb here, built by debhelper (debian/) in a
@@ -192,12 +211,12 @@ deb:
 
 # check-deb: scripts/test-deb (as root: build, install, test, upgrade, purge).
 check-deb:
-	scripts/install-deps --deb
+	scripts/install-deps --test --deb
 	$(PROVE) scripts/test-deb
 
 clean:
 	rm -rf build $(PROGS:%=bin/%) oncall-sync_*.deb
 
-.PHONY: all unit deps check check-slow check-all check-time check-valgrind demo bench fuzz install uninstall deb check-deb clean
+.PHONY: all unit deps deps-test check check-slow check-all check-time check-valgrind demo sandbox bench fuzz install uninstall deb check-deb clean
 .SECONDARY:
 -include $(shell find build/$(VARIANT) -name '*.d' 2>/dev/null)

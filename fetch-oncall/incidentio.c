@@ -533,6 +533,23 @@ static int check_response(struct http_request *req, struct call *c, char **error
 	return -1;
 }
 
+const char *iio_error_code(long status)
+{
+	if (status == 0 || status >= 500)
+		return "unavailable";
+	if (status == 401)
+		return "unauthenticated";
+	if (status == 403)
+		return "permission_denied";
+	if (status == 404)
+		return "not_found";
+	if (status == 429)
+		return "rate_limited";
+	if (status >= 400)
+		return "invalid";
+	return "bad_response";
+}
+
 static char *bad_response(const struct call *c, const char *err)
 {
 	return easprintf("%s: unexpected response from incident.io: %s", c->what, err);

@@ -64,6 +64,12 @@ void iio_entries_page_clear(struct iio_entries_page *p);
 void iio_describe_error(long status, const char *body, size_t len, char *out, size_t outlen,
                         char *type, size_t typelen);
 
+/* The machine-readable code of an error record for a failed request's
+ * HTTP status: 0 (network) and 5xx "unavailable", 401 "unauthenticated",
+ * 403 "permission_denied", 404 "not_found", 429 "rate_limited", other 4xx
+ * "invalid", a 2xx with an unusable body "bad_response". */
+const char *iio_error_code(long status);
+
 /* Percent-encode s for a URL query value or path segment. */
 char *iio_url_escape(const char *s);
 

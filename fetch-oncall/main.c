@@ -37,6 +37,7 @@ struct target {
 	int need_list;                     /* to resolve through the schedule list */
 	char *err_id, *err_name;           /* what an error record names when unresolved */
 	char *error;                       /* an error record's message */
+	const char *code;                  /* and its code */
 	int use_entries;
 	struct iio_entries entries;
 };
@@ -132,16 +133,32 @@ static char *read_key(void)
 	return key;
 }
 
-/* A 401 anywhere: one clear message, no stream. */
+/* A failure that leaves no stream to write: one error record naming no
+ * schedule, with its code, and no end record, so that the stream is cut
+ * short (never acted on) yet says why in a form tools can read. */
+static void stream_failed(const char *code, const char *message)
+{
+	struct ndjson_writer w;
+	cJSON *rec = oncall_error_record(NULL, NULL, code, message);
+
+	ndjson_writer_init(&w, stdout);
+	ndjson_write(&w, rec);
+	cJSON_Delete(rec);
+	fflush(stdout);
+}
+
+/* A 401 anywhere: one clear message, no roster and no end. */
 static int auth_failed(const struct iio_api *api)
 {
 	if (!api->auth_error)
 		return 0;
 	weprintf("%s", api->auth_error);
+	stream_failed("unauthenticated", api->auth_error);
 	return 1;
 }
 
-static void target_fail(struct target *t, const char *id, const char *name, const char *msg)
+static void target_fail(struct target *t, const char *id, const char *name, const char *code,
+                        const char *msg)
 {
 	free(t->err_id);
 	free(t->err_name);
@@ -149,15 +166,16 @@ static void target_fail(struct target *t, const char *id, const char *name, cons
 	t->err_id = id ? estrdup(id) : NULL;
 	t->err_name = name ? estrdup(name) : NULL;
 	t->error = estrdup(msg);
+	t->code = code;
 }
 
 /* Error records name a value that looks like an id as the id, else as the name. */
-static void target_fail_value(struct target *t, const char *msg)
+static void target_fail_value(struct target *t, const char *code, const char *msg)
 {
 	if (iio_looks_like_id(t->value))
-		target_fail(t, t->value, NULL, msg);
+		target_fail(t, t->value, NULL, code, msg);
 	else
-		target_fail(t, NULL, t->value, msg);
+		target_fail(t, NULL, t->value, code, msg);
 }
 
 static struct oncall_shift *as_oncall_shifts(const struct iio_shift *s, size_t n)
@@ -339,6 +357,7 @@ int main(int argc, char **argv)
 		if (listing.error) {
 			weprintf("%s", listing.error);
 			weprintf("the schedule list is incomplete: nothing written");
+			stream_failed(iio_error_code(listing.status), listing.error);
 			goto failed;
 		}
 		if (list) {
@@ -371,7 +390,8 @@ int main(int argc, char **argv)
 				else if (shows[i].status == 404)
 					need_list = targets[i].need_list = 1; /* perhaps a name */
 				else
-					target_fail(&targets[i], values[i], NULL, shows[i].error);
+					target_fail(&targets[i], values[i], NULL, iio_error_code(shows[i].status),
+					            shows[i].error);
 			}
 		} else {
 			for (i = 0; i < nvalues; i++)
@@ -394,7 +414,7 @@ int main(int argc, char **argv)
 			if (!t->need_list)
 				continue;
 			if (listing.error) {
-				target_fail_value(t, listing.error);
+				target_fail_value(t, iio_error_code(listing.status), listing.error);
 				continue;
 			}
 			r = select_resolve(listing.items, listing.n, t->value, &idx, &msg);
@@ -402,9 +422,9 @@ int main(int argc, char **argv)
 				t->sched = &listing.items[idx];
 			} else if (use_show && shows[i].status == 404 && r == SELECT_NONE) {
 				/* an id incident.io does not know: its own answer says so */
-				target_fail(t, t->value, NULL, shows[i].error);
+				target_fail(t, t->value, NULL, "not_found", shows[i].error);
 			} else {
-				target_fail_value(t, msg);
+				target_fail_value(t, r == SELECT_MANY ? "ambiguous" : "not_found", msg);
 			}
 			free(msg);
 		}
@@ -451,13 +471,14 @@ int main(int argc, char **argv)
 		if (!t->sched && !t->error)
 			continue; /* a duplicate */
 		if (t->use_entries && t->sched && t->entries.error)
-			target_fail(t, t->sched->id, t->sched->name, t->entries.error);
+			target_fail(t, t->sched->id, t->sched->name, iio_error_code(t->entries.status),
+			            t->entries.error);
 		if (t->error) {
 			if (t->err_id && t->err_name)
 				weprintf("schedule %s (%s): %s", t->err_name, t->err_id, t->error);
 			else
 				weprintf("schedule %s: %s", t->err_id ? t->err_id : t->err_name, t->error);
-			write_record(&w, oncall_error_record(t->err_id, t->err_name, t->error));
+			write_record(&w, oncall_error_record(t->err_id, t->err_name, t->code, t->error));
 			status = EXIT_FAILED;
 			continue;
 		}

@@ -176,7 +176,8 @@ void oncall_roster_add_next_change(cJSON *roster, int64_t next_ms)
 	add_time(roster, "next_change", next_ms);
 }
 
-cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message)
+cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *code,
+                           const char *message)
 {
 	cJSON *r = new_record("error"), *s;
 
@@ -188,6 +189,7 @@ cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, c
 		if (schedule_name)
 			add_str(s, "name", schedule_name);
 	}
+	add_str(r, "code", code ? code : "failed");
 	add_str(r, "message", message);
 	return r;
 }

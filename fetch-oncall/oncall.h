@@ -59,8 +59,10 @@ cJSON *oncall_roster_record(const char *schedule_id, const char *schedule_name, 
                             struct oncall_window w, const struct oncall_person *people, size_t n);
 /* Adds "next_change" to a roster record. */
 void oncall_roster_add_next_change(cJSON *roster, int64_t next_ms);
-/* Either of id and name may be NULL (a selection that matched nothing). */
-cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *message);
+/* Either of id and name may be NULL (a selection that matched nothing).
+ * code is the machine-readable "code" (iio_error_code; NULL: "failed"). */
+cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *code,
+                           const char *message);
 cJSON *oncall_schedule_record(const char *id, const char *name, const char *timezone);
 
 #endif

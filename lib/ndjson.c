@@ -336,8 +336,8 @@ ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
 	if (rc < 0)
 		return fail(r);
 	if (rc == 0) {
-		ndjson_error(r, "input ended without an end record: the stream was cut short "
-		             "(%ld records read)", r->records);
+		ndjson_error(r, "input ended without an end record (the stage before failed or was "
+		             "stopped): the stream was cut short (%ld records read)", r->records);
 		return fail(r);
 	}
 	if (fast) {

@@ -284,6 +284,23 @@ sdm_status_name(int code)
 	return grpc_status_name(code);
 }
 
+const char *
+sdm_error_code(int code)
+{
+	switch (code) {
+	case SDM_UNAUTHENTICATED: return "unauthenticated";
+	case SDM_PERMISSION_DENIED: return "permission_denied";
+	case SDM_NOT_FOUND: return "not_found";
+	case SDM_RESOURCE_EXHAUSTED: return "rate_limited";
+	case SDM_UNAVAILABLE:
+	case SDM_INTERNAL:
+	case SDM_TRANSPORT: return "unavailable";
+	case SDM_INVALID_ARGUMENT: return "invalid";
+	case SDM_ALREADY_EXISTS: return "already_exists";
+	}
+	return "failed";
+}
+
 /* ---------------------------------------------------------------- calls */
 
 static struct sdm_call *

@@ -195,5 +195,10 @@ void sdm_group_role_delete(struct sdm_client *c, const char *id, sdm_done_cb cb,
 
 /* Human-readable name of a gRPC status ("RESOURCE_EXHAUSTED"). */
 const char *sdm_status_name(int code);
+/* The machine-readable code of an error record (the "code" field) for a
+ * gRPC status: "unauthenticated", "permission_denied", "not_found",
+ * "rate_limited", "unavailable" (UNAVAILABLE, INTERNAL, a network error),
+ * "invalid", "already_exists", or "failed" for any other. */
+const char *sdm_error_code(int code);
 
 #endif

@@ -65,7 +65,7 @@ fatal(struct ctx *x, const struct sdm_error *err)
 	if (err->code != SDM_UNAUTHENTICATED && err->code != SDM_PERMISSION_DENIED)
 		return 0;
 	error_text(err, msg, sizeof msg);
-	match_fail_all(x->idx, msg);
+	match_fail_all(x->idx, sdm_error_code(err->code), msg);
 	return 1;
 }
 
@@ -78,7 +78,7 @@ fail_keys(struct ctx *x, const struct sdm_error *err)
 		return;
 	error_text(err, msg, sizeof msg);
 	for (size_t i = 0; i < match_key_count(x->idx); i++)
-		match_fail_key(x->idx, i, msg);
+		match_fail_key(x->idx, i, sdm_error_code(err->code), msg);
 }
 
 static void
@@ -90,7 +90,8 @@ fail_alias_accounts(struct ctx *x, const struct sdm_error *err)
 		return;
 	error_text(err, msg, sizeof msg);
 	for (size_t i = 0; i < match_alias_account_count(x->idx); i++)
-		match_fail_alias_account(x->idx, match_alias_account(x->idx, i), msg);
+		match_fail_alias_account(x->idx, match_alias_account(x->idx, i),
+		                         sdm_error_code(err->code), msg);
 }
 
 static void
@@ -117,7 +118,7 @@ email_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_err
 		char msg[768];
 		if (!fatal(o->ctx, err)) {
 			error_text(err, msg, sizeof msg);
-			match_fail_key(o->ctx->idx, o->i, msg);
+			match_fail_key(o->ctx->idx, o->i, sdm_error_code(err->code), msg);
 		}
 	} else {
 		add_accounts(o->ctx->idx, (long)o->i, v, n);
@@ -290,7 +291,7 @@ find_set(struct ctx *x, const char *want, struct set_lookup *l)
 	if (l->failed) {
 		if (!fatal(x, &l->err)) {
 			error_text(&l->err, msg, sizeof msg);
-			match_fail_all(x->idx, msg);
+			match_fail_all(x->idx, sdm_error_code(l->err.code), msg);
 		}
 		return -1;
 	}
@@ -340,7 +341,7 @@ account_one_done(void *user, struct sdm_account *v, size_t n, const struct sdm_e
 		char msg[768];
 		if (!fatal(o->ctx, err)) {
 			error_text(err, msg, sizeof msg);
-			match_fail_alias_account(o->ctx->idx, id, msg);
+			match_fail_alias_account(o->ctx->idx, id, sdm_error_code(err->code), msg);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -361,7 +362,7 @@ alias_one_done(void *user, struct sdm_identity_alias *v, size_t n, const struct 
 		char msg[768];
 		if (!fatal(o->ctx, err)) {
 			error_text(err, msg, sizeof msg);
-			match_fail_key(o->ctx->idx, o->i, msg);
+			match_fail_key(o->ctx->idx, o->i, sdm_error_code(err->code), msg);
 		}
 	} else {
 		add_aliases(o->ctx, (long)o->i, v, n);

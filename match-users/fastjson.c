@@ -455,7 +455,8 @@ object_fields(struct fj *j, int depth, const struct name *names, struct fj_str *
 }
 
 static const struct name entry_names[] = { NAME("id"), NAME("email"), NAME("name"), NAME("until") };
-static const struct name entry_refuse[] = { NAME("account"), NAME("unmatched"), { NULL, 0 } };
+static const struct name entry_refuse[] = { NAME("account"), NAME("unmatched"), NAME("reason"),
+                                            { NULL, 0 } };
 
 /* The "oncall" array at j->p; line is where offsets count from. */
 static int

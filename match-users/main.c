@@ -58,7 +58,11 @@ usage(FILE *fp)
 	        "      --check-credentials   check the StrongDM key pair (variables or files)\n"
 	        "                            and exit\n"
 	        "  -h, --help                this help\n"
-	        "  -V, --version             print the version\n",
+	        "  -V, --version             print the version\n"
+	        "\n"
+	        "Environment: SDM_API_ACCESS_KEY, SDM_API_SECRET_KEY (or ..._FILE), SDM_API_HOST,\n"
+	        "SDM_API_TIMEOUT, ONCALL_LOG. Exit: 0 done (unmatched people included), 1 failed,\n"
+	        "2 usage or credentials, 3 refused.\n",
 	        ACCOUNTS_LOOKUP_MAX);
 }
 
@@ -357,18 +361,18 @@ write_roster_slow(const struct match_index *idx, const char *line, struct ndjson
                   struct buf *scratch)
 {
 	cJSON *rec, *err;
-	const char *msg;
+	const char *msg, *code = NULL;
 	int failed = 0;
 
 	if (!(rec = cJSON_Parse(line)))
 		spool_fail("cannot parse a spooled record");
-	msg = roster_annotate(idx, rec, scratch, warn_unmatched, NULL);
+	msg = roster_annotate(idx, rec, scratch, warn_unmatched, NULL, &code);
 	warn_flush();
 	if (msg) {
 		/* A failure of every call was said once already. */
 		if (!match_failed_all(idx))
 			weprintf("%s: StrongDM: %s", roster_schedule_label(rec), msg);
-		err = roster_error(rec, msg);
+		err = roster_error(rec, code, msg);
 		ndjson_write(w, err);
 		cJSON_Delete(err);
 		failed = 1;

@@ -506,37 +506,60 @@ match_alias_account(const struct match_index *idx, size_t i)
 	return i < idx->na ? idx->av[i].id : NULL;
 }
 
+/* A failure is kept as one interned string "code\0message": the field
+ * points at the code, the message follows it. */
 static const char *
-intern(struct match_index *idx, const char *s)
+intern_fail(struct match_index *idx, const char *code, const char *message)
 {
-	return arena_strndup(&idx->arena, s ? s : "", s ? strlen(s) : 0);
+	struct buf *b = &idx->scratch;
+	const char *s;
+
+	b->len = 0;
+	buf_puts(b, code && *code ? code : "failed");
+	buf_append(b, "", 1);
+	buf_puts(b, message ? message : "");
+	s = arena_strndup(&idx->arena, b->data, b->len);
+	return s;
+}
+
+static const char *
+fail_message(const char *fail)
+{
+	return fail + strlen(fail) + 1;
 }
 
 void
-match_fail_key(struct match_index *idx, size_t i, const char *message)
+match_fail_key(struct match_index *idx, size_t i, const char *code, const char *message)
 {
 	if (i < idx->nk && !idx->kv[i].fail)
-		idx->kv[i].fail = intern(idx, message);
+		idx->kv[i].fail = intern_fail(idx, code, message);
 }
 
 void
-match_fail_alias_account(struct match_index *idx, const char *account_id, const char *message)
+match_fail_alias_account(struct match_index *idx, const char *account_id, const char *code,
+                         const char *message)
 {
 	long j = strmap_get(&idx->accids, account_id);
 
 	if (j >= 0 && !idx->av[j].fail)
-		idx->av[j].fail = intern(idx, message);
+		idx->av[j].fail = intern_fail(idx, code, message);
 }
 
 void
-match_fail_all(struct match_index *idx, const char *message)
+match_fail_all(struct match_index *idx, const char *code, const char *message)
 {
 	if (!idx->fail_all)
-		idx->fail_all = intern(idx, message);
+		idx->fail_all = intern_fail(idx, code, message);
 }
 
 const char *
 match_failed_all(const struct match_index *idx)
+{
+	return idx->fail_all ? fail_message(idx->fail_all) : NULL;
+}
+
+const char *
+match_failed_all_code(const struct match_index *idx)
 {
 	return idx->fail_all;
 }
@@ -591,7 +614,8 @@ person_by_alias(const struct match_index *idx, const struct keyinfo *ki)
 	r.alias_account_id = ai->id;
 	if (ai->fail) {
 		r.status = MATCH_FAILED;
-		r.error = ai->fail;
+		r.error = fail_message(ai->fail);
+		r.error_code = ai->fail;
 		return r;
 	}
 	if (ai->account < 0) {
@@ -622,12 +646,14 @@ match_person_at(const struct match_index *idx, long k)
 	r.key = idx->kv[k].key;
 	if (idx->fail_all) {
 		r.status = MATCH_FAILED;
-		r.error = idx->fail_all;
+		r.error = fail_message(idx->fail_all);
+		r.error_code = idx->fail_all;
 		return r;
 	}
 	if (idx->kv[k].fail) {
 		r.status = MATCH_FAILED;
-		r.error = idx->kv[k].fail;
+		r.error = fail_message(idx->kv[k].fail);
+		r.error_code = idx->kv[k].fail;
 		return r;
 	}
 	return idx->by == MATCH_BY_EMAIL ? person_by_email(idx, &idx->kv[k])
@@ -646,7 +672,8 @@ match_person(const struct match_index *idx, const char *key)
 		/* Not noted in pass 1: nothing was looked up for it. */
 		if (idx->fail_all) {
 			r.status = MATCH_FAILED;
-			r.error = idx->fail_all;
+			r.error = fail_message(idx->fail_all);
+			r.error_code = idx->fail_all;
 		} else {
 			r.status = idx->by == MATCH_BY_EMAIL ? MATCH_NO_USER : MATCH_NO_ALIAS;
 		}
@@ -729,6 +756,25 @@ match_reason(const struct match_index *idx, const struct match_result *res, stru
 		buf_printf(out, "StrongDM: %s", res->error ? res->error : "look-up failed");
 		break;
 	}
+}
+
+const char *
+match_reason_code(const struct match_result *res)
+{
+	switch (res->status) {
+	case MATCH_OK: return NULL;
+	case MATCH_NO_EMAIL: return "no_email";
+	case MATCH_NO_USER: return "no_user";
+	case MATCH_SUSPENDED: return "suspended";
+	case MATCH_AMBIGUOUS: return "ambiguous";
+	case MATCH_NO_ALIAS: return res->key ? "no_alias" : "no_id";
+	case MATCH_ALIAS_AMBIGUOUS: return "ambiguous";
+	case MATCH_ALIAS_MISSING: return "no_user";
+	case MATCH_ALIAS_NOT_USER: return "not_a_user";
+	case MATCH_ALIAS_SUSPENDED: return "suspended";
+	case MATCH_FAILED: return "failed";
+	}
+	return "failed";
 }
 
 void

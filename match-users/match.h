@@ -48,6 +48,7 @@ struct match_result {
 	const char *alias_account_id; /* alias modes: the account the alias names */
 	size_t count;           /* MATCH_AMBIGUOUS, MATCH_ALIAS_AMBIGUOUS */
 	const char *error;      /* MATCH_FAILED: StrongDM's message */
+	const char *error_code; /* MATCH_FAILED: its code (sdm_error_code) */
 };
 
 struct match_index;
@@ -105,12 +106,15 @@ int match_add_alias(struct match_index *idx, const char *username, const char *a
 size_t match_alias_account_count(const struct match_index *idx);
 const char *match_alias_account(const struct match_index *idx, size_t i);
 
-/* Failures: a person whose look-up failed is MATCH_FAILED with the message. */
-void match_fail_key(struct match_index *idx, size_t i, const char *message);
-void match_fail_alias_account(struct match_index *idx, const char *account_id, const char *message);
-void match_fail_all(struct match_index *idx, const char *message);
-/* The message of a failure that affects everyone, or NULL. */
+/* Failures: a person whose look-up failed is MATCH_FAILED with the code
+ * (an error record's "code", e.g. "unavailable") and the message. */
+void match_fail_key(struct match_index *idx, size_t i, const char *code, const char *message);
+void match_fail_alias_account(struct match_index *idx, const char *account_id, const char *code,
+                              const char *message);
+void match_fail_all(struct match_index *idx, const char *code, const char *message);
+/* The message (and the code) of a failure that affects everyone, or NULL. */
 const char *match_failed_all(const struct match_index *idx);
+const char *match_failed_all_code(const struct match_index *idx);
 
 /* Pass 2: the decision for one person, given the key match_person_key
  * returned for them (NULL: the person has no email). */
@@ -122,5 +126,9 @@ struct match_result match_person_at(const struct match_index *idx, long k);
  * with what to check (the warning). Appended to out. */
 void match_reason(const struct match_index *idx, const struct match_result *res, struct buf *out);
 void match_hint(const struct match_index *idx, const struct match_result *res, struct buf *out);
+/* The machine-readable reason of an unmatched result (the "reason" field):
+ * "no_email", "no_user", "suspended", "ambiguous", "no_alias", "no_id",
+ * "not_a_user", "failed"; NULL for MATCH_OK. */
+const char *match_reason_code(const struct match_result *res);
 
 #endif

@@ -57,6 +57,10 @@ entry_fields(const cJSON *e, struct entry *f)
 			if (strcmp(k, "unmatched") == 0)
 				f->annotated = 1;
 			break;
+		case 'r':
+			if (strcmp(k, "reason") == 0)
+				f->annotated = 1;
+			break;
 		}
 	}
 }
@@ -174,21 +178,27 @@ warn_person(const struct match_index *idx, const char *label, const cJSON *e,
 
 const char *
 roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratch,
-                roster_warn_fn warn, void *user)
+                roster_warn_fn warn, void *user, const char **code)
 {
 	cJSON *oncall = cJSON_GetObjectItemCaseSensitive(roster, "oncall"), *e;
 	struct buf reason = { 0 };
 
 	/* A failed look-up anywhere turns the whole roster into an error:
 	 * look before changing anything. */
-	if (match_failed_all(idx))
+	if (match_failed_all(idx)) {
+		if (code)
+			*code = match_failed_all_code(idx);
 		return match_failed_all(idx);
+	}
 	cJSON_ArrayForEach(e, oncall) {
 		const char *key = match_person_key(idx, json_str(e, "id"), json_str(e, "email"),
 		                                   scratch);
 		struct match_result res = match_person(idx, key);
-		if (res.status == MATCH_FAILED)
+		if (res.status == MATCH_FAILED) {
+			if (code)
+				*code = res.error_code;
 			return res.error;
+		}
 	}
 	cJSON_ArrayForEach(e, oncall) {
 		const char *key = match_person_key(idx, json_str(e, "id"), json_str(e, "email"),
@@ -196,6 +206,7 @@ roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratc
 		struct match_result res = match_person(idx, key);
 		cJSON_DeleteItemFromObjectCaseSensitive(e, "account");
 		cJSON_DeleteItemFromObjectCaseSensitive(e, "unmatched");
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "reason");
 		if (res.status == MATCH_OK) {
 			cJSON *acc = cJSON_AddObjectToObject(e, "account");
 			if (!acc || !cJSON_AddStringToObject(acc, "id", res.account->id) ||
@@ -205,7 +216,8 @@ roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratc
 		} else {
 			reason.len = 0;
 			match_reason(idx, &res, &reason);
-			if (!cJSON_AddStringToObject(e, "unmatched", reason.data))
+			if (!cJSON_AddStringToObject(e, "unmatched", reason.data) ||
+			    !cJSON_AddStringToObject(e, "reason", match_reason_code(&res)))
 				die(EXIT_FAILED, "out of memory");
 			if (warn)
 				warn_person(idx, roster_schedule_label(roster), e, &res, warn, user);
@@ -216,7 +228,7 @@ roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratc
 }
 
 cJSON *
-roster_error(const cJSON *roster, const char *message)
+roster_error(const cJSON *roster, const char *code, const char *message)
 {
 	cJSON *rec = cJSON_CreateObject();
 	cJSON *sched = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(roster, "schedule"), 1);
@@ -225,6 +237,7 @@ roster_error(const cJSON *roster, const char *message)
 	if (!rec || !sched || !cJSON_AddStringToObject(rec, "type", "error") ||
 	    !cJSON_AddStringToObject(rec, "stage", "match-users") ||
 	    !cJSON_AddItemToObject(rec, "schedule", sched) ||
+	    !cJSON_AddStringToObject(rec, "code", code ? code : "failed") ||
 	    !cJSON_AddStringToObject(rec, "message", msg))
 		die(EXIT_FAILED, "out of memory");
 	free(msg);
@@ -280,6 +293,8 @@ verdict_text(const struct match_index *idx, const struct match_result *res, size
 		buf_puts(scratch, ",\"unmatched\":\"");
 		match_reason(idx, res, scratch);
 		if (plain(scratch->data + sizeof(",\"unmatched\":\"") - 1)) {
+			buf_puts(scratch, "\",\"reason\":\"");
+			buf_puts(scratch, match_reason_code(res));
 			buf_puts(scratch, "\"");
 			*len = scratch->len;
 			return keep(scratch);
@@ -297,7 +312,8 @@ verdict_text(const struct match_index *idx, const struct match_result *res, size
 			die(EXIT_FAILED, "out of memory");
 	} else {
 		match_reason(idx, res, &reason);
-		if (!cJSON_AddStringToObject(o, "unmatched", reason.data ? reason.data : ""))
+		if (!cJSON_AddStringToObject(o, "unmatched", reason.data ? reason.data : "") ||
+		    !cJSON_AddStringToObject(o, "reason", match_reason_code(res)))
 			die(EXIT_FAILED, "out of memory");
 	}
 	if (!(s = cJSON_PrintUnformatted(o)))

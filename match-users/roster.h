@@ -16,7 +16,7 @@ int roster_check(const struct ndjson_reader *r, const cJSON *roster);
 /* Pass 1: notes every on-call person's lookup key in idx; when keys is
  * not NULL, appends each entry's key index (int32_t, -1: none) to it.
  * Returns 1 when the roster may take the fast path of pass 2 (no entry
- * carries "account" or "unmatched" already), else 0. */
+ * carries "account", "unmatched" or "reason" already), else 0. */
 int roster_need(struct match_index *idx, const cJSON *roster, struct buf *scratch,
                 struct buf *keys);
 
@@ -24,16 +24,18 @@ int roster_need(struct match_index *idx, const cJSON *roster, struct buf *scratc
  * check), already prefixed with "SCHEDULE: PERSON: ". */
 typedef void (*roster_warn_fn)(void *user, const char *warning);
 
-/* Pass 2: adds "account" or "unmatched" to every on-call entry (replacing
- * any there), calling warn for each unmatched one. When a person's
- * look-up failed, changes nothing, warns nothing, and returns the
- * failure's message (owned by idx); otherwise NULL. */
+/* Pass 2: adds "account", or "unmatched" and "reason", to every on-call
+ * entry (replacing any there), calling warn for each unmatched one. When a
+ * person's look-up failed, changes nothing, warns nothing, and returns the
+ * failure's message (owned by idx), its code in *code (when code is not
+ * NULL); otherwise NULL. */
 const char *roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratch,
-                            roster_warn_fn warn, void *user);
+                            roster_warn_fn warn, void *user, const char **code);
 
 /* The error record that replaces a roster whose look-up failed:
- * {"type":"error","stage":"match-users","schedule":{...},"message":"StrongDM: ..."}. */
-cJSON *roster_error(const cJSON *roster, const char *message);
+ * {"type":"error","stage":"match-users","schedule":{...},"code":"unavailable",
+ *  "message":"StrongDM: ..."}. */
+cJSON *roster_error(const cJSON *roster, const char *code, const char *message);
 
 /* "name" of the schedule, else its "id". */
 const char *roster_schedule_label(const cJSON *roster);

@@ -665,6 +665,7 @@ name_taken(struct state *st, size_t i, const char *why)
 	size_t d;
 
 	change_set_failed(c, "name %s is taken by %s", c->group_name, why);
+	c->code = "name_taken";
 	weprintf("schedule %s (%s): %s", c->schedule_name ? c->schedule_name : "", c->schedule_id, c->error);
 	for (d = st->first_dep[i]; d != NO_CHANGE; d = st->next_dep[d])
 		p->v[d].dropped = 1;
@@ -695,11 +696,13 @@ finished(struct state *st, size_t i)
 		if (dc->dropped) {
 			change_set_failed(dc, "not attempted: %s of %s failed",
 			                  change_action_name(c->action), dc->group_name);
+			dc->code = "not_attempted";
 			continue;
 		}
 		if (c->status == CHANGE_FAILED) {
 			change_set_failed(dc, "not attempted: %s of %s failed",
 			                  change_action_name(c->action), dc->group_name);
+			dc->code = "not_attempted";
 			finished(st, d);
 			continue;
 		}
@@ -712,11 +715,13 @@ finished(struct state *st, size_t i)
 		if (c->status == CHANGE_FAILED)
 			st->member_failed[del] = 1;
 		if (--st->pending[del] == 0 && p->v[del].status == CHANGE_PLANNED) {
-			if (st->member_failed[del])
+			if (st->member_failed[del]) {
 				change_set_failed(&p->v[del], "not attempted: a member of %s could not be removed",
 				                  p->v[del].group_name);
-			else
+				p->v[del].code = "not_attempted";
+			} else {
 				queue_change(st, del);
+			}
 		}
 	}
 }
@@ -828,7 +833,7 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 		free_single_group(g);
 		name_taken_answer(k->st, k->i, err);
 	} else if (err && err->code != SDM_OK) {
-		change_set_failed(c, "%s", err->message);
+		change_set_failed(c, "%s", err->message), c->code = sdm_error_code(err->code);
 		free_single_group(g);
 	} else if (!g || !g->id) {
 		change_set_failed(c, "StrongDM answered without a group id");
@@ -851,7 +856,7 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 		if (err->code == SDM_ALREADY_EXISTS)
 			name_taken_answer(k->st, k->i, err);
 		else
-			change_set_failed(c, "%s", err->message);
+			change_set_failed(c, "%s", err->message), c->code = sdm_error_code(err->code);
 	} else {
 		c->status = CHANGE_DONE;
 	}
@@ -937,7 +942,7 @@ on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 	}
 	/* already a member (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
-		change_set_failed(c, "%s", err->message);
+		change_set_failed(c, "%s", err->message), c->code = sdm_error_code(err->code);
 	else
 		c->status = CHANGE_DONE;
 	settle(k->st, k->i);
@@ -965,7 +970,7 @@ on_removed(void *user, const struct sdm_error *err)
 	}
 	/* already gone (a concurrent run): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_NOT_FOUND)
-		change_set_failed(c, "%s", err->message);
+		change_set_failed(c, "%s", err->message), c->code = sdm_error_code(err->code);
 	else
 		c->status = CHANGE_DONE;
 	settle(k->st, k->i);
@@ -1227,6 +1232,7 @@ start_writes(struct state *st)
 			if (p->v[c->group_change].status == CHANGE_FAILED) {
 				change_set_failed(c, "not attempted: %s of %s failed",
 				                  change_action_name(p->v[c->group_change].action), c->group_name);
+				c->code = "not_attempted";
 				finished(st, i);
 			}
 			continue;   /* started when its create or rename is done */

@@ -247,6 +247,7 @@ change_set_failed(struct change *c, const char *fmt, ...)
 	va_end(ap);
 	free(c->error);
 	c->error = estrdup(tmp);
+	c->code = NULL;
 	c->status = CHANGE_FAILED;
 }
 
@@ -636,12 +637,15 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		holder = name_holder(in, x, want, g);
 		if (name_blank(want)) {
 			change_set_failed(c, "schedule %s has an empty name", s->id);
+			c->code = "invalid";
 		} else if (holder) {
 			describe_holder(why, sizeof why, in, holder);
 			change_set_failed(c, "name %s is taken by %s", want, why);
+			c->code = "name_taken";
 		} else if ((j = smap_get(claimed_by, want)) != NONE) {
 			change_set_failed(c, "name %s is also wanted by schedule %s (%s)",
 			                  want, in->schedules[j].name, in->schedules[j].id);
+			c->code = "name_taken";
 		}
 		if (c->status == CHANGE_FAILED) {
 			note(p, "schedule %s (%s): %s", s->name, s->id, c->error);
@@ -862,6 +866,7 @@ plan_cascade_failures(struct plan *p, int phase)
 		if (c->group_change != NO_CHANGE && p->v[c->group_change].status == CHANGE_FAILED) {
 			change_set_failed(c, "not attempted: %s of %s failed",
 			                  change_action_name(p->v[c->group_change].action), c->group_name);
+			c->code = "not_attempted";
 			continue;
 		}
 		if (c->action != CHANGE_DELETE_GROUP)
@@ -872,6 +877,7 @@ plan_cascade_failures(struct plan *p, int phase)
 			    strcmp(p->v[j].group_id, c->group_id) == 0) {
 				change_set_failed(c, "not attempted: a member of %s could not be removed",
 				                  c->group_name);
+				c->code = "not_attempted";
 				break;
 			}
 	}
@@ -924,8 +930,10 @@ change_to_json(const struct change *c)
 	}
 	if (c->roles_json)
 		cJSON_AddItemToObject(o, "roles", cJSON_Parse(c->roles_json));
-	if (c->status == CHANGE_FAILED && c->error)
+	if (c->status == CHANGE_FAILED && c->error) {
 		cJSON_AddStringToObject(o, "error", c->error);
+		cJSON_AddStringToObject(o, "code", c->code ? c->code : "failed");
+	}
 	return o;
 }
 

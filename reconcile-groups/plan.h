@@ -118,6 +118,7 @@ struct change {
 	enum change_action action;
 	enum change_status status;
 	char *error;                /* with CHANGE_FAILED */
+	const char *code;           /* its machine-readable code (static; NULL: "failed") */
 	char *schedule_id;
 	char *schedule_name;        /* may be NULL (a pruned group without name tag) */
 	char *group_id;             /* NULL until a planned create_group is done */

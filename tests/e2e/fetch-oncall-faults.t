@@ -112,7 +112,7 @@ done
 reset
 fault '{"path_prefix":"/v2/schedules","kind":"malformed"}'
 run fo -a
-is "$rc:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "-a with a malformed schedule list: exit 1, nothing written"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "1:error:bad_response" "-a with a malformed schedule list: exit 1, only an error record, no end"
 like "$(cat "$T/err")" 'GET /v2/schedules\?page_size=250: unexpected response from incident\.io: the response is not valid JSON' \
 	"and the message says why"
 

@@ -75,7 +75,7 @@ reset
 incidentio_sim_fault '{"path_prefix":"/v2/schedules","kind":"repeat_cursor","count":5}'
 run fo -a
 is "$rc" 1 "a repeating schedules cursor with -a: exit 1"
-is "$(wc -c <"$T/out" | tr -d ' ')" 0 "nothing written: the set of schedules is unknown"
+is "$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "error:bad_response" "only an error record, no end: the set of schedules is unknown"
 like "$(cat "$T/err")" 'incident\.io repeated the page cursor' "the message says why"
 is "$(count /v2/schedules)" 2 "the repeated cursor is not followed"
 
@@ -90,7 +90,7 @@ reset
 incidentio_sim_fault '{"path_prefix":"/v2/schedules","kind":"empty_page","count":1}'
 : >"$INCIDENTIO_SIM_LOG"
 run fo -a
-is "$rc:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "an empty first page short of the announced total: exit 1, nothing written"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "1:error:bad_response" "an empty first page short of the announced total: exit 1, only an error record, no end"
 like "$(cat "$T/err")" 'empty page after 0 of the 600' "the message says why"
 
 # --- a stream cut short is refused by the next reader ------------------------

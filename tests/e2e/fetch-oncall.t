@@ -92,7 +92,7 @@ is "$(jq -c 'select(.type=="roster") | .schedule.name' "$T/out" | wc -l | tr -d 
 run fo -s Twin -s Primary
 is "$rc" 1 "a name two schedules share: exit 1"
 is "$(jq -c 'select(.type=="error")' "$T/out")" \
-	'{"type":"error","stage":"fetch-oncall","schedule":{"name":"Twin"},"message":"2 incident.io schedules are named \"Twin\" (01G0F0TWINA000000000000001, 01G0F0TWINB000000000000001): select one by id"}' \
+	'{"type":"error","stage":"fetch-oncall","schedule":{"name":"Twin"},"code":"ambiguous","message":"2 incident.io schedules are named \"Twin\" (01G0F0TWINA000000000000001, 01G0F0TWINB000000000000001): select one by id"}' \
 	"an error record naming it and the ids"
 is "$(jq -r 'select(.type=="roster") | .schedule.name' "$T/out")" Primary "the other schedule is still written"
 is "$(tail -n 1 "$T/out")" '{"type":"end","stage":"fetch-oncall","records":2,"selection":"explicit"}' "and the stream ends"
@@ -105,31 +105,32 @@ is "$(jq -c 'select(.type=="error") | .schedule' "$T/out")" '{"name":"primary"}'
 reset_log
 run fo -s 01G0F0NOSUCHSCHEDULE000001
 is "$rc" 1 "an id incident.io does not know: exit 1"
-is "$(jq -c 'select(.type=="error") | [.schedule, .message]' "$T/out")" \
-	'[{"id":"01G0F0NOSUCHSCHEDULE000001"},"incident.io answered 404 not_found: Resource not found (GET /v2/schedules/01G0F0NOSUCHSCHEDULE000001)"]' \
-	"error record with the id and incident.io's answer"
+is "$(jq -c 'select(.type=="error") | [.schedule, .code, .message]' "$T/out")" \
+	'[{"id":"01G0F0NOSUCHSCHEDULE000001"},"not_found","incident.io answered 404 not_found: Resource not found (GET /v2/schedules/01G0F0NOSUCHSCHEDULE000001)"]' \
+	"error record with the id, the code not_found and incident.io's answer"
 is "$(count /v2/schedules/) $(count /v2/schedules)" "1 2" "a 404 on show is not retried; the list is asked once (it could be a name)"
 
 # --- the key -----------------------------------------------------------------
 reset_log
 INCIDENT_API_KEY=not-the-key run fo -a
 is "$rc" 1 "a wrong key: exit 1"
-is "$(wc -c <"$T/out" | tr -d ' ')" 0 "a wrong key: no roster, no end"
+is "$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "error:unauthenticated" "a wrong key: no roster, no end; one error record with the code unauthenticated"
 is "$(cat "$T/err")" "fetch-oncall: incident.io rejected the API key (401 authentication_error): No valid API key was provided" \
 	"one clear message"
 is "$(count /v2/)" 1 "401 is not retried"
 
 INCIDENT_API_KEY=not-the-key run fo --at "$AT" -s Primary -s Edges -s Hourly
-is "$rc:$(wc -c <"$T/out" | tr -d ' '):$(wc -l <"$T/err" | tr -d ' ')" "1:0:1" "a wrong key in a window: exit 1, nothing written, one line"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out"):$(wc -l <"$T/err" | tr -d ' ')" "1:error:unauthenticated:1" "a wrong key in a window: exit 1, only the error record written, one line"
 
 INCIDENT_API_KEY=users-only-key run fo -s Primary -s Edges
 is "$rc" 1 "a key without schedules.view: exit 1"
 is "$(jq -c 'select(.type=="error") | .schedule' "$T/out" | paste -sd' ')" '{"name":"Primary"} {"name":"Edges"}' "error records for the schedules"
 like "$(jq -r 'select(.type=="error") | .message' "$T/out" | head -n 1)" '^incident\.io answered 403 resource_forbidden: .*schedules\.view' \
 	"the message names the missing permission"
+is "$(jq -r 'select(.type=="error") | .code' "$T/out" | sort -u)" permission_denied "and the code is permission_denied"
 
 INCIDENT_API_KEY=users-only-key run fo -a
-is "$rc:$(wc -c <"$T/out" | tr -d ' ')" "1:0" "-a without schedules.view: exit 1, nothing written (the schedules are unknown)"
+is "$rc:$(jq -sr 'map("\(.type):\(.code // "")") | join(",")' "$T/out")" "1:error:permission_denied" "-a without schedules.view: exit 1, only an error record with its code, no end (the schedules are unknown)"
 like "$(cat "$T/err")" 'schedules\.view' "stderr names the permission"
 
 run fo -v -a

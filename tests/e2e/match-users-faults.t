@@ -45,6 +45,8 @@ for mode in page listing; do
 		"outage ($mode): the schedules that needed StrongDM become errors; the others stay; the stream is complete"
 	is "$(jq -r 'select(.stage=="match-users" and .type=="error") | .message' "$T/out" | sort -u)" \
 		"StrongDM: Accounts.List: UNAVAILABLE: service unavailable (after 4 attempts)" "outage ($mode): the error records carry StrongDM's status"
+	is "$(jq -r 'select(.stage=="match-users" and .type=="error") | .code' "$T/out" | sort -u)" \
+		unavailable "outage ($mode): and the code unavailable"
 	is "$(jq -c 'select(.stage=="match-users" and .type=="error") | .schedule' "$T/out" | head -n 1)" \
 		'{"id":"01G0J1EXE7AXZ2C93K61WBPYEH","name":"TestSchedule"}' "outage ($mode): with the roster's schedule"
 	is "$(sed -n 2p "$T/out")" "$(sed -n 2p "$FX/roster.ndjson")" "outage ($mode): fetch-oncall's error passed on"

@@ -177,7 +177,7 @@ bad "an entry without id" 'match-users: <stdin>:1: roster "oncall" entry 2 has n
 bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" entry 1 "email" must be a string' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
-bad "cut input" 'match-users: <stdin>:1: input ended without an end record: the stream was cut short (1 records read)' "$R"
+bad "cut input" 'match-users: <stdin>:1: input ended without an end record (the stage before failed or was stopped): the stream was cut short (1 records read)' "$R"
 
 # --- a bigger organization (1,110 accounts): the look-ups -----------------------
 strongdm_sim_stop
@@ -271,6 +271,10 @@ run mu -V
 like "$(cat "$T/out")" '^match-users [0-9]+\.[0-9]+' "-V prints the version"
 run mu --help
 is "$rc" 0 "--help: exit 0"
+like "$(cat "$T/out")" 'Environment: SDM_API_ACCESS_KEY, SDM_API_SECRET_KEY \(or \.\.\._FILE\), SDM_API_HOST' \
+	"--help names the environment, as the other programs do"
+like "$(cat "$T/out")" 'Exit: 0 done \(unmatched people included\), 1 failed,.2 usage or credentials, 3 refused' \
+	"and the exit statuses"
 help_opts=$(grep -o -- '--[a-z-]*' "$T/out" | sort -u)
 man_opts=$(grep -o -- '\\-\\-[a-z-]*' "$ROOT/man/match-users.1" | sed 's/\\//g' | sort -u)
 is "$man_opts" "$help_opts" "--help and the man page name the same long options"

@@ -61,12 +61,26 @@ ocs_config '{"schedules": 1, "user_lookup": "x", "max_changes": "many"}'
 run oncall-sync sync
 is "$(grep -c "$ONCALL_SYNC_CONFIG" "$T/err")" 3 "all three problems are reported"
 
+# --- unknown fields are errors, naming the field meant
+ocs_config '{"schedules": [], "max_change": 5}'
+run oncall-sync sync
+is "$rc" 2 "a misspelt field (max_change): exit 2"
+is "$(cat "$T/err")" "oncall-sync: $ONCALL_SYNC_CONFIG: unknown field \"max_change\" (did you mean \"max_changes\"?)" \
+	"naming the field and the nearest known one"
+ocs_config '{"schedules": [], "user_lookpu": "identity-alias"}'
+run oncall-sync sync
+like "$(cat "$T/err")" 'unknown field "user_lookpu" \(did you mean "user_lookup"\?\)' "a transposition is found too"
+ocs_config '{"schedules": [], "colour": "blue", "_comment": "fields starting with _ are comments"}'
+run oncall-sync sync
+is "$rc" 2 "an unknown field nothing resembles: exit 2"
+like "$(cat "$T/err")" 'unknown field "colour"; the known fields: name, schedules, ' "listing the known fields"
+ok "a comment field is no error" bash -c "! grep -q _comment '$T/err'"
+
 # --- secrets
-ocs_config '{"schedules": ["TestSchedule"], "colour": "blue"}'
+ocs_config '{"schedules": ["TestSchedule"]}'
 run oncall-sync sync
 is "$rc" 2 "no incident.io key: exit 2"
 like "$(cat "$T/err")" 'no incident.io API key: set INCIDENT_API_KEY_FILE' "saying how to give it"
-like "$(cat "$T/err")" 'unknown field "colour" ignored' "an unknown field is a warning"
 
 mkdir -p "$T/keys"
 printf 'k\n' >"$T/keys/incident"

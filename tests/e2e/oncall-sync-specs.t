@@ -122,7 +122,7 @@ like "$(cat "$T/out")" 'group oncall-all: role "no-such-role" does not exist' "d
 cfg '[{"schedule": "TestSchedule", "group": "oncall-all", "roles": ["prod-ro"]}, {"schedule": "'$PF'", "group": "oncall-all"}]'
 run oncall-sync remove --release "$PF" </dev/null
 is "$rc" 0 "remove --release of one of the group's schedules: exit 0"
-like "$(cat "$T/err")" "removed $PF: its group stays, with the other schedules of its group spec" \
+like "$(cat "$T/err")" "removed (Platform \\()?$PF\\)?: its group stays, with the other schedules of its group spec" \
 	"the group stays managed (nothing to release)"
 run oncall-sync sync
 is "$rc" 0 "one schedule taken out of the group: exit 0"

@@ -136,6 +136,8 @@ run oncall-sync remove Platform Weekend
 is "$rc" 0 "remove by name"
 is "$(jq -c .schedules "$ONCALL_SYNC_CONFIG")" '["01G0J1EXE7AXZ2C93K61WBPYEH","01G0J1EXE7SUPPORT000000000"]' \
 	"removed from the config (the id found through the name)"
+like "$(cat "$T/err")" 'removed Weekend \(01G0J1EXE7WEEKEND00000002\): the next sync deletes its StrongDM group' \
+	"remove names the schedule, not only its id"
 run oncall-sync remove Platform
 is "$rc" 2 "remove of a schedule not synced exits 2"
 
@@ -179,7 +181,8 @@ success1=$(metric oncall_sync_last_success_timestamp_seconds)
 incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "status", "status": 403, "count": 100}'
 run oncall-sync sync
 is "$rc" 1 "a failing fetch makes the sync exit 1"
-like "$(cat "$T/err")" 'sync failed \(fetch-oncall exit 1\)' "the summary names the failing stage"
+like "$(cat "$T/err")" 'sync FAILED: every schedule failed \(fetch-oncall exit 1\), no group changed' \
+	"the summary says every schedule failed, naming the failing stage"
 is "$(ocs_groups)" "Support: bob@example.com
 TestSchedule: carlos@example.com deanna@example.com" "the groups are left as they were"
 is "$(metric oncall_sync_last_exit_status)" 1 "metric: last exit status 1"
@@ -188,7 +191,13 @@ is "$(metric oncall_sync_last_success_timestamp_seconds)" "$success1" "metric: l
 ok "the failed run's streams are kept" grep -q '"type":"error"' "$STATE/last/roster.ndjson"
 run oncall-sync status
 is "$rc" 1 "status exits 1 after a failed sync"
-like "$(cat "$T/out")" 'FAILED \(fetch-oncall exit 1\)' "status shows the failure"
+like "$(cat "$T/out")" ': FAILED: every schedule failed \(fetch-oncall exit 1\)' "status shows the failure"
+like "$(cat "$T/out")" 'TestSchedule \(incident.io 01G0J1EXE7AXZ2C93K61WBPYEH\)
+  group: TestSchedule \(group-[0-9a-f]+\)
+  members:
+    carlos@example.com \(Carlos, on call until 2026-11-29T17:00:00Z\)
+    deanna@example.com \(Deanna, on call until 2026-11-29T17:00:00Z\)
+  ERROR in fetch-oncall: .*\[permission_denied\]' "each group with the members StrongDM holds and the error with its code"
 like "$(cat "$T/out")" 'its group was left unchanged' "and that the groups were kept"
 like "$(cat "$T/out")" "Last successful sync: $(date -u -d "@$success1" +%Y-%m-%dT%H:%M:%SZ)" "and when the last good one was"
 incidentio_sim_faults_clear

@@ -22,6 +22,7 @@ is "$(jq -r 'select(.type == "change") | .status' "$T/out" | sort | uniq -c | aw
 	"done=4 failed=1" "one add failed, the create and three adds done"
 is "$(jq -r 'select(.status == "failed") | .error' "$T/out")" "AccountsGroups.Create: PERMISSION_DENIED: access denied" \
 	"the failed change carries StrongDM's error"
+is "$(jq -r 'select(.status == "failed") | .code' "$T/out")" permission_denied "and its code"
 is "$(jq -r 'select(.type == "end") | .records' "$T/out")" 5 "and the stream still ends"
 rg <"$T/in"
 is "$rc" 0 "the rerun exits 0"
@@ -37,6 +38,8 @@ is "$(changes "$T/out")" "create_group failed Payments -
 add failed Payments alice@example.com" "create failed, its add failed too"
 is "$(jq -r 'select(.action == "add") | .error' "$T/out")" "not attempted: create_group of Payments failed" \
 	"the add says why it was not attempted"
+is "$(jq -r 'select(.status == "failed") | "\(.action) \(.code)"' "$T/out" | paste -sd,)" \
+	"create_group invalid,add not_attempted" "the codes: invalid (INVALID_ARGUMENT) from StrongDM's, and not_attempted for the add"
 is "$(strongdm_sim_count AccountsGroups.Create)" 5 "and no add was sent"
 
 # --- a name taken between the look-up and the create (a race): an error

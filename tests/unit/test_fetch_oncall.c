@@ -147,13 +147,13 @@ static void roster_record_should_match_the_design(void)
 
 static void error_and_schedule_records_should_match_the_design(void)
 {
-	char *js = json_of(oncall_error_record("01G0", "TestSchedule", "incident.io answered 404 not_found: Resource not found"));
+	char *js = json_of(oncall_error_record("01G0", "TestSchedule", "not_found", "incident.io answered 404 not_found: Resource not found"));
 
 	is_str(js, "{\"type\":\"error\",\"stage\":\"fetch-oncall\",\"schedule\":{\"id\":\"01G0\",\"name\":\"TestSchedule\"},"
-	           "\"message\":\"incident.io answered 404 not_found: Resource not found\"}", "error record");
+	           "\"code\":\"not_found\",\"message\":\"incident.io answered 404 not_found: Resource not found\"}", "error record");
 	free(js);
-	js = json_of(oncall_error_record(NULL, "Nope", "no schedule"));
-	is_str(js, "{\"type\":\"error\",\"stage\":\"fetch-oncall\",\"schedule\":{\"name\":\"Nope\"},\"message\":\"no schedule\"}",
+	js = json_of(oncall_error_record(NULL, "Nope", NULL, "no schedule"));
+	is_str(js, "{\"type\":\"error\",\"stage\":\"fetch-oncall\",\"schedule\":{\"name\":\"Nope\"},\"code\":\"failed\",\"message\":\"no schedule\"}",
 	       "error record for a name that matched nothing: no id");
 	free(js);
 	js = json_of(oncall_schedule_record("S1", "Platform", "UTC"));

@@ -102,6 +102,7 @@ test_email_mode(void)
 
 	r = match_person(idx, eve);
 	is_int(r.status, MATCH_SUSPENDED, "a suspended user should not match");
+	is_str(match_reason_code(&r), "suspended", "reason code: suspended");
 	is_str(reason_of(idx, &r, 0), "StrongDM user a-5 (eve@example.com) is suspended",
 	       "the reason should say the user is suspended");
 
@@ -112,6 +113,7 @@ test_email_mode(void)
 
 	r = match_person(idx, trio);
 	is_int(r.status, MATCH_AMBIGUOUS, "two active users with one email should not match");
+	is_str(match_reason_code(&r), "ambiguous", "reason code: ambiguous");
 	is_str(reason_of(idx, &r, 0),
 	       "2 StrongDM users have email trio@example.com (a-12, a-13): not guessing",
 	       "the reason should list the two active ids, not the suspended one");
@@ -123,6 +125,7 @@ test_email_mode(void)
 
 	r = match_person(idx, erin);
 	is_int(r.status, MATCH_NO_USER, "no user with the email");
+	is_str(match_reason_code(&r), "no_user", "reason code: no_user");
 	is_str(reason_of(idx, &r, 1),
 	       "no StrongDM user with email erin@example.com; check that the user exists in "
 	       "StrongDM and that its email equals the one in incident.io",
@@ -133,6 +136,7 @@ test_email_mode(void)
 
 	r = match_person(idx, NULL);
 	is_int(r.status, MATCH_NO_EMAIL, "no email in incident.io");
+	is_str(match_reason_code(&r), "no_email", "reason code: no_email");
 	is_str(reason_of(idx, &r, 0), "no email in incident.io", "the no-email reason");
 
 	r = match_person(idx, "stranger@example.com");
@@ -175,19 +179,21 @@ test_failures(void)
 	struct match_result r;
 
 	match_add_account(idx, "a-1", MATCH_USER, "b@x", 0);
-	match_fail_key(idx, (size_t)match_key_find(idx, a), "UNAVAILABLE: try later");
+	match_fail_key(idx, (size_t)match_key_find(idx, a), "unavailable", "UNAVAILABLE: try later");
 	r = match_person(idx, a);
 	is_int(r.status, MATCH_FAILED, "a failed look-up should fail the person");
 	is_str(r.error, "UNAVAILABLE: try later", "with StrongDM's message");
+	is_str(r.error_code, "unavailable", "and its code");
 	r = match_person(idx, b);
 	is_int(r.status, MATCH_OK, "other people are not touched");
 	ok(match_failed_all(idx) == NULL, "no global failure yet");
-	match_fail_all(idx, "UNAUTHENTICATED: invalid access key");
+	match_fail_all(idx, "unauthenticated", "UNAUTHENTICATED: invalid access key");
 	r = match_person(idx, b);
 	is_int(r.status, MATCH_FAILED, "a global failure fails everyone looked up");
 	r = match_person(idx, NULL);
 	is_int(r.status, MATCH_NO_EMAIL, "but not a person who needed no look-up");
 	is_str(match_failed_all(idx), "UNAUTHENTICATED: invalid access key", "global message");
+	is_str(match_failed_all_code(idx), "unauthenticated", "global code");
 	free(a); free(b);
 	match_index_free(idx);
 }
@@ -224,7 +230,7 @@ test_alias_mode(void)
 	   "an account no kept alias names is dropped");
 	ok(match_add_account(idx, "a-svc", MATCH_SERVICE, NULL, 0), "service kept to explain");
 	match_add_account(idx, "a-susp", MATCH_USER, "s@example.com", 1);
-	match_fail_alias_account(idx, "a-fail", "INTERNAL: boom");
+	match_fail_alias_account(idx, "a-fail", "unavailable", "INTERNAL: boom");
 
 	r = match_person(idx, k1);
 	is_int(r.status, MATCH_OK, "an exact alias matches");
@@ -232,18 +238,23 @@ test_alias_mode(void)
 
 	r = match_person(idx, k2);
 	is_int(r.status, MATCH_ALIAS_NOT_USER, "an alias of a service does not match");
+	is_str(match_reason_code(&r), "not_a_user", "reason code: not_a_user");
 	is_str(reason_of(idx, &r, 0),
 	       "the alias equal to incident.io id 01BBB in identity set incidentio points to "
 	       "account a-svc, which is a service, not a user", "reason for a service");
 
 	r = match_person(idx, k3);
 	is_int(r.status, MATCH_ALIAS_MISSING, "an alias of a missing account does not match");
+	is_str(match_reason_code(&r), "no_user", "reason code of an alias of a missing account: no_user");
 	r = match_person(idx, k4);
 	is_int(r.status, MATCH_ALIAS_SUSPENDED, "an alias of a suspended user does not match");
+	is_str(match_reason_code(&r), "suspended", "reason code: suspended (alias)");
 	r = match_person(idx, k5);
 	is_int(r.status, MATCH_ALIAS_AMBIGUOUS, "two aliases with the id do not match");
+	is_str(match_reason_code(&r), "ambiguous", "reason code: ambiguous (alias)");
 	r = match_person(idx, k6);
 	is_int(r.status, MATCH_NO_ALIAS, "no alias");
+	is_str(match_reason_code(&r), "no_alias", "reason code: no_alias");
 	is_str(reason_of(idx, &r, 1),
 	       "identity set incidentio has no alias equal to incident.io id 01FFF; check that the "
 	       "user exists in StrongDM and has an identity alias in set incidentio equal to "

@@ -75,7 +75,7 @@ compare_paths(struct match_index *idx, const char *line, const char *desc)
 	fclose(mem);
 	w1 = warnings;
 	warnings = 0;
-	ok(roster_annotate(idx, rec, &scratch, count_warning, NULL) == NULL, "%s: annotate", desc);
+	ok(roster_annotate(idx, rec, &scratch, count_warning, NULL, NULL) == NULL, "%s: annotate", desc);
 	w2 = warnings;
 	slow = cJSON_PrintUnformatted(rec);
 	is_int(rc, 0, "%s: the fast path applies", desc);
@@ -126,19 +126,21 @@ test_fast_declines_failures(void)
 	struct buf scratch = { 0 }, keys = { 0 };
 	struct roster_verdicts v;
 	FILE *null = fopen("/dev/null", "w");
-	const char *msg;
+	const char *msg, *code = NULL;
 
 	ok(roster_need(idx, rec, &scratch, &keys) == 1, "a fresh roster may take the fast path");
-	match_fail_key(idx, 0, "UNAVAILABLE");
+	match_fail_key(idx, 0, "unavailable", "UNAVAILABLE");
 	roster_verdicts_init(&v, idx);
 	is_int(roster_write_fast(null, l, strlen(l), (const int32_t *)keys.data, 1, "S", &v, NULL, NULL),
 	       1, "a failed look-up sends the roster to the slow path");
-	msg = roster_annotate(idx, rec, &scratch, NULL, NULL);
+	msg = roster_annotate(idx, rec, &scratch, NULL, NULL, &code);
 	is_str(msg, "UNAVAILABLE", "which reports the failure");
-	err = roster_error(rec, msg);
+	is_str(code, "unavailable", "and its code");
+	err = roster_error(rec, code, msg);
 	char *s = cJSON_PrintUnformatted(err);
 	is_str(s, "{\"type\":\"error\",\"stage\":\"match-users\",\"schedule\":{\"id\":\"S\"},"
-	       "\"message\":\"StrongDM: UNAVAILABLE\"}", "and becomes an error record");
+	       "\"code\":\"unavailable\",\"message\":\"StrongDM: UNAVAILABLE\"}",
+	       "and becomes an error record with the code");
 	free(s);
 	cJSON_Delete(err);
 	cJSON_Delete(rec);

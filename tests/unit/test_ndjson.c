@@ -76,10 +76,10 @@ test_reader(void)
 	is_int(n, 0, "CRLF tolerated");
 	free(msg);
 
-	REFUSES("", "in.ndjson:0: input ended without an end record: the stream was cut short (0 records read)",
+	REFUSES("", "in.ndjson:0: input ended without an end record (the stage before failed or was stopped): the stream was cut short (0 records read)",
 	        "empty input is cut short");
 	REFUSES("{\"type\":\"roster\"}\n{\"type\":\"roster\"}\n",
-	        "in.ndjson:2: input ended without an end record: the stream was cut short (2 records read)",
+	        "in.ndjson:2: input ended without an end record (the stage before failed or was stopped): the stream was cut short (2 records read)",
 	        "EOF without end");
 	REFUSES("{\"type\":\"roster\"}\n{\"type\":\"end\",\"stage\":\"s\",\"records\":5}\n",
 	        "in.ndjson:2: end record says 5 records, 1 were read", "wrong count");
@@ -450,7 +450,7 @@ read_fast_should_count_taken_lines_and_check_the_rest(void)
 
 	s = "{\"fast\":1}\n";
 	n = read_fast_all(s, strlen(s), &l, &msg);
-	ok(n == -1 && strstr(msg, "input ended without an end record: the stream was cut short "
+	ok(n == -1 && strstr(msg, "input ended without an end record (the stage before failed or was stopped): the stream was cut short "
 	                          "(1 records read)"), "read_fast: a cut stream is still refused");
 	free(msg);
 
