@@ -54,12 +54,16 @@ is "$(jq -s 'map(select(.action == "add")) | length' "$ONCALL_SYNC_STATE_DIR/aud
 	"no member added twice"
 
 # --- a second sync that may not wait gives up, saying why
-incidentio_sim_fault "$SLOW"
+# (its reads are held by the simulator until the faults are cleared: it runs
+# for as long as the test needs, on a machine of any speed)
+incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "hold", "count": 1000}'
 start_sync c
-for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_c")" -ge 1 ] && break; sleep 0.02; done
+for _ in $(seq 1200); do [ "$(incidentio_sim_requests | jq .in_flight)" -ge 1 ] && break; sleep 0.05; done
 run env ONCALL_SYNC_LOCK_WAIT=0 "$BIN/oncall-sync" sync
 is "$rc" 3 "a sync started while another runs exits 3 when it may not wait"
 like "$(cat "$T/err")" 'a sync is already running' "and says a sync is running"
+incidentio_sim_faults_clear
+incidentio_sim_fault "$SLOW"
 rc_c=0
 wait "$PID_c" || rc_c=$?
 is "$rc_c" 0 "the running sync was not disturbed"
@@ -67,7 +71,7 @@ is "$rc_c" 0 "the running sync was not disturbed"
 # --- a sync killed with SIGKILL (the whole session, at once) leaves no lock
 # that blocks the next one
 start_sync d
-for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_d")" -ge 1 ] && break; sleep 0.02; done
+for _ in $(seq 1200); do [ "$(pipeline_sessions "$PID_d")" -ge 1 ] && break; sleep 0.05; done
 kill -KILL -- "-$PID_d" 2>/dev/null || true
 wait "$PID_d" 2>/dev/null || true
 incidentio_sim_faults_clear
