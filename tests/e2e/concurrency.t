@@ -32,16 +32,24 @@ pipeline_sessions() {
 }
 
 # --- two syncs together, the second allowed to wait: they take turns
-incidentio_sim_fault "$SLOW"
+# (the first pipeline's reads are held until it was seen, so that it is seen
+# on a machine of any speed; then answers are slow, to give an overlap time
+# to show)
+incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "hold", "count": 1000}'
 start_sync a
 start_sync b
 overlap=0 seen=0
 while kill -0 "$PID_a" 2>/dev/null || kill -0 "$PID_b" 2>/dev/null; do
 	n=$(pipeline_sessions "$PID_a" "$PID_b")
-	[ "$n" -ge 1 ] && seen=1
+	if [ "$n" -ge 1 ] && [ "$seen" = 0 ]; then
+		seen=1
+		incidentio_sim_faults_clear
+		incidentio_sim_fault "$SLOW"
+	fi
 	[ "$n" -ge 2 ] && overlap=1
 	sleep 0.02
 done
+[ "$seen" = 1 ] || incidentio_sim_faults_clear
 rc_a=0 rc_b=0
 wait "$PID_a" || rc_a=$?
 wait "$PID_b" || rc_b=$?
