@@ -182,6 +182,8 @@ void
 http_client_stats(const struct http_client *c, struct http_stats *out)
 {
 	*out = c->stats;
+	out->paused_until_ms = c->pause_until;
+	out->min_gap_ms = c->min_gap_ms;
 }
 
 void

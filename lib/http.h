@@ -127,10 +127,13 @@ double http_client_random(struct http_client *c);
 /* Hold every new attempt until the given wall-clock time (Unix ms): rate limits. */
 void http_client_pause_until(struct http_client *c, int64_t unix_ms);
 
-/* Counters for benchmarks and tests. */
+/* Counters for benchmarks and tests, and the rate-limit state the last
+ * answers left (what the client will hold new attempts by). */
 struct http_stats {
 	long requests;   /* attempts started */
 	long retries;
+	int64_t paused_until_ms; /* wall clock, Unix ms; 0: never paused */
+	long min_gap_ms;         /* pacing between starts; 0: none */
 };
 void http_client_stats(const struct http_client *c, struct http_stats *out);
 

@@ -5,7 +5,10 @@ Usage: http-test-server.py [--grpc | --tls CERT KEY]
 Binds 127.0.0.1 on a free port and prints "PORT\n" on stdout once listening.
 Behaviour is chosen by path and query:
   /ok                      200 "ok"
-  /delay?ms=N              sleep N ms, then 200
+  /delay?ms=N[&key=K][&gate=G]
+                           sleep N ms, then 200; with gate=G first wait until
+                           G requests with key K have been in at once (at most
+                           60 s), so that a test of concurrency needs no timing
   /status?code=N[&ra=V][&rl=1]
                            answer N; ra sets Retry-After: V ("date+S" means an
                            HTTP date S seconds ahead, "date-S" behind)
@@ -23,12 +26,15 @@ Behaviour is chosen by path and query:
   /trailers                chunked 200 with trailers x-checksum and grpc-status
   /stats?key=K             JSON {"count": requests seen with key K,
                            "connections": distinct client connections they came on,
-                           "max_inflight": highest concurrency seen}
+                           "max_inflight": most requests with key K in at once}
 --grpc instead starts a grpcio server (h2c) with the unary methods
 /test.Echo/Echo returning its request bytes after 200 ms, /test.Echo/Fail
-failing with status 5 (NOT_FOUND) and message "nope", and /test.Echo/Peers
-answering the number of distinct client connections Echo has seen (as
-decimal text, unframed). Connections idle for 500 ms are closed.
+failing with status 5 (NOT_FOUND) and message "nope", /test.Echo/Peers
+answering the number of distinct client connections Echo has seen and
+/test.Echo/MaxInflight the most Echo calls in at once (both as decimal text,
+unframed). The first ECHO_GATHER (10) Echo calls wait until they are all in
+at once (at most 60 s) before their 200 ms. Connections idle for 500 ms are
+closed.
 """
 import email.utils
 import json
@@ -40,9 +46,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 lock = threading.Lock()
+changed = threading.Condition(lock)
 counts = {}
-inflight = 0
-max_inflight = 0
+inflight = {}
+max_inflight = {}
+GATE_WAIT_S = 60
+ECHO_GATHER = 10
 
 
 conns = {}
@@ -82,7 +91,6 @@ class Handler(BaseHTTPRequestHandler):
         return [("Retry-After", ra)]
 
     def handle_any(self):
-        global inflight, max_inflight
         u = urlparse(self.path)
         q = parse_qs(u.query)
         n = int(self.headers.get("Content-Length") or 0)
@@ -91,19 +99,24 @@ class Handler(BaseHTTPRequestHandler):
         if u.path != "/stats":
             bump(key, self.client_address[1])
         with lock:
-            inflight += 1
-            max_inflight = max(max_inflight, inflight)
+            inflight[key] = inflight.get(key, 0) + 1
+            max_inflight[key] = max(max_inflight.get(key, 0), inflight[key])
+            changed.notify_all()
         try:
             self.dispatch(u, q, body, key)
         finally:
             with lock:
-                inflight -= 1
+                inflight[key] -= 1
 
     def dispatch(self, u, q, body, key):
         p = u.path
         if p == "/ok":
             self.reply(200, "ok")
         elif p == "/delay":
+            gate = int(q.get("gate", ["0"])[0])
+            if gate:
+                with changed:
+                    changed.wait_for(lambda: max_inflight.get(key, 0) >= gate, GATE_WAIT_S)
             time.sleep(int(q["ms"][0]) / 1000)
             self.reply(200, "slept")
         elif p == "/status":
@@ -146,7 +159,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"5\r\nhello\r\n0\r\nX-Checksum:  abc \r\nGrpc-Status: 0\r\n\r\n")
         elif p == "/stats":
             with lock:
-                out = {"count": counts.get(key, 0), "max_inflight": max_inflight,
+                out = {"count": counts.get(key, 0), "max_inflight": max_inflight.get(key, 0),
                        "connections": len(conns.get(key, ()))}
             self.reply(200, json.dumps(out), [("Content-Type", "application/json")])
         else:
@@ -170,12 +183,27 @@ def serve_grpc():
     import grpc
 
     peers = set()
+    echo = {"in": 0, "max": 0, "seen": 0}
 
-    def echo(request, context):
-        with lock:
+    def echo_call(request, context):
+        with changed:
             peers.add(context.peer())
-        time.sleep(0.2)
+            echo["in"] += 1
+            echo["seen"] += 1
+            echo["max"] = max(echo["max"], echo["in"])
+            changed.notify_all()
+            if echo["seen"] <= ECHO_GATHER:
+                changed.wait_for(lambda: echo["max"] >= ECHO_GATHER, GATE_WAIT_S)
+        try:
+            time.sleep(0.2)
+        finally:
+            with lock:
+                echo["in"] -= 1
         return request
+
+    def max_echo(request, context):
+        with lock:
+            return str(echo["max"]).encode()
 
     def count_peers(request, context):
         with lock:
@@ -189,7 +217,8 @@ def serve_grpc():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32),
                          options=[("grpc.max_connection_idle_ms", 500)])
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Echo", {
-        "Echo": grpc.unary_unary_rpc_method_handler(echo),
+        "Echo": grpc.unary_unary_rpc_method_handler(echo_call),
+        "MaxInflight": grpc.unary_unary_rpc_method_handler(max_echo),
         "Fail": grpc.unary_unary_rpc_method_handler(fail),
         "Peers": grpc.unary_unary_rpc_method_handler(count_peers),
     }),))
@@ -201,9 +230,9 @@ def serve_grpc():
 
 def watchdog():
     """Exit when the test that started us is gone (even if it crashed), and
-    after two minutes in any case."""
+    after ten minutes in any case (a loaded machine may be slow)."""
     parent = os.getppid()
-    deadline = time.time() + 120
+    deadline = time.time() + 600
     while os.getppid() == parent and time.time() < deadline:
         time.sleep(0.2)
     os._exit(0)

@@ -90,7 +90,7 @@ def main():
     ap.add_argument('--bad-signature', action='store_true')
     ap.add_argument('--hex', help='raw request body in hex')
     ap.add_argument('--all-pages', action='store_true')
-    ap.add_argument('--timeout', type=float, default=10)
+    ap.add_argument('--timeout', type=float, default=60)
     ap.add_argument('--concurrent', type=int, metavar='N',
                     help='make the call N times at once on one channel; '
                     'print {"codes": [...], "elapsed_ms": ...}')

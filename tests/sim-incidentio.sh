@@ -2,7 +2,7 @@
 # sim-incidentio.sh: start, stop and steer scripts/incidentio-sim from tests.
 # Source it, set SIM_DIR to a scratch directory (mktemp -d), then:
 #   incidentio_sim_start WORLD [extra incidentio-sim args...]
-#       starts the simulator on a free port, waits (10 s at most) until it
+#       starts the simulator on a free port, waits (60 s at most) until it
 #       listens, and exports INCIDENT_API_URL, INCIDENT_API_KEY (the first
 #       --key given, else test-incident-key), INCIDENTIO_SIM_URL,
 #       INCIDENTIO_SIM_PID, INCIDENTIO_SIM_LOG (one JSON line per request).
@@ -20,7 +20,7 @@ _incidentio_sim_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${INCIDENTIO_SIM:=$_incidentio_sim_here/../scripts/incidentio-sim}"
 
 _incidentio_sim_curl() {
-	curl --noproxy '*' -fsS --max-time 10 "$@"
+	curl --noproxy '*' -fsS --max-time 60 "$@"
 }
 
 incidentio_sim_start() {
@@ -41,7 +41,7 @@ incidentio_sim_start() {
 		--port-file "$portfile" --log "$INCIDENTIO_SIM_LOG" "$@" \
 		>"$dir/incidentio-sim.out" 2>"$dir/incidentio-sim.err" &
 	INCIDENTIO_SIM_PID=$!
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		[[ -s $portfile ]] && break
 		if ! kill -0 "$INCIDENTIO_SIM_PID" 2>/dev/null; then
 			echo "incidentio-sim did not start:" >&2
@@ -52,7 +52,7 @@ incidentio_sim_start() {
 		sleep 0.05
 	done
 	if [[ ! -s $portfile ]]; then
-		echo "incidentio-sim: no port after 10 s" >&2
+		echo "incidentio-sim: no port after 60 s" >&2
 		incidentio_sim_stop
 		return 1
 	fi

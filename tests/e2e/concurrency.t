@@ -35,16 +35,24 @@ pipeline_sessions() {
 }
 
 # --- two syncs together, the second allowed to wait: they take turns
-incidentio_sim_fault "$SLOW"
+# (the first pipeline's reads are held until it was seen, so that it is seen
+# on a machine of any speed; then answers are slow, to give an overlap time
+# to show)
+incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "hold", "count": 1000}'
 start_sync a
 start_sync b
 overlap=0 seen=0
 while kill -0 "$PID_a" 2>/dev/null || kill -0 "$PID_b" 2>/dev/null; do
 	n=$(pipeline_sessions "$PID_a" "$PID_b")
-	[ "$n" -ge 1 ] && seen=1
+	if [ "$n" -ge 1 ] && [ "$seen" = 0 ]; then
+		seen=1
+		incidentio_sim_faults_clear
+		incidentio_sim_fault "$SLOW"
+	fi
 	[ "$n" -ge 2 ] && overlap=1
 	sleep 0.02
 done
+[ "$seen" = 1 ] || incidentio_sim_faults_clear
 rc_a=0 rc_b=0
 wait "$PID_a" || rc_a=$?
 wait "$PID_b" || rc_b=$?
@@ -57,12 +65,16 @@ is "$(jq -s 'map(select(.action == "add")) | length' "$ONCALL_SYNC_STATE_DIR/aud
 	"no member added twice"
 
 # --- a second sync that may not wait gives up, saying why
-incidentio_sim_fault "$SLOW"
+# (its reads are held by the simulator until the faults are cleared: it runs
+# for as long as the test needs, on a machine of any speed)
+incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "hold", "count": 1000}'
 start_sync c
-for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_c")" -ge 1 ] && break; sleep 0.02; done
+for _ in $(seq 1200); do [ "$(incidentio_sim_requests | jq .in_flight)" -ge 1 ] && break; sleep 0.05; done
 run env ONCALL_SYNC_LOCK_WAIT=0 "$BIN/oncall-sync" sync
 is "$rc" 3 "a sync started while another runs exits 3 when it may not wait"
 like "$(cat "$T/err")" 'a sync is already running' "and says a sync is running"
+incidentio_sim_faults_clear
+incidentio_sim_fault "$SLOW"
 rc_c=0
 wait "$PID_c" || rc_c=$?
 is "$rc_c" 0 "the running sync was not disturbed"
@@ -70,7 +82,7 @@ is "$rc_c" 0 "the running sync was not disturbed"
 # --- a sync killed with SIGKILL (the whole session, at once) leaves no lock
 # that blocks the next one
 start_sync d
-for _ in $(seq 200); do [ "$(pipeline_sessions "$PID_d")" -ge 1 ] && break; sleep 0.02; done
+for _ in $(seq 1200); do [ "$(pipeline_sessions "$PID_d")" -ge 1 ] && break; sleep 0.05; done
 kill -KILL -- "-$PID_d" 2>/dev/null || true
 wait "$PID_d" 2>/dev/null || true
 incidentio_sim_faults_clear

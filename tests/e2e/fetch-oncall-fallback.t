@@ -64,7 +64,7 @@ import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 srv.serve_forever()
 EOF
 /usr/bin/python3 "$T/server.py" "$T/port" "$T/requests" 2>"$T/server.err" &
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 1200); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || skip_all "the test server did not start"
 INCIDENT_API_URL=http://127.0.0.1:$(cat "$T/port")
 INCIDENT_API_KEY=k

@@ -107,14 +107,17 @@ is "$rc" 3 "a stream without its end line: refused"
 
 # fetch-oncall killed while it waits for incident.io: no end, refused
 reset
-incidentio_sim_fault '{"path_prefix":"/v2/schedule_entries","kind":"slow","delay_ms":5000,"count":1}'
+# (the entries read is answered after a minute; the kill comes once the
+# simulator holds it: the log counts a request only when it is answered)
+incidentio_sim_fault '{"path_prefix":"/v2/schedule_entries","kind":"slow","delay_ms":60000,"count":1}'
+_incidentio_sim_curl -X DELETE "$INCIDENTIO_SIM_URL/_sim/requests" >/dev/null
 fo --at "$AT" -a >"$T/killed" 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do
-	[ "$(count /v2/schedule_entries)" -gt 0 ] && break
+for _ in $(seq 1200); do
+	[ "$(incidentio_sim_requests | jq '.by_path["/v2/schedule_entries"] // 0')" -gt 0 ] &&
+		[ "$(incidentio_sim_requests | jq .in_flight)" -gt 0 ] && break
 	sleep 0.05
 done
-sleep 0.2
 kill -TERM "$pid"
 wait "$pid" || true
 run "$CHECK" "$T/killed"

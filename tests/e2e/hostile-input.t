@@ -117,7 +117,7 @@ for mode in utf8-name long-error; do
 	rm -f "$T/fake.port"
 	/usr/bin/python3 "$ROOT/tests/hostile/fake-incidentio.py" "$mode" "$T/fake.port" &
 	fake=$!
-	for _ in $(seq 200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
+	for _ in $(seq 1200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
 	[ -s "$T/fake.port" ] || { echo "Bail out! fake-incidentio.py did not start"; exit 1; }
 	rc=0
 	INCIDENT_API_URL="http://127.0.0.1:$(cat "$T/fake.port")" INCIDENT_API_KEY=hostile-test-key \

@@ -156,9 +156,11 @@ ONCALL_SYNC_LOCK_WAIT=0.3 run oncall-sync sync
 is "$rc" 3 "a sync while another holds the lock exits 3"
 like "$(cat "$T/err")" 'a sync is already running \(pid [0-9]+ since .*\); waited 0.3 s' "saying a sync is running"
 exec 8>&-
-(exec 9>>"$STATE/lock" && flock 9 && exec sleep 30) &
+(exec 9>>"$STATE/lock" && flock 9 && exec sleep 60) &
 holder=$!
-sleep 0.2
+# the holder has the lock once a non-blocking flock of our own fails
+for _ in $(seq 1200); do flock -n "$STATE/lock" true || break; sleep 0.05; done
+ok "a holder takes the lock" bash -c "! flock -n '$STATE/lock' true"
 kill -9 "$holder"
 wait "$holder" 2>/dev/null || true
 ONCALL_SYNC_LOCK_WAIT=2 run oncall-sync sync
@@ -203,11 +205,15 @@ like "$(cat "$T/out")" "Last successful sync: $(date -u -d "@$success1" +%Y-%m-%
 incidentio_sim_faults_clear
 
 # --- a sync stopped by a signal (systemd stopping the unit) is recorded
-incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "slow", "delay_ms": 5000, "count": 1}'
+# the first schedule read is answered after a minute: the sync is stopped
+# while the simulator holds it
+incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "slow", "delay_ms": 60000, "count": 1}'
 setsid oncall-sync sync 2>"$T/int.err" &
 pid=$!
-for _ in $(seq 50); do [[ -e $STATE/last/roster.ndjson.tmp ]] && break; sleep 0.1; done
-sleep 0.3
+for _ in $(seq 1200); do
+	[[ -e $STATE/last/roster.ndjson.tmp && $(incidentio_sim_requests | jq .in_flight) -ge 1 ]] && break
+	sleep 0.05
+done
 kill -TERM -- "-$pid"
 rc=0
 wait "$pid" || rc=$?

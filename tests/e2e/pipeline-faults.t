@@ -54,14 +54,20 @@ is "$(jq -r 'select(.type == "roster") | [.oncall[] | select(.account)] | length
 	"40 40" "40 matched people on each schedule"
 : >"$STRONGDM_SIM_LOG"
 # (few calls in flight, so that the kill lands while adds remain)
+strongdm_sim_fault '{"faults":[{"method":"AccountsGroups.Create","kind":"hold","count":1000,"after":20}]}'
 fetch-oncall -a 2>/dev/null | match-users 2>/dev/null | reconcile-groups -j 4 >"$T/killed.out" 2>"$T/killed.err" &
 pid=$!
-for ((i = 0; i < 300; i++)); do
-	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 ]] && break
-	sleep 0.02
+# (the sim lets 20 adds through and holds the rest: the kill lands while
+# adds remain on a machine of any speed; clearing the faults lets the held
+# calls go, and as their client is gone they are not served)
+for ((i = 0; i < 1200; i++)); do
+	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 &&
+		$(curl -sSf "$STRONGDM_SIM_CONTROL/inflight" | jq .in_flight) -ge 1 ]] && break
+	sleep 0.05
 done
 { kill -9 "$pid"; wait "$pid"; } 2>/dev/null || true
 sent=$(strongdm_sim_count AccountsGroups.Create)
+strongdm_sim_clear_faults
 ok "reconcile-groups killed midway ($sent of 80 adds sent)" test "$sent" -ge 20 -a "$sent" -lt 80
 applied=$(jq -n '[inputs | select((.method | test("\\.(Create|Update|Delete)$")) and .outcome == "OK")] | length' \
 	"$STRONGDM_SIM_LOG")

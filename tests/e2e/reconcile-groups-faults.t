@@ -119,14 +119,20 @@ strongdm_sim_stop
 
 strongdm_sim_start "$W" --latency-ms 30
 # (few calls in flight, so that the kill lands while adds remain)
+strongdm_sim_fault '{"faults":[{"method":"AccountsGroups.Create","kind":"hold","count":1000,"after":20}]}'
 reconcile-groups -j 4 <"$T/big" >"$T/killed.out" 2>"$T/killed.err" &
 pid=$!
-for ((i = 0; i < 200; i++)); do
-	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 ]] && break
-	sleep 0.02
+# (the sim lets 20 adds through and holds the rest: the kill lands while
+# adds remain on a machine of any speed; clearing the faults lets the held
+# calls go, and as their client is gone they are not served)
+for ((i = 0; i < 1200; i++)); do
+	[[ $(strongdm_sim_count AccountsGroups.Create) -ge 20 &&
+		$(curl -sSf "$STRONGDM_SIM_CONTROL/inflight" | jq .in_flight) -ge 1 ]] && break
+	sleep 0.05
 done
 { kill -9 "$pid"; wait "$pid"; } 2>/dev/null || true
 partial=$(strongdm_sim_count AccountsGroups.Create)
+strongdm_sim_clear_faults
 ok "killed midway ($partial of 80 adds sent)" test "$partial" -ge 20 -a "$partial" -lt 80
 # each change's record is written the moment its write is answered: all
 # but at most the -j 4 writes in flight reached the output, and no end

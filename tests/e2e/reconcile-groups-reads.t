@@ -143,24 +143,44 @@ is "$(jq -r 'select(.method == "Accounts.List") | .filter' "$STRONGDM_SIM_LOG")"
 	"by id"
 
 # the reads start while the input is still arriving; the writes only once it
-# is complete; a stream cut after a pause writes nothing
+# is complete; a stream cut after the reads writes nothing. The input comes
+# through a FIFO the test holds open, so "still arriving" is a state, not a
+# pause of some length.
+# wait_reads WANT: until the reads logged are WANT (a minute at most)
+wait_reads() {
+	local i
+	for ((i = 0; i < 1200; i++)); do
+		[[ $(reads) == "$1" ]] && return 0
+		sleep 0.05
+	done
+}
 : >"$STRONGDM_SIM_LOG"
 n=$(($(grep -vc '"type":"end"' "$T/in2") + 1))
-{ grep -v '"type":"end"' "$T/in2"; roster S-slow Slow bob@example.com; sleep 1.5
-  echo "{\"type\":\"end\",\"stage\":\"match-users\",\"records\":$n}"; } |
-	reconcile-groups >"$T/out" 2>"$T/err" &
+mkfifo "$T/input"
+reconcile-groups <"$T/input" >"$T/out" 2>"$T/err" &
 pid=$!
-sleep 1
+exec 6>"$T/input"
+{ grep -v '"type":"end"' "$T/in2"; roster S-slow Slow bob@example.com; } >&6
+wait_reads "AccountsGroups.List=1 Groups.List=1"
 is "$(reads)" "AccountsGroups.List=1 Groups.List=1" "the reads are made while the input arrives"
 is "$(writes)" 0 "no write before the input is complete"
+echo "{\"type\":\"end\",\"stage\":\"match-users\",\"records\":$n}" >&6
+exec 6>&-
 rc=0
 wait "$pid" || rc=$?
 is "$rc" 0 "then the run completes: exit 0"
 is "$(changes "$T/out")" "create_group done Slow -
 add done Slow bob@example.com" "and writes"
 : >"$STRONGDM_SIM_LOG"
-{ roster S-cut Cut bob@example.com; sleep 1; } | reconcile-groups >"$T/out" 2>"$T/err" || rc=$?
-is "$rc" 3 "a stream cut after a pause: refused"
+reconcile-groups <"$T/input" >"$T/out" 2>"$T/err" &
+pid=$!
+exec 6>"$T/input"
+roster S-cut Cut bob@example.com >&6
+wait_reads "AccountsGroups.List=1 Groups.List=1"
+exec 6>&-
+rc=0
+wait "$pid" || rc=$?
+is "$rc" 3 "a stream cut after the reads: refused"
 is "$(writes)" 0 "no write"
 
 # --- a big organization (1,100 more memberships: two pages) ---------------

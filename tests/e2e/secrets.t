@@ -55,7 +55,7 @@ leaks() {
 # Sets $rc; the wrapper's output in $T/NAME.out and $T/NAME.err, the
 # command lines in $T/NAME.cmdlines, the programs seen in $T/NAME.seen.
 watch_sync() {
-	local name=$1 pid p
+	local name=$1 pid p held=1
 	shift
 	rc=0
 	: > "$T/$name.cmdlines"
@@ -65,16 +65,22 @@ watch_sync() {
 		for p in $(ps -e -o pid=,sid= | awk -v s="$pid" '$2 == s {print $1}'); do
 			tr "\\0" " " 2>/dev/null < "/proc/$p/cmdline" >> "$T/$name.cmdlines" && echo >> "$T/$name.cmdlines"
 		done
+		# all three seen: let incident.io answer
+		if [ -n "$held" ] && [ "$(grep -o -E '(fetch-oncall|match-users|reconcile-groups)( |$)' "$T/$name.cmdlines" | tr -d " " | sort -u | wc -l)" -eq 3 ]; then
+			incidentio_sim_faults_clear
+			held=
+		fi
 		sleep 0.02
 	done
+	[ -z "$held" ] || incidentio_sim_faults_clear
 	wait "$pid" || rc=$?
 	grep -o -E '(fetch-oncall|match-users|reconcile-groups)( |$)' "$T/$name.cmdlines" | sort -u | tr -d ' ' | tr '\n' ' ' > "$T/$name.seen" || true
 }
 
-# Slow incident.io answers make each sync last a second or more, so the
-# processes can be seen.
+# incident.io's answers are held until watch_sync has seen the three
+# programs, so that they are seen on a machine of any speed.
 slow_incidentio() {
-	incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "slow", "delay_ms": 400, "count": 6}'
+	incidentio_sim_fault '{"path_prefix": "/v2/schedule", "kind": "hold", "count": 1000}'
 }
 
 # --- keys in the environment

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "util.h"
@@ -419,6 +420,17 @@ emails_learnt_late_sort_removes_again(void)
 	plan_free(&p);
 }
 
+/* CPU time this process has used, in ms: unlike the wall clock, other
+ * work on a loaded machine does not add to it. */
+static long long
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 many_schedules_plan_in_linear_time(void)
 {
@@ -429,7 +441,7 @@ many_schedules_plan_in_linear_time(void)
 	char (*ids)[16] = ecalloc(N, sizeof *ids), (*names)[16] = ecalloc(N, sizeof *names);
 	struct plan_input in = {s, N, g, N + 1, NULL, 1, 0};
 	struct plan p;
-	long long t0 = now_ms_monotonic();
+	long long t0 = cpu_ms();
 	size_t i;
 
 	for (i = 0; i < N; i++) {
@@ -447,7 +459,7 @@ many_schedules_plan_in_linear_time(void)
 	plan_changes(&in, &p);
 	is_int(p.n, N / 10 + 1, "one rename per tenth schedule, and schedule 5's");
 	is_int(p.failed_schedules, 1, "schedule 5 finds its name taken");
-	ok(now_ms_monotonic() - t0 < 2000, "planned in %lld ms", now_ms_monotonic() - t0);
+	ok(cpu_ms() - t0 < 2000, "planned in %lld ms of CPU time", cpu_ms() - t0);
 	plan_free(&p);
 	free(s);
 	free(g);

@@ -288,7 +288,7 @@ main(void)
 		long long a = now_ms_monotonic();
 		usleep(20000);
 		long long d = now_ms_monotonic() - a;
-		ok(d >= 19 && d < 1000, "monotonic clock advances (%lld ms)", d);
+		ok(d >= 19, "monotonic clock advances (%lld ms)", d);
 	}
 	return tap_done();
 }
