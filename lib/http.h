@@ -11,7 +11,9 @@
  * signing) → classify() after every attempt decides DONE or RETRY → done()
  * exactly once with the final attempt's result → the client frees it.
  * done() may submit further requests (the next page); http_run returns when
- * nothing is queued, in flight or waiting for a retry. */
+ * nothing is queued, in flight or waiting for a retry. Waiting requests start
+ * in the order submitted (a retry: when its delay has passed), those with
+ * priority set before all others. */
 #ifndef ONCALL_HTTP_H
 #define ONCALL_HTTP_H
 
@@ -56,6 +58,9 @@ struct http_request {
 	enum http_verdict (*classify)(struct http_request *req, long *delay_ms); /* NULL: http_classify_rest */
 	void (*done)(struct http_request *req);
 	void *user;
+	int priority;                   /* 1: starts before every waiting request without it
+	                                 * (a next page whose cursor came, a read that writes
+	                                 * run beside); each lane first-in first-out */
 
 	/* Results of the last attempt. */
 	long status;                    /* HTTP status; 0 when no response */
@@ -70,6 +75,7 @@ struct http_request {
 	struct http_client *client;
 	CURL *easy;
 	int64_t not_before_ms;
+	unsigned long long seq;
 	struct http_request *next;
 };
 

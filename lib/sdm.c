@@ -687,6 +687,10 @@ build_request(struct sdm_call *call)
 	req->classify = sdm_classify;
 	req->done = sdm_done;
 	req->user = call;
+	/* Reads before writes: a listing's next page, or a read that runs
+	 * beside the writes (the emails of removed members), never waits
+	 * behind thousands of queued writes. */
+	req->priority = !call->write;
 	return req;
 }
 
