@@ -533,7 +533,7 @@ timer_pop(struct http_client *c)
 static void
 enqueue(struct http_client *c, struct http_request *req)
 {
-	if (req->not_before_ms > now_ms_monotonic())
+	if (req->not_before_ms > 0 && req->not_before_ms > now_ms_monotonic())
 		timer_push(c, req);
 	else
 		lane_push(c, req);
