@@ -818,10 +818,17 @@ start_due(struct http_client *c)
 			wait = (long)(c->min_gap_ms - (mono - c->last_start_ms));
 			break;
 		}
+		int64_t paused = c->pause_until;
+
 		r = lane_pop(c);
 		c->last_start_ms = mono;
-		/* start_attempt may finish r, whose done() may queue more */
+		/* start_attempt may finish r, whose done() may queue more; its
+		 * prepare() may hold the rest (a rate limit's last request) */
 		start_attempt(c, r);
+		if (c->pause_until != paused && (wall_wait = c->pause_until - now_ms()) > 0) {
+			wait = (long)(wall_wait > POLL_MAX_MS ? POLL_MAX_MS : wall_wait);
+			break;
+		}
 	}
 	if (c->ntimers) {
 		long w = (long)(c->timers[0]->not_before_ms - mono);
