@@ -809,8 +809,10 @@ start_due(struct http_client *c)
 	if (wall_wait > 0)
 		return wall_wait > POLL_MAX_MS ? POLL_MAX_MS : (long)wall_wait;
 	mono = now_ms_monotonic();
-	while (c->ntimers && c->timers[0]->not_before_ms <= mono)
+	while (c->ntimers && c->timers[0]->not_before_ms <= mono) {
 		lane_push(c, timer_pop(c));
+		c->stats.queue_steps++;
+	}
 	/* When every slot is busy, the transfer that frees one wakes the loop. */
 	while (c->inflight < c->opts.max_inflight && (c->lanes[1].head || c->lanes[0].head)) {
 		if (c->min_gap_ms > 0 && mono - c->last_start_ms < c->min_gap_ms) {
@@ -821,6 +823,7 @@ start_due(struct http_client *c)
 		int64_t paused = c->pause_until;
 
 		r = lane_pop(c);
+		c->stats.queue_steps++;
 		c->last_start_ms = mono;
 		/* start_attempt may finish r, whose done() may queue more; its
 		 * prepare() may hold the rest (a rate limit's last request) */

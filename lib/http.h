@@ -128,6 +128,8 @@ void http_client_pause_until(struct http_client *c, int64_t unix_ms);
 struct http_stats {
 	long requests;   /* attempts started */
 	long retries;
+	long queue_steps; /* waiting requests the loop took up (started, or moved when due):
+	                   * at most two per attempt, however many wait */
 };
 void http_client_stats(const struct http_client *c, struct http_stats *out);
 
