@@ -458,8 +458,10 @@ void iio_api_free(struct iio_api *api)
 	memset(api, 0, sizeof *api);
 }
 
+/* next_page: a page whose cursor has come, started before the first pages
+ * still waiting (it is the only way that listing goes on). */
 static void submit_get(struct iio_api *api, enum call_kind kind, void *target,
-                       const char *pathq, void (*done)(struct http_request *))
+                       const char *pathq, void (*done)(struct http_request *), int next_page)
 {
 	struct call *c = ecalloc(1, sizeof *c);
 	char *url = easprintf("%s%s", api->base, pathq);
@@ -473,6 +475,7 @@ static void submit_get(struct iio_api *api, enum call_kind kind, void *target,
 	http_request_header(req, "Accept: application/json");
 	req->done = done;
 	req->user = c;
+	req->priority = next_page;
 	free(url);
 	http_submit(api->http, req);
 }
@@ -592,7 +595,7 @@ static void listing_page(struct iio_api *api, struct iio_listing *l, const char 
 	} else {
 		pathq = easprintf("/v2/schedules?page_size=%d", size);
 	}
-	submit_get(api, CALL_LIST, l, pathq, listing_done);
+	submit_get(api, CALL_LIST, l, pathq, listing_done, after != NULL);
 	free(pathq);
 }
 
@@ -740,7 +743,7 @@ void iio_show_submit(struct iio_api *api, struct iio_show *s, const char *id)
 
 	memset(s, 0, sizeof *s);
 	s->id = estrdup(id);
-	submit_get(api, CALL_SHOW, s, pathq, show_done);
+	submit_get(api, CALL_SHOW, s, pathq, show_done, 0);
 	free(pathq);
 	free(e);
 }
@@ -762,7 +765,7 @@ static void entries_page(struct iio_api *api, struct iio_entries *e, const char 
 	char *pathq = easprintf("/v2/schedule_entries?schedule_id=%s&entry_window_start=%s"
 	                        "&entry_window_end=%s", id, st, en);
 
-	submit_get(api, CALL_ENTRIES, e, pathq, entries_done);
+	submit_get(api, CALL_ENTRIES, e, pathq, entries_done, e->pages > 0);
 	free(pathq);
 	free(id);
 	free(st);

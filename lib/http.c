@@ -2,9 +2,12 @@
  *
  * One loop (http_run) starts waiting requests while fewer than max_inflight
  * transfers run, drives curl with curl_multi_poll, and hands every finished
- * attempt to the request's classify hook. A retry goes back to the queue
- * with a not-before time; the poll timeout is cut to the nearest such time,
- * so the loop wakes up for timers as well as for sockets. Plaintext HTTP/2
+ * attempt to the request's classify hook. A request waits in one of two
+ * first-in first-out lanes, priority before normal; a retry waits in a heap
+ * by its not-before time and joins its lane when due. The poll timeout is
+ * cut to the heap's first time, so the loop wakes up for timers as well as
+ * for sockets. A wake-up costs what it starts (and the timers that fall due),
+ * never a walk over everything waiting. Plaintext HTTP/2
  * (h2c, loopback test servers only) works around a libcurl 7.88 bug: see
  * h2c_version(). */
 #include <ctype.h>
@@ -36,8 +39,12 @@ struct http_client {
 	CURLM *multi;
 	struct http_client_opts opts;
 	char *user_agent;
-	struct http_request *queue;   /* waiting to start (new or retrying), FIFO */
-	struct http_request *queue_tail;
+	struct lane {                 /* due, waiting for a slot: FIFO */
+		struct http_request *head, *tail;
+	} lanes[2];                   /* [1]: priority, before [0] */
+	struct http_request **timers; /* retries not yet due: a min-heap by (not_before_ms, seq) */
+	size_t ntimers, timers_cap;
+	unsigned long long seq;       /* order of entry into the heap, for ties */
 	int inflight;
 	int64_t pause_until;          /* wall clock, Unix ms */
 	long min_gap_ms;              /* pacing: least time between two starts */
@@ -160,10 +167,14 @@ http_client_free(struct http_client *c)
 	if (!c)
 		return;
 	/* Requests never run (http_run not called, or abandoned). */
-	for (r = c->queue; r; r = next) {
-		next = r->next;
-		http_request_free(r);
-	}
+	for (int l = 0; l < 2; l++)
+		for (r = c->lanes[l].head; r; r = next) {
+			next = r->next;
+			http_request_free(r);
+		}
+	for (size_t i = 0; i < c->ntimers; i++)
+		http_request_free(c->timers[i]);
+	free(c->timers);
 	curl_multi_cleanup(c->multi);
 	free(c->user_agent);
 	free(c->cainfo);
@@ -530,14 +541,93 @@ tls_hint(CURLcode result, const char *why)
 /* ---- the loop ---- */
 
 static void
+lane_push(struct http_client *c, struct http_request *req)
+{
+	struct lane *l = &c->lanes[req->priority ? 1 : 0];
+
+	req->next = NULL;
+	if (l->tail)
+		l->tail->next = req;
+	else
+		l->head = req;
+	l->tail = req;
+}
+
+/* The first due request, priority lane first, taken out; NULL: none. */
+static struct http_request *
+lane_pop(struct http_client *c)
+{
+	for (int i = 1; i >= 0; i--) {
+		struct lane *l = &c->lanes[i];
+		struct http_request *r = l->head;
+
+		if (!r)
+			continue;
+		l->head = r->next;
+		if (!l->head)
+			l->tail = NULL;
+		r->next = NULL;
+		return r;
+	}
+	return NULL;
+}
+
+static int
+timer_before(const struct http_request *a, const struct http_request *b)
+{
+	if (a->not_before_ms != b->not_before_ms)
+		return a->not_before_ms < b->not_before_ms;
+	return a->seq < b->seq;
+}
+
+static void
+timer_push(struct http_client *c, struct http_request *req)
+{
+	size_t i = c->ntimers++, up;
+
+	if (c->ntimers > c->timers_cap) {
+		c->timers_cap = c->timers_cap ? 2 * c->timers_cap : 16;
+		c->timers = erealloc(c->timers, c->timers_cap * sizeof *c->timers);
+	}
+	req->seq = c->seq++;
+	for (; i > 0 && timer_before(req, c->timers[up = (i - 1) / 2]); i = up)
+		c->timers[i] = c->timers[up];
+	c->timers[i] = req;
+}
+
+static struct http_request *
+timer_pop(struct http_client *c)
+{
+	struct http_request *top = c->timers[0], *last = c->timers[--c->ntimers];
+	size_t i = 0, n = c->ntimers, kid;
+
+	while ((kid = 2 * i + 1) < n) {
+		if (kid + 1 < n && timer_before(c->timers[kid + 1], c->timers[kid]))
+			kid++;
+		if (!timer_before(c->timers[kid], last))
+			break;
+		c->timers[i] = c->timers[kid];
+		i = kid;
+	}
+	if (n)
+		c->timers[i] = last;
+	return top;
+}
+
+/* A request waits in its lane when due, else in the heap until it is. */
+static void
 enqueue(struct http_client *c, struct http_request *req)
 {
-	req->next = NULL;
-	if (c->queue_tail)
-		c->queue_tail->next = req;
+	if (req->not_before_ms > 0 && req->not_before_ms > now_ms_monotonic())
+		timer_push(c, req);
 	else
-		c->queue = req;
-	c->queue_tail = req;
+		lane_push(c, req);
+}
+
+static int
+queued(const struct http_client *c)
+{
+	return c->lanes[0].head || c->lanes[1].head || c->ntimers;
 }
 
 void
@@ -841,52 +931,50 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 }
 
 /* Start what may start now; returns how long the loop may sleep before
- * something queued becomes due (-1: nothing queued). */
+ * something queued becomes due (-1: nothing queued). Only the timers that
+ * fall due and the requests that start are touched. */
 static long
 start_due(struct http_client *c)
 {
-	struct http_request *r, *prev = NULL, *next;
-	long long mono = now_ms_monotonic();
-	int64_t wall_wait = c->pause_until - now_ms();
+	struct http_request *r;
+	long long mono;
+	int64_t wall_wait;
 	long wait = -1;
 
-	if (!c->queue)
+	if (!queued(c))
 		return -1;
+	wall_wait = c->pause_until - now_ms();
 	if (wall_wait > 0)
 		return wall_wait > POLL_MAX_MS ? POLL_MAX_MS : (long)wall_wait;
-	for (r = c->queue; r; r = next) {
-		next = r->next;
-		if (r->not_before_ms > mono) {
-			long w = (long)(r->not_before_ms - mono);
-			if (wait < 0 || w < wait)
-				wait = w;
-			prev = r;
-			continue;
-		}
-		if (c->inflight >= c->opts.max_inflight) {
-			/* woken by the transfer that frees a slot */
-			prev = r;
-			continue;
-		}
+	mono = now_ms_monotonic();
+	while (c->ntimers && c->timers[0]->not_before_ms <= mono) {
+		lane_push(c, timer_pop(c));
+		c->stats.queue_steps++;
+	}
+	/* When every slot is busy, the transfer that frees one wakes the loop. */
+	while (c->inflight < c->opts.max_inflight && (c->lanes[1].head || c->lanes[0].head)) {
 		if (c->min_gap_ms > 0 && mono - c->last_start_ms < c->min_gap_ms) {
 			/* paced: nothing else starts before the gap has passed */
-			long w = (long)(c->min_gap_ms - (mono - c->last_start_ms));
-			if (wait < 0 || w < wait)
-				wait = w;
+			wait = (long)(c->min_gap_ms - (mono - c->last_start_ms));
 			break;
 		}
+		int64_t paused = c->pause_until;
+
+		r = lane_pop(c);
+		c->stats.queue_steps++;
 		c->last_start_ms = mono;
-		if (prev)
-			prev->next = next;
-		else
-			c->queue = next;
-		if (c->queue_tail == r)
-			c->queue_tail = prev;
-		r->next = NULL;
+		/* start_attempt may finish r, whose done() may queue more; its
+		 * prepare() may hold the rest (a rate limit's last request) */
 		start_attempt(c, r);
-		/* start_attempt may finish r, whose done() may enqueue more at the
-		 * tail: re-read next from prev so none is skipped. */
-		next = prev ? prev->next : c->queue;
+		if (c->pause_until != paused && (wall_wait = c->pause_until - now_ms()) > 0) {
+			wait = (long)(wall_wait > POLL_MAX_MS ? POLL_MAX_MS : wall_wait);
+			break;
+		}
+	}
+	if (c->ntimers) {
+		long w = (long)(c->timers[0]->not_before_ms - mono);
+		if (wait < 0 || w < wait)
+			wait = w;
 	}
 	if (wait > POLL_MAX_MS)
 		wait = POLL_MAX_MS;
@@ -902,7 +990,7 @@ http_run(struct http_client *c)
 
 	for (;;) {
 		wait = start_due(c);
-		if (c->inflight == 0 && !c->queue)
+		if (c->inflight == 0 && !queued(c))
 			break;
 		if (wait < 0 || wait > POLL_MAX_MS)
 			wait = POLL_MAX_MS;

@@ -11,7 +11,9 @@
  * signing) → classify() after every attempt decides DONE or RETRY → done()
  * exactly once with the final attempt's result → the client frees it.
  * done() may submit further requests (the next page); http_run returns when
- * nothing is queued, in flight or waiting for a retry. */
+ * nothing is queued, in flight or waiting for a retry. Waiting requests start
+ * in the order submitted (a retry: when its delay has passed), those with
+ * priority set before all others. */
 #ifndef ONCALL_HTTP_H
 #define ONCALL_HTTP_H
 
@@ -58,6 +60,9 @@ struct http_request {
 	enum http_verdict (*classify)(struct http_request *req, long *delay_ms); /* NULL: http_classify_rest */
 	void (*done)(struct http_request *req);
 	void *user;
+	int priority;                   /* 1: starts before every waiting request without it
+	                                 * (a next page whose cursor came, a read that writes
+	                                 * run beside); each lane first-in first-out */
 
 	/* Results of the last attempt. */
 	long status;                    /* HTTP status; 0 when no response */
@@ -72,6 +77,7 @@ struct http_request {
 	struct http_client *client;
 	CURL *easy;
 	int64_t not_before_ms;
+	unsigned long long seq;
 	struct http_request *next;
 };
 
@@ -134,6 +140,8 @@ struct http_stats {
 	long retries;
 	int64_t paused_until_ms; /* wall clock, Unix ms; 0: never paused */
 	long min_gap_ms;         /* pacing between starts; 0: none */
+	long queue_steps; /* waiting requests the loop took up (started, or moved when due):
+	                   * at most two per attempt, however many wait */
 };
 void http_client_stats(const struct http_client *c, struct http_stats *out);
 

@@ -85,6 +85,12 @@ struct sdm_client {
 	struct http_client *http;
 	struct sdm_stats stats;
 	int inflight[2];             /* attempts on the wire: reads, writes */
+	/* Per bucket, from the rate_limit of the latest responses: how many
+	 * more attempts the window ending at budget_reset (Unix ms; 0:
+	 * unknown) takes. Several responses are handled before the free
+	 * slots are filled, so a check per response alone overshoots. */
+	long budget[2];
+	int64_t budget_reset[2];
 	long failed;                 /* calls that ended in an error (sdm_run's result) */
 	struct sdm_call *calls;
 };
@@ -344,6 +350,25 @@ call_free(struct sdm_call *call)
 	free(call);
 }
 
+/* An attempt starts: when it takes the last of the window's budget, hold
+ * the others until the window resets. */
+static void
+take_budget(struct sdm_client *c, int write)
+{
+	int64_t now, until = c->budget_reset[write];
+
+	if (!until || --c->budget[write] > 0)
+		return;
+	now = now_ms();
+	if (until <= now)
+		return;
+	if (until - now > RATE_WAIT_MAX_MS)
+		until = now + RATE_WAIT_MAX_MS;
+	logmsg(LOG_INFO, "StrongDM %s limit: the window's last request started; holding requests for %lld ms",
+	       write ? "write" : "read", (long long)(until - now));
+	http_client_pause_until(c->http, until);
+}
+
 static int
 sdm_prepare(struct http_request *req)
 {
@@ -372,6 +397,7 @@ sdm_prepare(struct http_request *req)
 		call->on_wire = 1;
 		c->stats.attempts++;
 		c->inflight[call->write]++;
+		take_budget(c, call->write);
 	}
 	return 0;
 }
@@ -451,6 +477,15 @@ pace(struct sdm_client *c, const struct grpc_rate_limit *rl, int write)
 
 	if (!rl->present || rl->reset_at_ms <= 0)
 		return;
+	/* What the attempts still on the wire leave; an answer from an earlier
+	 * window says nothing about this one. */
+	if (rl->reset_at_ms > c->budget_reset[write]) {
+		c->budget_reset[write] = rl->reset_at_ms;
+		c->budget[write] = rl->remaining - c->inflight[write];
+	} else if (rl->reset_at_ms == c->budget_reset[write] &&
+	           rl->remaining - c->inflight[write] < c->budget[write]) {
+		c->budget[write] = rl->remaining - c->inflight[write];
+	}
 	/* The attempts still on the wire will take from what remains. */
 	if (rl->remaining > c->inflight[write])
 		return;
@@ -736,6 +771,10 @@ build_request(struct sdm_call *call)
 	req->classify = sdm_classify;
 	req->done = sdm_done;
 	req->user = call;
+	/* Reads before writes: a listing's next page, or a read that runs
+	 * beside the writes (the emails of removed members), never waits
+	 * behind thousands of queued writes. */
+	req->priority = !call->write;
 	return req;
 }
 

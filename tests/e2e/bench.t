@@ -2,12 +2,13 @@
 # The benchmark keeps working: scripts/bench at size small (both syncs and
 # the stage-by-stage runs, with its state checks), scripts/bench-offline and
 # scripts/bench-limits on tiny inputs. Figures are not checked, only that
-# each run succeeded and printed its table.
+# each run succeeded and printed its table, and when its requests ran (from
+# the simulators' call logs).
 set -euo pipefail
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
 
-plan 12
+plan 14
 
 rc=0
 TMPDIR=$T "$ROOT/scripts/bench" small --latency-ms 5 --no-offline --no-limits > "$T/bench.out" 2> "$T/bench.err" || rc=$?
@@ -21,6 +22,10 @@ like "$out" "== second sync \(no changes\): oncall-sync sync" "it prints the sec
 like "$out" "fetch-oncall +[0-9.]+ .*/v2/schedules=[0-9]+" "the stage table has fetch-oncall"
 like "$out" "match-users +[0-9.]+ " "... match-users"
 like "$out" "reconcile-groups +[0-9.]+ .*Groups.List=[0-9]+" "... and reconcile-groups"
+like "$out" "requests +[0-9.]+ \.\. [0-9.]+ s from the start, first to last [0-9.]+ s; after the last write [0-9.]+ s" \
+	"the first sync says when its requests ran and how long after the last write"
+is "$(grep -cE '^  requests +[0-9.]+ \.\. [0-9.]+ s from the start' "$T/bench.out")" 8 \
+	"so does every run and stage (2 syncs, 6 stages)"
 like "$out" "final state: every managed group holds exactly the people on call \(checked\)" \
 	"the final state is checked"
 is "$(find "$T" -maxdepth 1 -name 'oncall-bench.*' | wc -l | tr -d ' ')" 0 "it removes its scratch directory"

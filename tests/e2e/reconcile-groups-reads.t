@@ -251,6 +251,15 @@ is "$rc" 0 "big organization, 11 hand-added members: exit 0"
 is "$(changes "$T/out" | sort -V | paste -sd' ')" \
 	"$(printf 'remove done Sched-1 %s\n' "${eleven[@]}" | paste -sd' ')" "removed, named by email"
 is "$(reads)" "Accounts.List=2 AccountsGroups.List=4 Groups.List=1" "every account, page by page (2 pages)"
+# one call at a time (-j 1), so the log's order is the order started: the
+# listing of accounts runs beside the writes, not after them, and its next
+# page does not queue behind the writes queued before its cursor came
+setup 3 0 "$BIG | $(hand Sched-1 "${eleven[@]}")"
+rg -j 1 <"$T/in"
+is "$rc" 0 "one call at a time: exit 0"
+is "$(jq -r 'select(.method | test("^Accounts[.]List$|[.]Delete$")) | .method' "$STRONGDM_SIM_LOG" |
+	uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" "Accounts.List=2 AccountsGroups.Delete=11" \
+	"both pages of accounts start before the 11 removals queued before them"
 
 # --- failed reads ----------------------------------------------------------
 # the first page of memberships fails: a read error, nothing written, exit 1

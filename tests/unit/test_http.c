@@ -795,6 +795,104 @@ test_hooks(void)
 	is_int(r.done_calls, 0, "unrun requests are freed with the client");
 }
 
+/* The order attempts start in, recorded by prepare(): a listing's next
+ * page against the writes queued before it came. */
+static char start_order[32][16];
+static int n_started;
+static struct http_client *order_client;
+static struct result order_results[16];
+
+static int
+record_start(struct http_request *req)
+{
+	const char *tag = strstr(req->url, "key=") + 4;
+
+	if (n_started < 32)
+		snprintf(start_order[n_started++], sizeof *start_order, "%s", tag);
+	return 0;
+}
+
+static struct http_request *
+tagged(const char *tag, struct result *r, int priority)
+{
+	char path[64];
+	struct http_request *req;
+
+	snprintf(path, sizeof path, "/ok?key=%s", tag);
+	req = get(path, r);
+	req->prepare = record_start;
+	req->priority = priority;
+	return req;
+}
+
+static void
+page_done(struct http_request *req)
+{
+	on_done(req);
+	if (!strcmp(strstr(req->url, "key=") + 4, "page1"))
+		http_submit(order_client, tagged("page2", &order_results[1], 1));
+}
+
+static void
+a_next_page_should_start_before_writes_queued_earlier(void)
+{
+	struct http_request *req;
+	char want[5][16], got[32 * 17] = "";
+	int i, same;
+
+	order_client = client(1, 0, 20, 5000);
+	n_started = 0;
+	req = tagged("page1", &order_results[0], 1);
+	req->done = page_done;
+	http_submit(order_client, req);
+	for (i = 0; i < 5; i++) {
+		snprintf(want[i], sizeof *want, "write%d", i);
+		http_submit(order_client, tagged(want[i], &order_results[2 + i], 0));
+	}
+	http_run(order_client);
+	/* One slot: page 1, then page 2 (its cursor came while five writes
+	 * waited), then the writes in the order queued. */
+	for (i = 0; i < n_started; i++) {
+		strcat(got, start_order[i]);
+		strcat(got, " ");
+	}
+	same = !strcmp(got, "page1 page2 write0 write1 write2 write3 write4 ");
+	ok(same, "start order: %s", got);
+	for (i = 0; i < 7; i++) {
+		if (order_results[i].done_calls != 1 || order_results[i].status != 200)
+			same = 0;
+		result_free(&order_results[i]);
+	}
+	ok(same, "every request done once with 200");
+	http_client_free(order_client);
+}
+
+/* One slot and 300 requests waiting: each wake-up takes up only what it
+ * starts, not the whole queue (a walk would look at about 45,000). */
+static void
+a_wake_up_should_cost_what_it_starts(void)
+{
+	struct http_client *c = client(1, 0, 20, 5000);
+	struct result *r = ecalloc(300, sizeof *r);
+	struct http_stats st;
+	int all = 1;
+
+	for (int i = 0; i < 300; i++)
+		http_submit(c, get("/ok", &r[i]));
+	http_run(c);
+	http_client_stats(c, &st);
+	for (int i = 0; i < 300; i++) {
+		if (r[i].done_calls != 1 || r[i].status != 200)
+			all = 0;
+		result_free(&r[i]);
+	}
+	free(r);
+	ok(all, "300 requests through one slot, each done once with 200");
+	ok(st.queue_steps <= 2 * st.requests, "the loop took up %ld waiting requests for %ld attempts",
+	   st.queue_steps, st.requests);
+	http_client_free(c);
+}
+
 /* gRPC over h2c: frames, trailers, multiplexing on one connection. */
 static void
 grpc_submit(struct http_client *c, int gport, const char *method, struct result *r)
@@ -1024,6 +1122,8 @@ main(int argc, char **argv)
 	test_rate_limit();
 	test_rate_limit_spacing();
 	test_hooks();
+	a_next_page_should_start_before_writes_queued_earlier();
+	a_wake_up_should_cost_what_it_starts();
 	test_tls();
 	plaintext_should_never_go_through_a_proxy();
 	if ((gport = server_port(gfd)) > 0)
