@@ -158,8 +158,9 @@ pipeline() {
 }
 
 # pipeline_kill STAGE WAIT_CMD: the same with fifos, so that each stage has
-# its own pid; WAIT_CMD is polled (every 50 ms, 10 s at most) and, once it
-# succeeds, STAGE gets SIGKILL.
+# its own pid; WAIT_CMD (a state: a call in flight, a write logged) is polled
+# every 50 ms (60 s at most: only a hung run gets there) and, once it holds,
+# STAGE gets SIGKILL.
 pipeline_kill() {
 	local stage=$1 wait_cmd=$2 pf pm pr i victim rf=0 rm_=0 rr=0 extra
 	read -r -a extra <<< "${FETCH_EXTRA:-}"
@@ -169,7 +170,7 @@ pipeline_kill() {
 	"$BIN/match-users" < "$T/p1" > "$T/p2" 2> "$T/match.err" & pm=$!
 	"$BIN/reconcile-groups" --prune < "$T/p2" > "$T/changes.ndjson" 2> "$T/reconcile.err" & pr=$!
 	case $stage in fetch-oncall) victim=$pf ;; match-users) victim=$pm ;; *) victim=$pr ;; esac
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		eval "$wait_cmd" && break
 		sleep 0.05
 	done
@@ -313,10 +314,11 @@ run_case "UNAVAILABLE on every write" StrongDM reconcile-groups '{"method":"Acco
 run_case "PERMISSION_DENIED on deletes" StrongDM reconcile-groups '{"method":"Groups.Delete","kind":"status","code":7,"count":1000}' 0
 
 # ------------------------------------------------------------ killed stages
-KILL_STAGE=fetch-oncall KILL_WHEN="sleep 0.6" \
+# killed while one of its (slow) reads is being answered; the same for match-users
+KILL_STAGE=fetch-oncall KILL_WHEN='[ "$(incidentio_sim_requests | jq .in_flight)" -ge 1 ]' \
 	run_case "SIGKILL fetch-oncall mid-stream" incident.io fetch-oncall \
 	"{\"path_prefix\":\"$E\",\"kind\":\"slow\",\"delay_ms\":1500,\"count\":1000}" 0
-KILL_STAGE=match-users KILL_WHEN="sleep 0.6" \
+KILL_STAGE=match-users KILL_WHEN='[ "$(curl -sSf "$STRONGDM_SIM_CONTROL/inflight" | jq .in_flight)" -ge 1 ]' \
 	run_case "SIGKILL match-users mid-stream" StrongDM match-users \
 	'{"method":"Accounts.List","kind":"slow","delay_ms":1500}' 0
 KILL_STAGE=reconcile-groups KILL_WHEN="grep -q -E '\"method\": \"[A-Za-z]+\\.(Create|Delete|Update)\"' \"\$STRONGDM_SIM_LOG\"" \
