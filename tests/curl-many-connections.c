@@ -1,4 +1,4 @@
-/* curl-many-connections.c: an LD_PRELOAD shim for tests/e2e/proxy-streams.t.
+/* curl-many-connections.c: an LD_PRELOAD shim for tests/slow/proxy-streams.t.
  * It keeps the first CURLMOPT_MAX_HOST_CONNECTIONS a program sets (as many
  * connections per host as calls in flight) and ignores later ones, so that
  * libcurl 7.88 opens a tunnel per waiting call as it did before the HTTP

@@ -34,7 +34,7 @@ jq -n --argjson n "$N" '{accounts: [{type: "user", email: "alice@example.com", f
 jq '.schedules |= .[:100]' "$T/iio.json" >"$T/iio-100.json"
 
 incidentio_sim_start "$T/iio.json"
-strongdm_sim_start "$T/sdm.json"
+strongdm_sim_start "$T/sdm.json" --rate-limit 1000000,1000000   # hundreds of writes: no pacing by the 500 a minute
 
 managed() { strongdm_sim_state | jq '[.groups[] | select(.tags["managed-by"] == "oncall-sync")] | length'; }
 
