@@ -19,7 +19,7 @@ count() { incidentio_sim_count "$1"; }
 nexts() { jq -r 'select(.type == "roster") | "\(.schedule.name)=\(.next_change // "-")"' "$T/out" | paste -sd ' '; }
 
 # --- a window (--at, --lead, --grace): the entries read, widened -------------
-incidentio_sim_start "$FX/world.json" || skip_all "incidentio-sim did not start"
+incidentio_sim_start "$FX/world.json" || { echo "Bail out! incidentio-sim did not start"; exit 1; }
 run fetch-oncall --at "$AT" --grace 10m --lead 15m -a
 is "$rc" 0 "without --look-ahead: exit 0"
 is "$(jq -s 'map(select(has("next_change"))) | length' "$T/out")" 0 "without --look-ahead no roster has next_change"
@@ -66,7 +66,7 @@ jq -n --arg now "$(ts 0)" --arg start "$(ts -3600)" --arg ov_from "$(ts 1200)" -
      rotations: [{id: "RB", name: "Primary", layers: [{id: "LB", name: "Layer 1"}], users: ["U1", "U2"],
                   handover_start_at: $start, handover_interval: "8h"}],
      overrides: [{rotation_id: "RB", layer_id: "LB", user_id: "U3", start_at: $ov_from, end_at: $ov_to}]}]}' >"$T/now-world.json"
-incidentio_sim_start "$T/now-world.json" || skip_all "incidentio-sim did not start"
+incidentio_sim_start "$T/now-world.json" || { echo "Bail out! incidentio-sim did not start"; exit 1; }
 
 run fetch-oncall --look-ahead 15m -s 01G0NEXTA0000000000000001
 is "$rc" 0 "now, one id: exit 0"

@@ -36,7 +36,7 @@ jq -n '{now: "2026-11-29T07:00:00Z",
 	                          shifts: [{user_id: "01FCNDV6P870EA6S7TK1DSYDG\(. % 3)",
 	                                    start_at: "2026-11-29T00:00:00Z", end_at: "2026-11-30T00:00:00Z"}]}]}' \
 	>"$T/world.json"
-incidentio_sim_start "$T/world.json" || skip_all "incidentio-sim did not start"
+incidentio_sim_start "$T/world.json" || { echo "Bail out! incidentio-sim did not start"; exit 1; }
 
 reset
 run fo --list

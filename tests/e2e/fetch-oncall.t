@@ -27,7 +27,7 @@ count() { incidentio_sim_count "$1"; }
 strip_now() { jq -c 'del(.at, .window)' "$T/out"; }
 
 [ -x "$FETCH_ONCALL" ] || skip_all "$FETCH_ONCALL not built"
-incidentio_sim_start "$FX/world.json" --entries-page-size 2 || skip_all "incidentio-sim did not start"
+incidentio_sim_start "$FX/world.json" --entries-page-size 2 || { echo "Bail out! incidentio-sim did not start"; exit 1; }
 
 # --- who is on call now: current_shifts from the schedule list ---------------
 reset_log

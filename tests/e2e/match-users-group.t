@@ -13,7 +13,7 @@ TAP_CLEANUP_HOOK=strongdm_sim_stop
 FX=$ROOT/tests/fixtures/match-users
 MU=${MATCH_USERS:-$BIN/match-users}
 [ -x "$MU" ] || skip_all "bin/match-users not built"
-strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
+strongdm_sim_start "$FX/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
 plan 5
 
 G1='{"name":"payments-oncall","roles":["payments-prod-ro","r-1f2e","caf\u00e9 \"ops\""]}'

@@ -26,7 +26,7 @@ count() { strongdm_sim_count "$@"; }
 filters() { jq -r --arg m "$1" 'select(.method == $m) | .filter' "$STRONGDM_SIM_LOG" | sort; }
 
 [ -x "$MU" ] || skip_all "bin/match-users not built"
-strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
+strongdm_sim_start "$FX/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
 
 # --- by email (the default), a small organization: one page of every user ---
 reset_log

@@ -34,7 +34,7 @@ errors() { jq -r 'select(.type=="error") | .message' "$T/out"; }
 ended() { tail -n 1 "$T/out" | jq -e 'select(.type=="end")' >/dev/null; }
 
 [ -x "$FETCH_ONCALL" ] || skip_all "$FETCH_ONCALL not built"
-incidentio_sim_start "$FX/world.json" --entries-page-size 2 || skip_all "incidentio-sim did not start"
+incidentio_sim_start "$FX/world.json" --entries-page-size 2 || { echo "Bail out! incidentio-sim did not start"; exit 1; }
 fo -a | jq -c 'select(.type=="roster") | del(.at, .window)' >"$T/want-now"
 
 # --- retried -----------------------------------------------------------------

@@ -26,7 +26,7 @@ count() { strongdm_sim_count "$@"; }
 types() { jq -r '[.type, .schedule.name // .schedule.id // .stage] | join(" ")' "$T/out" | tr '\n' ','; }
 
 [ -x "$MU" ] || skip_all "bin/match-users not built"
-strongdm_sim_start "$FX/world.json" || skip_all "strongdm-sim did not start"
+strongdm_sim_start "$FX/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
 
 # In roster.ndjson, TestSchedule and Night need look-ups; Empty has nobody on
 # call; the last roster has only a person without an email.
