@@ -862,6 +862,17 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
 		replay = (!a->prereq || sent == 0) &&
 		         c->unsent_replays++ < 2 * c->opts.max_inflight;
+		/* Otherwise the connection took some of the request (or too
+		 * many went unsent in a row) before it went away: the server
+		 * may have seen it. That is a failed send, retried and counted
+		 * like any cut connection, and a write the caller settles by
+		 * reading (http_transport_maybe_sent), not a setup error. */
+		if (!replay) {
+			logmsg(LOG_DEBUG, "%s %s: %s (%ld bytes of the request taken%s); a failed send",
+			       req->method, req->url, a->errbuf[0] ? a->errbuf : curl_easy_strerror(result),
+			       sent, a->prereq ? "" : ", no connection handed over");
+			result = CURLE_SEND_ERROR;
+		}
 	}
 	/* A TLS library other than OpenSSL escapes on_prereq's look at ALPN:
 	 * the answer's HTTP version tells the same, after the fact. */

@@ -5,8 +5,9 @@
 # waiting call and sent some writes on a tunnel that was not ready: "send:
 # no filter connected", 23-31 of 330 writes failed in 2 runs of 3.) And
 # when libcurl opens those tunnels anyway (a shim keeps its old setting),
-# the attempts it fails before sending a byte are sent again: every write
-# still succeeds.
+# the attempts it fails before sending a byte are sent again, and the few it
+# fails after the tunnel took part of them are retried as cut sends (CI saw
+# 9 of 330 failed that way once): every write still succeeds.
 # shellcheck disable=SC1091,SC2154,SC2034 # tap.sh (sourced) sets rc, reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
@@ -68,7 +69,7 @@ else
 	diag "$(cat "$T/cc.err")"
 fi
 if [[ -n $shim ]]; then
-	resent=0
+	resent=0 cut=0
 	for r in 4 5 6 7; do
 		j=$((r % 2 ? 256 : 64))
 		round "$r" >"$T/matched-$r.ndjson"
@@ -77,11 +78,13 @@ if [[ -n $shim ]]; then
 		is "$rc $(jq -r 'select(.type == "change") | .status' "$T/out" | sort | uniq -c | tr -s ' ')" \
 			"0  330 done" "a tunnel per waiting call, -j $j: every write done"
 		failed=$(jq -r 'select(.status == "failed") | .error' "$T/out" | sort | uniq -c | head -n 3)
-		[[ -z $failed ]] || diag "$failed"
+		[[ -z $failed ]] || diag "$failed
+$(grep -m 5 'no filter connected' "$T/err")"
 		ok "a tunnel per waiting call, -j $j: more than one tunnel" test "$(($(proxy_tunnels) - t0))" -gt 1
 		resent=$((resent + $(grep -c 'the request never left the client; sending it again' "$T/err" || true)))
+		cut=$((cut + $(grep -c 'a failed send$' "$T/err" || true)))
 	done
-	note "attempts failed unsent and sent again: $resent"
+	note "attempts failed unsent and sent again: $resent; failed after the connection took part of them, retried: $cut"
 	is "$(strongdm_sim_state | jq '[.groups[].members | length] | add')" $((8 * 320)) \
 		"StrongDM holds every member added, once"
 fi
