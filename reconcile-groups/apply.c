@@ -76,7 +76,7 @@ struct state {
 	unsigned char *member_failed;   /* delete_group: one of its removes failed */
 
 	/* streaming the records, and stopping on a signal */
-	struct ndjson_writer *out;  /* NULL: the caller writes every record at the end */
+	struct record_writer *out;  /* NULL: the caller writes every record at the end */
 	int writing;                /* the plan is being applied */
 	int jobs;                   /* writes handed to the client at once, at most */
 	int submitted;              /* writes handed to the client, not yet answered */
@@ -1028,7 +1028,7 @@ emit(struct state *st, size_t i)
 	    (c->status != CHANGE_DONE && c->status != CHANGE_FAILED))
 		return;
 	rec = change_to_json(c);
-	ndjson_write(st->out, rec);
+	record_write(st->out, rec);
 	cJSON_Delete(rec);
 	if (fflush(st->out->fp) == EOF && !st->out->failed) {
 		weprintf("write error:");
@@ -1303,7 +1303,7 @@ input_thread(void *arg)
 {
 	struct input_job *job = arg;
 
-	job->rc = input_read_flags(job->in, job->fp, job->name, job->flags);
+	job->rc = input_read(job->in, job->fp, job->name, job->flags);
 	return NULL;
 }
 
@@ -1504,7 +1504,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	 * records passed on */
 	if (!held && o->out) {
 		for (i = 0; i < in->n_passed; i++)
-			ndjson_write(o->out, in->passed[i]);
+			record_write(o->out, in->passed[i]);
 		in->passed_written = 1;
 		fflush(o->out->fp);
 		st.out = o->out;

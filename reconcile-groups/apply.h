@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "ndjson.h"
+#include "record.h"
 #include "sdm.h"
 #include "input.h"
 #include "plan.h"
@@ -44,7 +44,7 @@ struct apply_opts {
 	double max_prune_share;     /* selection "all": hold a prune of more than this
 	                               share of the managed groups (0..1) */
 	int jobs;                   /* writes handed to the client at once */
-	struct ndjson_writer *out;  /* NULL, or where each change record goes (one
+	struct record_writer *out;  /* NULL, or where each change record goes (one
 	                               flushed line) the moment its write is
 	                               answered; the passed-on records go first */
 };

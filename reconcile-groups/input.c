@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "util.h"
-#include "ndjson.h"
+#include "record.h"
 #include "input.h"
 #include "spec.h"
 
@@ -135,78 +135,22 @@ push_record(struct input *in, cJSON *rec)
 	in->passed[in->n_passed++] = rec;
 }
 
-/* A string field that must be present and non-empty. */
-static int
-want_id(const struct ndjson_reader *r, const cJSON *obj, const char *key, const char *where)
+/* The optional "group" spec of a roster or error record (checked by
+ * record_read): {"name": NAME?, "roles": [ROLE...]?}; s gets it. */
+static void
+keep_group_spec(struct input *in, const cJSON *rec, struct plan_schedule *s)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v) {
-		ndjson_error(r, "%s has no \"%s\"", where, key);
-		return -1;
-	}
-	if (!cJSON_IsString(v)) {
-		ndjson_error(r, "%s \"%s\" must be a string", where, key);
-		return -1;
-	}
-	if (!*v->valuestring) {
-		ndjson_error(r, "%s \"%s\" is empty", where, key);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-want_optional_string(const struct ndjson_reader *r, const cJSON *obj, const char *key, const char *where)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v || cJSON_IsNull(v) || cJSON_IsString(v))
-		return 0;
-	ndjson_error(r, "%s \"%s\" must be a string", where, key);
-	return -1;
-}
-
-/* The optional "group" spec of a roster or error record:
- * {"name": NAME?, "roles": [ROLE...]?}; s gets it. */
-static int
-check_group_spec(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
-                 struct plan_schedule *s, const char *what)
-{
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(rec, "group"), *name, *roles, *e;
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(rec, "group"), *roles, *e;
 	const char **refs;
 	size_t n = 0;
-	int i = 0;
 
-	if (!g || cJSON_IsNull(g))
-		return 0;
-	if (!cJSON_IsObject(g)) {
-		ndjson_error(r, "%s \"group\" must be an object ({\"name\":…,\"roles\":[…]})", what);
-		return -1;
-	}
-	name = cJSON_GetObjectItemCaseSensitive(g, "name");
-	if (name && !cJSON_IsNull(name)) {
-		if (!cJSON_IsString(name) || !*name->valuestring) {
-			ndjson_error(r, "%s group \"name\" must be a non-empty string", what);
-			return -1;
-		}
-		s->group_name = pool_dup(&in->pool, name->valuestring);
-	}
+	if (!cJSON_IsObject(g))
+		return;
+	s->group_name = pool_dup(&in->pool, json_str(g, "name"));
 	roles = cJSON_GetObjectItemCaseSensitive(g, "roles");
-	if (!roles || cJSON_IsNull(roles))
-		return 0;
-	if (!cJSON_IsArray(roles)) {
-		ndjson_error(r, "%s group \"roles\" must be an array of role names or ids", what);
-		return -1;
-	}
-	cJSON_ArrayForEach(e, roles) {
-		if (!cJSON_IsString(e) || !*e->valuestring) {
-			ndjson_error(r, "%s group roles[%d] must be a non-empty string", what, i);
-			return -1;
-		}
-		i++;
-	}
-	refs = ecalloc((size_t)i + 1, sizeof *refs);
+	if (!cJSON_IsArray(roles))
+		return;
+	refs = ecalloc((size_t)cJSON_GetArraySize(roles) + 1, sizeof *refs);
 	cJSON_ArrayForEach(e, roles)
 		refs[n++] = pool_dup(&in->pool, e->valuestring);
 	in->ref_arrays = erealloc(in->ref_arrays, (in->n_ref_arrays + 1) * sizeof *in->ref_arrays);
@@ -214,126 +158,45 @@ check_group_spec(struct input *in, const struct ndjson_reader *r, const cJSON *r
 	s->role_refs = refs;
 	s->n_role_refs = n;
 	s->roles_given = 1;
-	return 0;
 }
 
-/* Check one roster record; on success append its matched people. */
-static int
-check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
-             struct plan_schedule *s, size_t *first_account)
+/* A roster record (checked by record_read): its matched people appended. */
+static void
+keep_roster(struct input *in, const cJSON *rec, struct plan_schedule *s, size_t *first_account)
 {
-	const cJSON *sched, *oncall, *e, *acc, *unm, *win;
-	char where[64];
-	int i = 0;
+	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule"), *e, *acc;
 
-	sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule");
-	if (!sched) {
-		ndjson_error(r, "roster has no \"schedule\"");
-		return -1;
-	}
-	if (!cJSON_IsObject(sched)) {
-		ndjson_error(r, "roster \"schedule\" must be an object");
-		return -1;
-	}
-	if (want_id(r, sched, "id", "roster schedule"))
-		return -1;
-	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sched, "name"))) {
-		ndjson_error(r, cJSON_GetObjectItemCaseSensitive(sched, "name") ?
-		             "roster schedule \"name\" must be a string" :
-		             "roster schedule has no \"name\"");
-		return -1;
-	}
-	/* fields this stage does not use are still checked: a known field of
-	 * the wrong type means the stream is not what it claims to be */
-	if (want_optional_string(r, rec, "at", "roster") || json_expect_object(r, rec, "window", 0))
-		return -1;
-	win = cJSON_GetObjectItemCaseSensitive(rec, "window");
-	if (cJSON_IsObject(win) && (want_optional_string(r, win, "from", "roster window") ||
-	                            want_optional_string(r, win, "to", "roster window")))
-		return -1;
-	if (check_group_spec(in, r, rec, s, "roster"))
-		return -1;
-	oncall = cJSON_GetObjectItemCaseSensitive(rec, "oncall");
-	if (!oncall) {
-		ndjson_error(r, "roster has no \"oncall\"");
-		return -1;
-	}
-	if (!cJSON_IsArray(oncall)) {
-		ndjson_error(r, "roster \"oncall\" must be an array");
-		return -1;
-	}
+	keep_group_spec(in, rec, s);
 	s->id = pool_dup(&in->pool, json_str(sched, "id"));
 	s->name = pool_dup(&in->pool, json_str(sched, "name"));
 	*first_account = in->n_accounts;
-	cJSON_ArrayForEach(e, oncall) {
-		snprintf(where, sizeof where, "roster oncall[%d]", i);
-		if (!cJSON_IsObject(e)) {
-			ndjson_error(r, "%s must be an object", where);
-			return -1;
-		}
-		if (want_optional_string(r, e, "id", where) || want_optional_string(r, e, "email", where) ||
-		    want_optional_string(r, e, "name", where) || want_optional_string(r, e, "until", where))
-			return -1;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(rec, "oncall")) {
 		acc = cJSON_GetObjectItemCaseSensitive(e, "account");
-		unm = cJSON_GetObjectItemCaseSensitive(e, "unmatched");
-		if (cJSON_IsNull(acc))
-			acc = NULL;
-		if (cJSON_IsNull(unm))
-			unm = NULL;
-		if (!acc && !unm) {
-			ndjson_error(r, "%s has neither \"account\" nor \"unmatched\": "
-			             "the roster did not pass through match-users", where);
-			return -1;
+		if (!cJSON_IsObject(acc))
+			continue;   /* unmatched */
+		if (in->n_accounts == in->cap_accounts) {
+			in->cap_accounts = in->cap_accounts ? 2 * in->cap_accounts : 64;
+			in->accounts = erealloc(in->accounts, in->cap_accounts * sizeof *in->accounts);
 		}
-		if (acc && unm) {
-			ndjson_error(r, "%s has both \"account\" and \"unmatched\"", where);
-			return -1;
-		}
-		if (unm) {
-			if (!cJSON_IsString(unm)) {
-				ndjson_error(r, "%s \"unmatched\" must be a string", where);
-				return -1;
-			}
-		} else {
-			if (!cJSON_IsObject(acc)) {
-				ndjson_error(r, "%s \"account\" must be an object", where);
-				return -1;
-			}
-			snprintf(where, sizeof where, "roster oncall[%d] account", i);
-			if (want_id(r, acc, "id", where) || want_optional_string(r, acc, "email", where))
-				return -1;
-			if (in->n_accounts == in->cap_accounts) {
-				in->cap_accounts = in->cap_accounts ? 2 * in->cap_accounts : 64;
-				in->accounts = erealloc(in->accounts, in->cap_accounts * sizeof *in->accounts);
-			}
-			in->accounts[in->n_accounts] = account_keep(in, json_str(acc, "id"), json_str(acc, "email"));
-			in->n_accounts++;
-		}
-		i++;
+		in->accounts[in->n_accounts++] = account_keep(in, json_str(acc, "id"),
+		                                              json_str(acc, "email"));
 	}
 	s->n_oncall = in->n_accounts - *first_account;
-	return 0;
 }
 
-/* Check one error record; 1 when it names a schedule id (s filled). */
+/* An error record (checked by record_read); 1 when it names a schedule id
+ * (s filled). */
 static int
-check_error(struct input *in, const struct ndjson_reader *r, const cJSON *rec, struct plan_schedule *s)
+keep_error(struct input *in, const cJSON *rec, struct plan_schedule *s)
 {
 	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule");
 
-	if (json_expect_string(r, rec, "message", 0) || json_expect_string(r, rec, "stage", 0) ||
-	    json_expect_object(r, rec, "schedule", 0))
-		return -1;
-	if (check_group_spec(in, r, rec, s, "error"))
-		return -1;
+	keep_group_spec(in, rec, s);
 	in->error_records++;
 	if (!cJSON_IsObject(sched)) {
 		in->errors_without_id++;
 		goto no_id;
 	}
-	if (want_optional_string(r, sched, "id", "error schedule") ||
-	    want_optional_string(r, sched, "name", "error schedule"))
-		return -1;
 	s->id = pool_dup(&in->pool, json_str(sched, "id"));
 	s->name = pool_dup(&in->pool, json_str(sched, "name"));
 	if (!s->id || !*s->id) {
@@ -361,42 +224,30 @@ cmp_seen(const void *a, const void *b)
 }
 
 int
-input_read(struct input *in, FILE *fp, const char *name)
+input_read(struct input *in, FILE *fp, const char *name, int flags)
 {
-	return input_read_flags(in, fp, name, 0);
-}
-
-int
-input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
-{
-	struct ndjson_reader r;
-	enum ndjson_status st;
+	struct record_reader r;
+	enum record_status st;
+	enum record_type type;
 	cJSON *rec;
 	size_t *first = NULL, i, cap = 0;
 	struct seen *seen = NULL;
 	int rc = -1;
 
 	memset(in, 0, sizeof *in);
-	ndjson_reader_init(&r, fp, name);
-	while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD) {
-		const char *type = json_str(rec, "type");
+	record_reader_init(&r, fp, name, RECORD_MATCHED);
+	while ((st = record_read(&r, &rec, &type)) == RECORD_READ) {
 		struct plan_schedule s = {0};
 		size_t first_account = 0;
 		int has;
 
-		if (strcmp(type, "roster") == 0) {
-			if (check_roster(in, &r, rec, &s, &first_account)) {
-				cJSON_Delete(rec);
-				goto out;
-			}
+		if (type == RECORD_ROSTER) {
+			keep_roster(in, rec, &s, &first_account);
 			/* what the plan needs is copied out: the record goes */
 			cJSON_Delete(rec);
 			has = 1;
-		} else if (strcmp(type, "error") == 0) {
-			if ((has = check_error(in, &r, rec, &s)) < 0) {
-				cJSON_Delete(rec);
-				goto out;
-			}
+		} else if (type == RECORD_ERROR) {
+			has = keep_error(in, rec, &s);
 			push_record(in, rec);
 		} else {
 			push_record(in, rec);
@@ -412,10 +263,10 @@ input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
 		}
 		first[in->n_schedules] = first_account;
 		seen[in->n_schedules].id = s.id;
-		seen[in->n_schedules].line = r.lineno;
+		seen[in->n_schedules].line = r.nd.lineno;
 		in->schedules[in->n_schedules++] = s;
 	}
-	if (st == NDJSON_ERR)
+	if (st == RECORD_ERR)
 		goto out;
 	/* Pointers into the account storage only now that it stops moving. */
 	for (i = 0; i < in->n_schedules; i++)
@@ -435,16 +286,16 @@ input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
 	 * only on purpose (--allow-empty). */
 	if (in->n_schedules == 0 && in->error_records == 0 && !(flags & INPUT_ALLOW_EMPTY)) {
 		weprintf("%s:%ld: the stream holds no roster and no error record: refusing to act on it "
-		         "(--allow-empty accepts it)", name, r.lineno);
+		         "(--allow-empty accepts it)", name, r.nd.lineno);
 		goto out;
 	}
-	in->lines = r.lineno;
+	in->lines = r.nd.lineno;
 	in->selection_all = r.end_selection && strcmp(r.end_selection, "all") == 0;
 	rc = 0;
 out:
 	free(first);
 	free(seen);
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	if (rc)
 		input_free(in);
 	return rc;

@@ -49,16 +49,15 @@ struct input {
 	                               an absent schedule is inferred gone, not named */
 };
 
-/* Read fp to its end record and check every roster and error record.
- * 0: complete and valid. -1: refused (cut, malformed, wrong types, a roster
- * that did not pass match-users, a schedule id twice); the message with the
- * line number is printed and nothing is kept. */
-int input_read(struct input *in, FILE *fp, const char *name);
-/* The same; with INPUT_ALLOW_EMPTY, a complete stream that names no
- * schedule at all (no roster, no error record) is accepted: the operator
- * synced nothing on purpose (--allow-empty). */
+/* Read fp to its end record, every record checked (record_read, with
+ * RECORD_MATCHED). 0: complete and valid. -1: refused (cut, malformed,
+ * wrong types, a roster that did not pass match-users, a schedule id
+ * twice); the message with the line number is printed and nothing is
+ * kept. With INPUT_ALLOW_EMPTY, a complete stream that names no schedule
+ * at all (no roster, no error record) is accepted: the operator synced
+ * nothing on purpose (--allow-empty). */
 #define INPUT_ALLOW_EMPTY 1
-int input_read_flags(struct input *in, FILE *fp, const char *name, int flags);
+int input_read(struct input *in, FILE *fp, const char *name, int flags);
 void input_free(struct input *in);
 
 /* The account the input names with this id (its email, if it gave one), or

@@ -171,10 +171,10 @@ bad "no schedule" 'match-users: <stdin>:2: roster has no "schedule"' "$R" \
 	'{"type":"roster","oncall":[]}' '{"type":"end","stage":"fetch-oncall","records":2}'
 bad "no oncall" 'match-users: <stdin>:1: roster has no "oncall"' \
 	'{"type":"roster","schedule":{"id":"S1"}}' '{"type":"end","stage":"fetch-oncall","records":1}'
-bad "an entry without id" 'match-users: <stdin>:1: roster "oncall" entry 2 has no string "id"' \
+bad "an entry without id" 'match-users: <stdin>:1: roster oncall[1] has no "id"' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1"},{"email":"x@y"}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
-bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" entry 1 "email" must be a string' \
+bad "an email that is not a string" 'match-users: <stdin>:1: roster oncall[0] "email" must be a string' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
 bad "cut input" 'match-users: <stdin>:1: input ended without an end record (the stage before failed or was stopped): the stream was cut short (1 records read)' "$R"
