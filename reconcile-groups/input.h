@@ -16,6 +16,10 @@ struct strpool {
 	size_t left;
 };
 
+/* A copy of s in the pool (NULL for NULL); strpool_clear frees them all. */
+const char *strpool_dup(struct strpool *p, const char *s);
+void strpool_clear(struct strpool *p);
+
 /* The accounts the input names, by id: each id and email stored once. */
 struct account_slot {
 	struct plan_account a;      /* a.id NULL: empty */
@@ -63,29 +67,5 @@ void input_free(struct input *in);
 /* The account the input names with this id (its email, if it gave one), or
  * NULL. */
 const struct plan_account *input_account(const struct input *in, const char *id);
-
-/* --groups FILE: StrongDM's groups as NDJSON, one group a line:
- * {"id","name","tags":{NAME:VALUE,...},"members":[{"id","account_id","email"?}],
- *  "roles"?:[{"id","role_id","name"?}]} (the simulator's state dump's shape)
- * (no end record). Managed groups (tags exactly managed-by=oncall-sync and a
- * non-empty incidentio-schedule-id) keep their members; other groups only
- * hold names. A member without email gets the one the input gives its
- * account, if any. */
-struct groups_file {
-	struct plan_group *groups;  /* file order */
-	size_t n_groups;
-	struct plan_member *members;
-	size_t n_members;
-	struct plan_attachment *atts;   /* managed groups' "roles", each group's contiguous */
-	size_t n_atts;
-	struct strpool pool;
-	const char *instance;       /* whose managed groups count as managed */
-};
-
-/* 0, or -1 with the message (file and line) printed. Managed groups are
- * those of instance (NULL: the default; see instance_owns). */
-int groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
-                     const char *instance);
-void groups_file_free(struct groups_file *gf);
 
 #endif

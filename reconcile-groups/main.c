@@ -14,7 +14,7 @@
 #include "util.h"
 #include "record.h"
 #include "sdm.h"
-#include "input.h"
+#include "groups_file.h"
 #include "plan.h"
 #include "apply.h"
 #include "adopt.h"
