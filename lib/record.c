@@ -3,7 +3,6 @@
  * line number: a known field of the wrong type means the stream is not what
  * it claims to be, and nothing may be done on it (DESIGN.md, Safety 1). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,18 +25,6 @@ record_reader_clear(struct record_reader *r)
 	free(r->end_stage);
 	free(r->end_selection);
 	r->end_stage = r->end_selection = NULL;
-}
-
-void
-record_error(const struct record_reader *r, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[2048];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ndjson_error(&r->nd, "%s", msg);
 }
 
 enum record_type

@@ -54,8 +54,7 @@ void record_reader_clear(struct record_reader *r);
  * (cJSON_Delete) and *type (when not NULL) says which it is. */
 enum record_status record_read(struct record_reader *r, cJSON **out, enum record_type *type);
 /* Print "prog: NAME:LINE: message" for a data error at the reader's line. */
-void record_error(const struct record_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define record_error(r, ...) ndjson_error(&(r)->nd, __VA_ARGS__)
 
 /* The type of a record that record_read returned. */
 enum record_type record_type_of(const cJSON *rec);

@@ -526,7 +526,7 @@ built_records_should_keep_the_contract(void)
 static void
 end_record_should_count_and_carry_its_fields(void)
 {
-	char *out = NULL, *msg = NULL;
+	char *out = NULL;
 	size_t outlen = 0;
 	FILE *fp = open_memstream(&out, &outlen);
 	struct record_writer w;
@@ -562,7 +562,6 @@ end_record_should_count_and_carry_its_fields(void)
 	free(out);
 	REFUSES("{\"type\":\"end\",\"stage\":\"s\",\"records\":0,\"selection\":\"some\"}\n",
 	        "in.ndjson:1: end record: \"selection\" must be \"all\" or \"explicit\"", "end: an unknown selection");
-	free(msg);
 	cJSON_Delete(rec);
 }
 
