@@ -180,6 +180,10 @@ bad "an entry without id" 'match-users: <stdin>:1: roster oncall[1] has no "id"'
 bad "an email that is not a string" 'match-users: <stdin>:1: roster oncall[0] "email" must be a string' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
+bad "an error record with a message that is not a string" 'match-users: <stdin>:2: error "message" must be a string' \
+	"$R" '{"type":"error","stage":"fetch-oncall","message":404}' '{"type":"end","stage":"fetch-oncall","records":2}'
+bad "a group spec with roles that are not a list" 'match-users: <stdin>:1: roster group "roles" must be an array of role names or ids' \
+	'{"type":"roster","schedule":{"id":"S1"},"group":{"roles":"ro"},"oncall":[]}' '{"type":"end","stage":"fetch-oncall","records":1}'
 bad "cut input" 'match-users: <stdin>:1: input ended without an end record (the stage before failed or was stopped): the stream was cut short (1 records read)' "$R"
 
 # --- a bigger organization (1,110 accounts): the look-ups -----------------------
