@@ -27,7 +27,7 @@ record_reader_clear(struct record_reader *r)
 	r->end_stage = r->end_selection = NULL;
 }
 
-enum record_type
+static enum record_type
 record_type_of(const cJSON *rec)
 {
 	const char *t = json_str(rec, "type");

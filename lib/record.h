@@ -56,9 +56,6 @@ enum record_status record_read(struct record_reader *r, cJSON **out, enum record
 /* Print "prog: NAME:LINE: message" for a data error at the reader's line. */
 #define record_error(r, ...) ndjson_error(&(r)->nd, __VA_ARGS__)
 
-/* The type of a record that record_read returned. */
-enum record_type record_type_of(const cJSON *rec);
-
 struct record_writer {
 	FILE *fp;
 	long records;               /* records written, for the end record */
