@@ -14,7 +14,7 @@
 
 #include "http.h"
 #include "incidentio.h"
-#include "ndjson.h"
+#include "record.h"
 #include "oncall.h"
 #include "select.h"
 #include "timeutil.h"
@@ -138,11 +138,11 @@ static char *read_key(void)
  * short (never acted on) yet says why in a form tools can read. */
 static void stream_failed(const char *code, const char *message)
 {
-	struct ndjson_writer w;
+	struct record_writer w;
 	cJSON *rec = oncall_error_record(NULL, NULL, code, message);
 
-	ndjson_writer_init(&w, stdout);
-	ndjson_write(&w, rec);
+	record_writer_init(&w, stdout);
+	record_write(&w, rec);
 	cJSON_Delete(rec);
 	fflush(stdout);
 }
@@ -212,9 +212,9 @@ static struct oncall_shift *as_oncall_shifts2(const struct iio_shift *a, size_t 
 	return o;
 }
 
-static int write_record(struct ndjson_writer *w, cJSON *rec)
+static int write_record(struct record_writer *w, cJSON *rec)
 {
-	int rc = ndjson_write(w, rec);
+	int rc = record_write(w, rec);
 
 	cJSON_Delete(rec);
 	return rc;
@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	struct iio_show *shows = NULL;
 	struct target *targets = NULL;
 	struct oncall_window window;
-	struct ndjson_writer w;
+	struct record_writer w;
 	int listed = 0, use_show = 0, need_list = 0;
 
 	log_init("fetch-oncall");
@@ -361,11 +361,11 @@ int main(int argc, char **argv)
 			goto failed;
 		}
 		if (list) {
-			ndjson_writer_init(&w, stdout);
+			record_writer_init(&w, stdout);
 			for (i = 0; i < listing.n; i++)
 				write_record(&w, oncall_schedule_record(listing.items[i].id,
 				             listing.items[i].name, listing.items[i].timezone));
-			ndjson_write_end(&w, "fetch-oncall");
+			record_write_end(&w, "fetch-oncall", NULL, 0);
 			goto done;
 		}
 		targets = ecalloc(listing.n ? listing.n : 1, sizeof *targets);
@@ -458,7 +458,7 @@ int main(int argc, char **argv)
 		goto failed;
 
 	/* write */
-	ndjson_writer_init(&w, stdout);
+	record_writer_init(&w, stdout);
 	for (i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
 		const struct iio_shift *shifts;
@@ -509,7 +509,7 @@ int main(int argc, char **argv)
 	}
 	/* "all": a schedule missing from this stream is known to be gone
 	 * (the listing was proven complete); "explicit": it was not asked for */
-	ndjson_write_end_selection(&w, "fetch-oncall", all ? "all" : "explicit");
+	record_write_end(&w, "fetch-oncall", all ? "all" : "explicit", 0);
 	goto done;
 
 failed:

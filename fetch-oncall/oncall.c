@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "oncall.h"
+#include "record.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -179,19 +180,9 @@ void oncall_roster_add_next_change(cJSON *roster, int64_t next_ms)
 cJSON *oncall_error_record(const char *schedule_id, const char *schedule_name, const char *code,
                            const char *message)
 {
-	cJSON *r = new_record("error"), *s;
-
-	add_str(r, "stage", "fetch-oncall");
-	if (schedule_id || schedule_name) {
-		s = add_obj(r, "schedule");
-		if (schedule_id)
-			add_str(s, "id", schedule_id);
-		if (schedule_name)
-			add_str(s, "name", schedule_name);
-	}
-	add_str(r, "code", code ? code : "failed");
-	add_str(r, "message", message);
-	return r;
+	return record_error_new("fetch-oncall", schedule_id || schedule_name ?
+	                        record_schedule_new(schedule_id, schedule_name) : NULL,
+	                        code, message);
 }
 
 cJSON *oncall_schedule_record(const char *id, const char *name, const char *timezone)

@@ -1,10 +1,9 @@
-/* ndjson.c: read and write NDJSON record streams with the end-record rule.
+/* ndjson.c: read and write NDJSON lines, one JSON object each.
  *
- * The reader is strict on purpose (DESIGN.md, Safety 1): a stream that is
+ * The reader is strict on purpose (DESIGN.md, Safety 1): a line that is
  * not exactly what a stage wrote is refused with its line number, never
- * half-understood. */
+ * half-understood. The records and the end rule are lib/record.c's. */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@ ndjson_reader_init(struct ndjson_reader *r, FILE *fp, const char *name)
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
 	r->name = name ? name : "<stdin>";
-	r->end_records = -1;
 }
 
 void
@@ -30,12 +28,8 @@ ndjson_reader_free(struct ndjson_reader *r)
 {
 	free(r->line);
 	free(r->in);
-	free(r->end_stage);
-	free(r->end_selection);
 	r->line = NULL;
 	r->in = NULL;
-	r->end_stage = NULL;
-	r->end_selection = NULL;
 	r->cap = 0;
 }
 
@@ -160,8 +154,8 @@ is_blank(const char *s, size_t n)
  * 1 GiB), and the rest of it is left unread. The line buffer grows with
  * the longest line read so far, and its growth failing is out of memory
  * (erealloc says so), never taken for the end of the input. */
-static int
-read_line(struct ndjson_reader *r, size_t *len)
+int
+ndjson_read_line(struct ndjson_reader *r, size_t *len)
 {
 	size_t n = 0;
 
@@ -220,20 +214,13 @@ read_line(struct ndjson_reader *r, size_t *len)
 	return 1;
 }
 
-static enum ndjson_status
-fail(struct ndjson_reader *r)
-{
-	r->ended = -1; /* sticky: every later call fails too */
-	return NDJSON_ERR;
-}
-
 /* Parse and check the line just read. */
 static cJSON *
 parse_line(struct ndjson_reader *r, size_t n)
 {
 	const char *msg, *dup, *end = NULL;
 	size_t col = 0;
-	cJSON *v, *type;
+	cJSON *v;
 
 	/* the newline ends the record and is not part of it: the same record
 	 * is read alike whether or not it is the last line of a file without
@@ -265,139 +252,42 @@ parse_line(struct ndjson_reader *r, size_t n)
 		ndjson_error(r, "duplicate key \"%s\"", dup);
 		goto bad;
 	}
-	type = cJSON_GetObjectItemCaseSensitive(v, "type");
-	if (!cJSON_IsString(type) || !type->valuestring[0]) {
-		ndjson_error(r, "record has no string \"type\"");
-		goto bad;
-	}
 	return v;
 bad:
 	cJSON_Delete(v);
 	return NULL;
 }
 
-/* The end record: "stage" a string and "records" the count before it. */
-static int
-check_end(struct ndjson_reader *r, const cJSON *v)
-{
-	const cJSON *stage = cJSON_GetObjectItemCaseSensitive(v, "stage");
-	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(v, "records");
-	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(v, "selection");
-	double d;
-
-	if (!cJSON_IsString(stage) || !stage->valuestring[0]) {
-		ndjson_error(r, "end record has no string \"stage\"");
-		return -1;
-	}
-	if (!cJSON_IsNumber(recs) || (d = recs->valuedouble) < 0 || d != floor(d) || d > 9e15) {
-		ndjson_error(r, "end record has no whole-number \"records\"");
-		return -1;
-	}
-	if ((long)d != r->records) {
-		ndjson_error(r, "end record says %ld records, %ld were read: the stream was changed or cut",
-		             (long)d, r->records);
-		return -1;
-	}
-	/* how the schedules were chosen decides what a prune may infer */
-	if (sel && !(cJSON_IsString(sel) && (strcmp(sel->valuestring, "all") == 0 ||
-	                                     strcmp(sel->valuestring, "explicit") == 0))) {
-		ndjson_error(r, "end record: \"selection\" must be \"all\" or \"explicit\"");
-		return -1;
-	}
-	r->end_records = (long)d;
-	free(r->end_stage);
-	r->end_stage = estrdup(stage->valuestring);
-	free(r->end_selection);
-	r->end_selection = sel ? estrdup(sel->valuestring) : NULL;
-	return 0;
-}
-
-/* ndjson_read with a fast path: each line (without its newline,
- * NUL-terminated, at most NDJSON_MAX_LINE bytes) is first offered to
- * fast(user, line, len). A return of 1 means fast has taken the line as a
- * record, having made sure itself that it passes every check of this
- * reader and is not the end record: it is counted and NDJSON_RECORD is
- * returned with *out NULL. On 0 the line is read as usual (and any problem
- * reported as usual). fast may be NULL. */
-enum ndjson_status
-ndjson_read_fast(struct ndjson_reader *r, cJSON **out,
-                 int (*fast)(void *user, const char *line, size_t len), void *user)
+int
+ndjson_read(struct ndjson_reader *r, cJSON **out)
 {
 	size_t n;
 	int rc;
-	cJSON *v;
 
 	*out = NULL;
-	if (r->ended < 0)
-		return NDJSON_ERR;
-	if (r->ended)
-		return NDJSON_END;
-	rc = read_line(r, &n);
-	if (rc < 0)
-		return fail(r);
-	if (rc == 0) {
-		ndjson_error(r, "input ended without an end record (the stage before failed or was "
-		             "stopped): the stream was cut short (%ld records read)", r->records);
-		return fail(r);
-	}
-	if (fast) {
-		/* read_line never returns more than NDJSON_MAX_LINE bytes and a
-		 * newline */
-		size_t m = n > 0 && r->line[n - 1] == '\n' ? n - 1 : n;
-		r->line[m] = '\0';
-		if (fast(user, r->line, m)) {
-			r->records++;
-			return NDJSON_RECORD;
-		}
-		if (m < n)
-			r->line[m] = '\n';  /* as read, for parse_line */
-	}
-	if (!(v = parse_line(r, n)))
-		return fail(r);
-	if (strcmp(cJSON_GetObjectItemCaseSensitive(v, "type")->valuestring, "end") != 0) {
-		r->records++;
-		*out = v;
-		return NDJSON_RECORD;
-	}
-	rc = check_end(r, v);
-	cJSON_Delete(v);
-	if (rc)
-		return fail(r);
-	/* Nothing may follow the end: look now, so a caller that stops at
-	 * NDJSON_END cannot miss it. */
-	rc = read_line(r, &n);
-	if (rc < 0)
-		return fail(r);
-	if (rc > 0) {
-		ndjson_error(r, "line after the end record");
-		return fail(r);
-	}
-	r->ended = 1;
-	return NDJSON_END;
-}
-
-enum ndjson_status
-ndjson_read(struct ndjson_reader *r, cJSON **out)
-{
-	return ndjson_read_fast(r, out, NULL, NULL);
-}
-
-void
-ndjson_writer_init(struct ndjson_writer *w, FILE *fp)
-{
-	memset(w, 0, sizeof *w);
-	w->fp = fp;
+	if ((rc = ndjson_read_line(r, &n)) <= 0)
+		return rc;
+	if (!(*out = parse_line(r, n)))
+		return -1;
+	return 1;
 }
 
 static int
-write_line(struct ndjson_writer *w, const cJSON *rec)
+put_line(FILE *fp, const char *s, size_t len)
 {
-	char *s;
-	int rc = 0;
-
-	if (w->failed)
+	if (fwrite(s, 1, len, fp) != len || putc('\n', fp) == EOF) {
+		weprintf("write error:");
 		return -1;
-	s = cJSON_PrintUnformatted(rec);
+	}
+	return 0;
+}
+
+int
+ndjson_write(FILE *fp, const cJSON *rec)
+{
+	char *s = cJSON_PrintUnformatted(rec);
+	int rc;
+
 	if (!s)
 		die(EXIT_FAILED, "out of memory");
 	/* cJSON passes string bytes through unchecked: text from an API (or a
@@ -406,62 +296,15 @@ write_line(struct ndjson_writer *w, const cJSON *rec)
 	 * ASCII only, so '?' for each bad byte keeps the line valid JSON. */
 	if (utf8_sanitize(s, strlen(s)))
 		logmsg(LOG_INFO, "a record held text that is not UTF-8; bad bytes written as '?'");
-	if (fputs(s, w->fp) == EOF || putc('\n', w->fp) == EOF) {
-		weprintf("write error:");
-		w->failed = 1;
-		rc = -1;
-	}
+	rc = put_line(fp, s, strlen(s));
 	free(s);
 	return rc;
 }
 
 int
-ndjson_write(struct ndjson_writer *w, const cJSON *rec)
+ndjson_write_text(FILE *fp, const char *text, size_t len)
 {
-	if (write_line(w, rec))
-		return -1;
-	w->records++;
-	return 0;
-}
-
-static int
-write_end(struct ndjson_writer *w, const char *stage, const char *selection, int interrupted)
-{
-	cJSON *end = cJSON_CreateObject();
-	int rc;
-
-	if (!end || !cJSON_AddStringToObject(end, "type", "end") ||
-	    !cJSON_AddStringToObject(end, "stage", stage) ||
-	    !cJSON_AddNumberToObject(end, "records", (double)w->records) ||
-	    (selection && !cJSON_AddStringToObject(end, "selection", selection)) ||
-	    (interrupted && !cJSON_AddTrueToObject(end, "interrupted")))
-		die(EXIT_FAILED, "out of memory");
-	rc = write_line(w, end);
-	cJSON_Delete(end);
-	if (rc == 0 && fflush(w->fp) == EOF) {
-		weprintf("write error:");
-		w->failed = 1;
-		rc = -1;
-	}
-	return rc;
-}
-
-int
-ndjson_write_end(struct ndjson_writer *w, const char *stage)
-{
-	return write_end(w, stage, NULL, 0);
-}
-
-int
-ndjson_write_end_selection(struct ndjson_writer *w, const char *stage, const char *selection)
-{
-	return write_end(w, stage, selection, 0);
-}
-
-int
-ndjson_write_end_interrupted(struct ndjson_writer *w, const char *stage)
-{
-	return write_end(w, stage, NULL, 1);
+	return put_line(fp, text, len);
 }
 
 const char *
@@ -470,48 +313,4 @@ json_str(const cJSON *obj, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int
-expect(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required,
-       int ok, const char *what)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	const char *type = json_str(obj, "type");
-
-	/* An optional field may be absent or null. */
-	if (ok || (!required && (!v || cJSON_IsNull(v))))
-		return 0;
-	if (!v) {
-		if (type)
-			ndjson_error(r, "%s has no \"%s\"", type, key);
-		else
-			ndjson_error(r, "missing \"%s\"", key);
-	} else if (type) {
-		ndjson_error(r, "%s \"%s\" must be %s", type, key, what);
-	} else {
-		ndjson_error(r, "\"%s\" must be %s", key, what);
-	}
-	return -1;
-}
-
-int
-json_expect_string(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
-{
-	return expect(r, obj, key, required,
-	              cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, key)), "a string");
-}
-
-int
-json_expect_object(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
-{
-	return expect(r, obj, key, required,
-	              cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, key)), "an object");
-}
-
-int
-json_expect_array(const struct ndjson_reader *r, const cJSON *obj, const char *key, int required)
-{
-	return expect(r, obj, key, required,
-	              cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(obj, key)), "an array");
 }

@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #include "accounts.h"
-#include "fastjson.h"
 #include "util.h"
 
 struct candidate {
@@ -135,80 +134,6 @@ set_line(struct file_ctx *f, const cJSON *o)
 	return 0;
 }
 
-/* A field the fast path may use: a non-empty string, made a C string in
- * the line itself (its closing quote becomes the NUL). */
-static const char *
-fast_str(const struct fj_field *fl)
-{
-	if (fl->type != cJSON_String || fl->n == 0)
-		return NULL;
-	((char *)fl->s)[fl->n] = '\0';
-	return fl->s;
-}
-
-/* one_line without cJSON for a common line that is all right: returns 1
- * when done, 0 when one_line must look (nothing done then). */
-static int
-fast_line(struct file_ctx *f, char *line, size_t n)
-{
-	struct fj_field fl[FJA_N];
-	const struct fj_field *t = &fl[FJA_TYPE];
-	const char *a, *b, *c;
-	enum match_kind kind;
-
-	if (fj_account_line(line, n, fl) || t->type != cJSON_String)
-		return 0;
-	if ((t->n == 4 && memcmp(t->s, "user", 4) == 0 && (kind = MATCH_USER)) ||
-	    (t->n == 7 && memcmp(t->s, "service", 7) == 0 && (kind = MATCH_SERVICE)) ||
-	    (t->n == 5 && memcmp(t->s, "token", 5) == 0 && (kind = MATCH_TOKEN))) {
-		const struct fj_field *e = &fl[FJA_EMAIL], *su = &fl[FJA_SUSPENDED];
-		if (fl[FJA_ID].type != cJSON_String || fl[FJA_ID].n == 0 ||
-		    (e->type && e->type != cJSON_NULL && e->type != cJSON_String) ||
-		    (su->type && su->type != cJSON_NULL && su->type != cJSON_True &&
-		     su->type != cJSON_False))
-			return 0;
-		a = fast_str(&fl[FJA_ID]);
-		if (e->type == cJSON_String)
-			((char *)e->s)[e->n] = '\0';
-		if (f->alias_mode && f->pass == 1)
-			return 1;
-		match_add_account(f->idx, a, kind, e->type == cJSON_String ? e->s : NULL,
-		                  su->type == cJSON_True);
-		return 1;
-	}
-	if (t->n == 5 && memcmp(t->s, "alias", 5) == 0) {
-		if (fl[FJA_IDENTITY_SET].type != cJSON_String || fl[FJA_IDENTITY_SET].n == 0 ||
-		    fl[FJA_USERNAME].type != cJSON_String || fl[FJA_USERNAME].n == 0 ||
-		    fl[FJA_ACCOUNT_ID].type != cJSON_String || fl[FJA_ACCOUNT_ID].n == 0)
-			return 0;
-		if (!f->alias_mode || f->pass != 1)
-			return 1;
-		a = fast_str(&fl[FJA_IDENTITY_SET]);
-		b = fast_str(&fl[FJA_USERNAME]);
-		c = fast_str(&fl[FJA_ACCOUNT_ID]);
-		note_set(f, a);
-		if (match_key_find(f->idx, b) < 0)
-			return 1;
-		GROW(f->cand, f->ncand, f->capcand);
-		f->cand[f->ncand++] = (struct candidate){ estrdup(a), estrdup(b), estrdup(c) };
-		return 1;
-	}
-	if (t->n == 12 && memcmp(t->s, "identity_set", 12) == 0) {
-		if (fl[FJA_ID].type != cJSON_String || fl[FJA_ID].n == 0 ||
-		    fl[FJA_NAME].type != cJSON_String || fl[FJA_NAME].n == 0)
-			return 0;
-		if (!f->alias_mode || f->pass != 1)
-			return 1;
-		a = fast_str(&fl[FJA_ID]);
-		b = fast_str(&fl[FJA_NAME]);
-		note_set(f, b);
-		GROW(f->pairs, f->npairs, f->cappairs);
-		f->pairs[f->npairs++] = (struct set_pair){ estrdup(a), estrdup(b) };
-		return 1;
-	}
-	return 0;
-}
-
 static int
 one_line(struct file_ctx *f, const char *line, size_t n)
 {
@@ -260,7 +185,7 @@ read_lines(struct file_ctx *f, FILE *fp, FILE *copy)
 		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			n--;
-		if (!fast_line(f, line, (size_t)n) && one_line(f, line, (size_t)n)) {
+		if (one_line(f, line, (size_t)n)) {
 			rc = -1;
 			break;
 		}

@@ -305,63 +305,16 @@ match_person_key(const struct match_index *idx, const char *incident_id, const c
 long
 match_need(struct match_index *idx, const char *key)
 {
-	return match_need_n(idx, key, strlen(key));
-}
-
-static long need_h(struct match_index *idx, const char *key, size_t len, uint32_t h);
-
-long
-match_need_n(struct match_index *idx, const char *key, size_t len)
-{
-	return need_h(idx, key, len, hash_mem(key, len));
-}
-
-static long
-need_h(struct match_index *idx, const char *key, size_t len, uint32_t h)
-{
+	size_t len = strlen(key);
 	int added;
-	struct slot *sl = strmap_put_h(&idx->keys, &idx->arena, key, len, h, (int32_t)idx->nk,
-	                               &added);
+	struct slot *sl = strmap_put_h(&idx->keys, &idx->arena, key, len, hash_mem(key, len),
+	                               (int32_t)idx->nk, &added);
 
 	if (added) {
 		GROW(idx->kv, idx->nk, idx->capk);
 		idx->kv[idx->nk++] = (struct keyinfo){ sl->key, -1, 0, NULL };
 	}
 	return sl->val;
-}
-
-void
-match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens, size_t n,
-                int32_t *out)
-{
-	struct strmap *m = &idx->keys;
-	uint32_t hs[MATCH_BATCH];
-
-	while (n > MATCH_BATCH) {
-		match_need_many(idx, keys, lens, MATCH_BATCH, out);
-		keys += MATCH_BATCH;
-		lens += MATCH_BATCH;
-		out += MATCH_BATCH;
-		n -= MATCH_BATCH;
-	}
-	/* Hints only, so that the misses of n look-ups overlap: the slots
-	 * first, then the stored keys the slots point to. The look-ups
-	 * themselves are the usual ones. */
-	for (size_t i = 0; i < n; i++)
-		hs[i] = keys[i] ? hash_mem(keys[i], lens[i]) : 0;
-	if (m->cap) {
-		size_t mask = m->cap - 1;
-		for (size_t i = 0; i < n; i++)
-			if (keys[i])
-				__builtin_prefetch(&m->slots[hs[i] & mask]);
-		for (size_t i = 0; i < n; i++) {
-			const struct slot *sl = &m->slots[hs[i] & mask];
-			if (keys[i] && sl->key && sl->hash == hs[i])
-				__builtin_prefetch(sl->key);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = keys[i] ? (int32_t)need_h(idx, keys[i], lens[i], hs[i]) : -1;
 }
 
 size_t
@@ -633,7 +586,7 @@ person_by_alias(const struct match_index *idx, const struct keyinfo *ki)
 	return r;
 }
 
-struct match_result
+static struct match_result
 match_person_at(const struct match_index *idx, long k)
 {
 	struct match_result r = { 0 };

@@ -74,13 +74,6 @@ const char *match_person_key(const struct match_index *idx, const char *incident
 /* Pass 1: note that key is needed. Returns its index (0, 1, ... in the
  * order keys were first noted). */
 long match_need(struct match_index *idx, const char *key);
-/* The same for a key of len bytes (not NUL-terminated; no NUL in it). */
-long match_need_n(struct match_index *idx, const char *key, size_t len);
-/* The same for n keys at once (a NULL key: none, -1), faster than one by
- * one: their cache misses overlap. */
-#define MATCH_BATCH 64
-void match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens,
-                     size_t n, int32_t *out);
 size_t match_key_count(const struct match_index *idx);
 const char *match_key(const struct match_index *idx, size_t i);
 /* Index of a needed key, or -1. */
@@ -119,8 +112,6 @@ const char *match_failed_all_code(const struct match_index *idx);
 /* Pass 2: the decision for one person, given the key match_person_key
  * returned for them (NULL: the person has no email). */
 struct match_result match_person(const struct match_index *idx, const char *key);
-/* The same by the key's index (match_need, match_key_find); -1: no key. */
-struct match_result match_person_at(const struct match_index *idx, long k);
 
 /* The reason for an unmatched result (the "unmatched" field), and the same
  * with what to check (the warning). Appended to out. */

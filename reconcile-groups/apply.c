@@ -76,7 +76,7 @@ struct state {
 	unsigned char *member_failed;   /* delete_group: one of its removes failed */
 
 	/* streaming the records, and stopping on a signal */
-	struct ndjson_writer *out;  /* NULL: the caller writes every record at the end */
+	struct record_writer *out;  /* NULL: the caller writes every record at the end */
 	int writing;                /* the plan is being applied */
 	int jobs;                   /* writes handed to the client at once, at most */
 	int submitted;              /* writes handed to the client, not yet answered */
@@ -1028,7 +1028,7 @@ emit(struct state *st, size_t i)
 	    (c->status != CHANGE_DONE && c->status != CHANGE_FAILED))
 		return;
 	rec = change_to_json(c);
-	ndjson_write(st->out, rec);
+	record_write(st->out, rec);
 	cJSON_Delete(rec);
 	if (fflush(st->out->fp) == EOF && !st->out->failed) {
 		weprintf("write error:");
@@ -1303,7 +1303,7 @@ input_thread(void *arg)
 {
 	struct input_job *job = arg;
 
-	job->rc = input_read_flags(job->in, job->fp, job->name, job->flags);
+	job->rc = input_read(job->in, job->fp, job->name, job->flags);
 	return NULL;
 }
 
@@ -1315,9 +1315,9 @@ sort_accounts(struct state *st)
 }
 
 /* The plan is made: report it, and hold it under --max-changes. */
-static int
-after_plan(struct plan *plan, const struct plan_input *pin, const struct input *in,
-           const struct apply_opts *o, int *held)
+int
+apply_after_plan(struct plan *plan, const struct plan_input *pin, const struct input *in,
+                 const struct apply_opts *o, int *held)
 {
 	size_t i, deletes, managed;
 	int status = EXIT_DONE;
@@ -1350,8 +1350,8 @@ after_plan(struct plan *plan, const struct plan_input *pin, const struct input *
 	return status;
 }
 
-static void
-plan_input_init(struct plan_input *pin, const struct input *in, const struct apply_opts *o)
+void
+apply_plan_input(struct plan_input *pin, const struct input *in, const struct apply_opts *o)
 {
 	memset(pin, 0, sizeof *pin);
 	pin->schedules = in->schedules;
@@ -1453,7 +1453,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	if (st.read_failed)
 		goto read_failed;
 
-	plan_input_init(&pin, in, o);
+	apply_plan_input(&pin, in, o);
 	groups = build_groups(&st, &n_groups, &members, in);
 	pin.groups = groups;
 	pin.n_groups = n_groups;
@@ -1492,19 +1492,19 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		pin.groups = groups;
 		pin.n_groups = n_groups;
 		plan_changes(&pin, plan);
-		status = after_plan(plan, &pin, in, o, &held);
+		status = apply_after_plan(plan, &pin, in, o, &held);
 		goto out;
 	}
 
 	plan_changes(&pin, plan);
-	status = after_plan(plan, &pin, in, o, &held);
+	status = apply_after_plan(plan, &pin, in, o, &held);
 	/* the writes (unless held), and meanwhile the emails of removed
 	 * members (the removes that need one wait for them); each change's
 	 * record goes out the moment its write is answered, after the
 	 * records passed on */
 	if (!held && o->out) {
 		for (i = 0; i < in->n_passed; i++)
-			ndjson_write(o->out, in->passed[i]);
+			record_write(o->out, in->passed[i]);
 		in->passed_written = 1;
 		fflush(o->out->fp);
 		st.out = o->out;
@@ -1543,41 +1543,5 @@ out:
 	spec_units_free(&units);
 	role_reads_free(&rr);
 	state_free(&st);
-	return status;
-}
-
-int
-reconcile_offline(const struct input *in, const struct groups_file *gf, const struct apply_opts *o,
-                  struct plan *plan)
-{
-	struct plan_input pin;
-	struct spec_units units;
-	int held, status;
-	size_t i;
-
-	plan_input_init(&pin, in, o);
-	pin.groups = gf->groups;
-	pin.n_groups = gf->n_groups;
-	spec_fold(in, &units);
-	pin.schedules = units.v;
-	pin.n_schedules = units.n;
-	/* Offline, the roles known are those attached to a group of the file. */
-	if (spec_any_roles(&units)) {
-		struct plan_role *known = ecalloc(gf->n_atts + 1, sizeof *known);
-		size_t n = 0, j;
-		for (i = 0; i < gf->n_atts; i++) {
-			for (j = 0; j < n && strcmp(known[j].id, gf->atts[i].role_id) != 0; j++)
-				;
-			if (j == n) {
-				known[n].id = gf->atts[i].role_id;
-				known[n++].name = gf->atts[i].role_name;
-			}
-		}
-		spec_resolve_roles(&units, known, n, "among the roles attached to the groups of the file");
-		free(known);
-	}
-	plan_changes(&pin, plan);
-	status = after_plan(plan, &pin, in, o, &held);
-	spec_units_free(&units);
 	return status;
 }

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "ndjson.h"
+#include "record.h"
 #include "sdm.h"
 #include "input.h"
 #include "plan.h"
@@ -44,7 +44,7 @@ struct apply_opts {
 	double max_prune_share;     /* selection "all": hold a prune of more than this
 	                               share of the managed groups (0..1) */
 	int jobs;                   /* writes handed to the client at once */
-	struct ndjson_writer *out;  /* NULL, or where each change record goes (one
+	struct record_writer *out;  /* NULL, or where each change record goes (one
 	                               flushed line) the moment its write is
 	                               answered; the passed-on records go first */
 };
@@ -64,8 +64,12 @@ extern volatile sig_atomic_t apply_stop;
 int reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in,
               int *input_refused, const struct apply_opts *o, struct plan *plan);
 
-/* Offline: plan against the groups of a --groups file (always a dry run). */
-int reconcile_offline(const struct input *in, const struct groups_file *gf,
-                      const struct apply_opts *o, struct plan *plan);
+/* Shared with the offline run (groups_file.c): the planner's input from
+ * the read input and the options; and, the plan made, report its notes and
+ * hold it under --max-changes or --max-prune-share (*held). Returns the
+ * exit status so far. */
+void apply_plan_input(struct plan_input *pin, const struct input *in, const struct apply_opts *o);
+int apply_after_plan(struct plan *plan, const struct plan_input *pin, const struct input *in,
+                     const struct apply_opts *o, int *held);
 
 #endif

@@ -1,14 +1,10 @@
 /* input.c: read the matched stream whole and check it before any call. */
-#include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include "util.h"
-#include "ndjson.h"
+#include "record.h"
 #include "input.h"
-#include "spec.h"
 
 struct seen {
 	const char *id;
@@ -17,8 +13,8 @@ struct seen {
 
 #define POOL_BLOCK (256 * 1024)
 
-static const char *
-pool_dup(struct strpool *p, const char *s)
+const char *
+strpool_dup(struct strpool *p, const char *s)
 {
 	size_t len;
 	char *out;
@@ -39,8 +35,8 @@ pool_dup(struct strpool *p, const char *s)
 	return out;
 }
 
-static void
-pool_free(struct strpool *p)
+void
+strpool_clear(struct strpool *p)
 {
 	size_t i;
 
@@ -109,17 +105,17 @@ account_keep(struct input *in, const char *id, const char *email)
 	}
 	e = account_slot(t, id, h);
 	if (!e->a.id) {
-		e->a.id = pool_dup(&in->pool, id);
-		e->a.email = pool_dup(&in->pool, email);
+		e->a.id = strpool_dup(&in->pool, id);
+		e->a.email = strpool_dup(&in->pool, email);
 		e->hash = h;
 		t->n++;
 		return e->a;
 	}
 	if (email && !e->a.email)
-		e->a.email = pool_dup(&in->pool, email);
+		e->a.email = strpool_dup(&in->pool, email);
 	if (email && e->a.email != email && strcmp(e->a.email, email) != 0) {
 		/* the same account with another email: keep what this entry says */
-		struct plan_account other = {e->a.id, pool_dup(&in->pool, email)};
+		struct plan_account other = {e->a.id, strpool_dup(&in->pool, email)};
 		return other;
 	}
 	return (struct plan_account){e->a.id, email ? e->a.email : NULL};
@@ -135,207 +131,70 @@ push_record(struct input *in, cJSON *rec)
 	in->passed[in->n_passed++] = rec;
 }
 
-/* A string field that must be present and non-empty. */
-static int
-want_id(const struct ndjson_reader *r, const cJSON *obj, const char *key, const char *where)
+/* The optional "group" spec of a roster or error record (checked by
+ * record_read): {"name": NAME?, "roles": [ROLE...]?}; s gets it. */
+static void
+keep_group_spec(struct input *in, const cJSON *rec, struct plan_schedule *s)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v) {
-		ndjson_error(r, "%s has no \"%s\"", where, key);
-		return -1;
-	}
-	if (!cJSON_IsString(v)) {
-		ndjson_error(r, "%s \"%s\" must be a string", where, key);
-		return -1;
-	}
-	if (!*v->valuestring) {
-		ndjson_error(r, "%s \"%s\" is empty", where, key);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-want_optional_string(const struct ndjson_reader *r, const cJSON *obj, const char *key, const char *where)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v || cJSON_IsNull(v) || cJSON_IsString(v))
-		return 0;
-	ndjson_error(r, "%s \"%s\" must be a string", where, key);
-	return -1;
-}
-
-/* The optional "group" spec of a roster or error record:
- * {"name": NAME?, "roles": [ROLE...]?}; s gets it. */
-static int
-check_group_spec(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
-                 struct plan_schedule *s, const char *what)
-{
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(rec, "group"), *name, *roles, *e;
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(rec, "group"), *roles, *e;
 	const char **refs;
 	size_t n = 0;
-	int i = 0;
 
-	if (!g || cJSON_IsNull(g))
-		return 0;
-	if (!cJSON_IsObject(g)) {
-		ndjson_error(r, "%s \"group\" must be an object ({\"name\":…,\"roles\":[…]})", what);
-		return -1;
-	}
-	name = cJSON_GetObjectItemCaseSensitive(g, "name");
-	if (name && !cJSON_IsNull(name)) {
-		if (!cJSON_IsString(name) || !*name->valuestring) {
-			ndjson_error(r, "%s group \"name\" must be a non-empty string", what);
-			return -1;
-		}
-		s->group_name = pool_dup(&in->pool, name->valuestring);
-	}
+	if (!cJSON_IsObject(g))
+		return;
+	s->group_name = strpool_dup(&in->pool, json_str(g, "name"));
 	roles = cJSON_GetObjectItemCaseSensitive(g, "roles");
-	if (!roles || cJSON_IsNull(roles))
-		return 0;
-	if (!cJSON_IsArray(roles)) {
-		ndjson_error(r, "%s group \"roles\" must be an array of role names or ids", what);
-		return -1;
-	}
-	cJSON_ArrayForEach(e, roles) {
-		if (!cJSON_IsString(e) || !*e->valuestring) {
-			ndjson_error(r, "%s group roles[%d] must be a non-empty string", what, i);
-			return -1;
-		}
-		i++;
-	}
-	refs = ecalloc((size_t)i + 1, sizeof *refs);
+	if (!cJSON_IsArray(roles))
+		return;
+	refs = ecalloc((size_t)cJSON_GetArraySize(roles) + 1, sizeof *refs);
 	cJSON_ArrayForEach(e, roles)
-		refs[n++] = pool_dup(&in->pool, e->valuestring);
+		refs[n++] = strpool_dup(&in->pool, e->valuestring);
 	in->ref_arrays = erealloc(in->ref_arrays, (in->n_ref_arrays + 1) * sizeof *in->ref_arrays);
 	in->ref_arrays[in->n_ref_arrays++] = refs;
 	s->role_refs = refs;
 	s->n_role_refs = n;
 	s->roles_given = 1;
-	return 0;
 }
 
-/* Check one roster record; on success append its matched people. */
-static int
-check_roster(struct input *in, const struct ndjson_reader *r, const cJSON *rec,
-             struct plan_schedule *s, size_t *first_account)
+/* A roster record (checked by record_read): its matched people appended. */
+static void
+keep_roster(struct input *in, const cJSON *rec, struct plan_schedule *s, size_t *first_account)
 {
-	const cJSON *sched, *oncall, *e, *acc, *unm, *win;
-	char where[64];
-	int i = 0;
+	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule"), *e, *acc;
 
-	sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule");
-	if (!sched) {
-		ndjson_error(r, "roster has no \"schedule\"");
-		return -1;
-	}
-	if (!cJSON_IsObject(sched)) {
-		ndjson_error(r, "roster \"schedule\" must be an object");
-		return -1;
-	}
-	if (want_id(r, sched, "id", "roster schedule"))
-		return -1;
-	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sched, "name"))) {
-		ndjson_error(r, cJSON_GetObjectItemCaseSensitive(sched, "name") ?
-		             "roster schedule \"name\" must be a string" :
-		             "roster schedule has no \"name\"");
-		return -1;
-	}
-	/* fields this stage does not use are still checked: a known field of
-	 * the wrong type means the stream is not what it claims to be */
-	if (want_optional_string(r, rec, "at", "roster") || json_expect_object(r, rec, "window", 0))
-		return -1;
-	win = cJSON_GetObjectItemCaseSensitive(rec, "window");
-	if (cJSON_IsObject(win) && (want_optional_string(r, win, "from", "roster window") ||
-	                            want_optional_string(r, win, "to", "roster window")))
-		return -1;
-	if (check_group_spec(in, r, rec, s, "roster"))
-		return -1;
-	oncall = cJSON_GetObjectItemCaseSensitive(rec, "oncall");
-	if (!oncall) {
-		ndjson_error(r, "roster has no \"oncall\"");
-		return -1;
-	}
-	if (!cJSON_IsArray(oncall)) {
-		ndjson_error(r, "roster \"oncall\" must be an array");
-		return -1;
-	}
-	s->id = pool_dup(&in->pool, json_str(sched, "id"));
-	s->name = pool_dup(&in->pool, json_str(sched, "name"));
+	keep_group_spec(in, rec, s);
+	s->id = strpool_dup(&in->pool, json_str(sched, "id"));
+	s->name = strpool_dup(&in->pool, json_str(sched, "name"));
 	*first_account = in->n_accounts;
-	cJSON_ArrayForEach(e, oncall) {
-		snprintf(where, sizeof where, "roster oncall[%d]", i);
-		if (!cJSON_IsObject(e)) {
-			ndjson_error(r, "%s must be an object", where);
-			return -1;
-		}
-		if (want_optional_string(r, e, "id", where) || want_optional_string(r, e, "email", where) ||
-		    want_optional_string(r, e, "name", where) || want_optional_string(r, e, "until", where))
-			return -1;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(rec, "oncall")) {
 		acc = cJSON_GetObjectItemCaseSensitive(e, "account");
-		unm = cJSON_GetObjectItemCaseSensitive(e, "unmatched");
-		if (cJSON_IsNull(acc))
-			acc = NULL;
-		if (cJSON_IsNull(unm))
-			unm = NULL;
-		if (!acc && !unm) {
-			ndjson_error(r, "%s has neither \"account\" nor \"unmatched\": "
-			             "the roster did not pass through match-users", where);
-			return -1;
+		if (!cJSON_IsObject(acc))
+			continue;   /* unmatched */
+		if (in->n_accounts == in->cap_accounts) {
+			in->cap_accounts = in->cap_accounts ? 2 * in->cap_accounts : 64;
+			in->accounts = erealloc(in->accounts, in->cap_accounts * sizeof *in->accounts);
 		}
-		if (acc && unm) {
-			ndjson_error(r, "%s has both \"account\" and \"unmatched\"", where);
-			return -1;
-		}
-		if (unm) {
-			if (!cJSON_IsString(unm)) {
-				ndjson_error(r, "%s \"unmatched\" must be a string", where);
-				return -1;
-			}
-		} else {
-			if (!cJSON_IsObject(acc)) {
-				ndjson_error(r, "%s \"account\" must be an object", where);
-				return -1;
-			}
-			snprintf(where, sizeof where, "roster oncall[%d] account", i);
-			if (want_id(r, acc, "id", where) || want_optional_string(r, acc, "email", where))
-				return -1;
-			if (in->n_accounts == in->cap_accounts) {
-				in->cap_accounts = in->cap_accounts ? 2 * in->cap_accounts : 64;
-				in->accounts = erealloc(in->accounts, in->cap_accounts * sizeof *in->accounts);
-			}
-			in->accounts[in->n_accounts] = account_keep(in, json_str(acc, "id"), json_str(acc, "email"));
-			in->n_accounts++;
-		}
-		i++;
+		in->accounts[in->n_accounts++] = account_keep(in, json_str(acc, "id"),
+		                                              json_str(acc, "email"));
 	}
 	s->n_oncall = in->n_accounts - *first_account;
-	return 0;
 }
 
-/* Check one error record; 1 when it names a schedule id (s filled). */
+/* An error record (checked by record_read); 1 when it names a schedule id
+ * (s filled). */
 static int
-check_error(struct input *in, const struct ndjson_reader *r, const cJSON *rec, struct plan_schedule *s)
+keep_error(struct input *in, const cJSON *rec, struct plan_schedule *s)
 {
 	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(rec, "schedule");
 
-	if (json_expect_string(r, rec, "message", 0) || json_expect_string(r, rec, "stage", 0) ||
-	    json_expect_object(r, rec, "schedule", 0))
-		return -1;
-	if (check_group_spec(in, r, rec, s, "error"))
-		return -1;
+	keep_group_spec(in, rec, s);
 	in->error_records++;
 	if (!cJSON_IsObject(sched)) {
 		in->errors_without_id++;
 		goto no_id;
 	}
-	if (want_optional_string(r, sched, "id", "error schedule") ||
-	    want_optional_string(r, sched, "name", "error schedule"))
-		return -1;
-	s->id = pool_dup(&in->pool, json_str(sched, "id"));
-	s->name = pool_dup(&in->pool, json_str(sched, "name"));
+	s->id = strpool_dup(&in->pool, json_str(sched, "id"));
+	s->name = strpool_dup(&in->pool, json_str(sched, "name"));
 	if (!s->id || !*s->id) {
 		in->errors_without_id++;
 		goto no_id;
@@ -361,42 +220,30 @@ cmp_seen(const void *a, const void *b)
 }
 
 int
-input_read(struct input *in, FILE *fp, const char *name)
+input_read(struct input *in, FILE *fp, const char *name, int flags)
 {
-	return input_read_flags(in, fp, name, 0);
-}
-
-int
-input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
-{
-	struct ndjson_reader r;
-	enum ndjson_status st;
+	struct record_reader r;
+	enum record_status st;
+	enum record_type type;
 	cJSON *rec;
 	size_t *first = NULL, i, cap = 0;
 	struct seen *seen = NULL;
 	int rc = -1;
 
 	memset(in, 0, sizeof *in);
-	ndjson_reader_init(&r, fp, name);
-	while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD) {
-		const char *type = json_str(rec, "type");
+	record_reader_init(&r, fp, name, RECORD_MATCHED);
+	while ((st = record_read(&r, &rec, &type)) == RECORD_READ) {
 		struct plan_schedule s = {0};
 		size_t first_account = 0;
 		int has;
 
-		if (strcmp(type, "roster") == 0) {
-			if (check_roster(in, &r, rec, &s, &first_account)) {
-				cJSON_Delete(rec);
-				goto out;
-			}
+		if (type == RECORD_ROSTER) {
+			keep_roster(in, rec, &s, &first_account);
 			/* what the plan needs is copied out: the record goes */
 			cJSON_Delete(rec);
 			has = 1;
-		} else if (strcmp(type, "error") == 0) {
-			if ((has = check_error(in, &r, rec, &s)) < 0) {
-				cJSON_Delete(rec);
-				goto out;
-			}
+		} else if (type == RECORD_ERROR) {
+			has = keep_error(in, rec, &s);
 			push_record(in, rec);
 		} else {
 			push_record(in, rec);
@@ -412,10 +259,10 @@ input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
 		}
 		first[in->n_schedules] = first_account;
 		seen[in->n_schedules].id = s.id;
-		seen[in->n_schedules].line = r.lineno;
+		seen[in->n_schedules].line = r.nd.lineno;
 		in->schedules[in->n_schedules++] = s;
 	}
-	if (st == NDJSON_ERR)
+	if (st == RECORD_ERR)
 		goto out;
 	/* Pointers into the account storage only now that it stops moving. */
 	for (i = 0; i < in->n_schedules; i++)
@@ -435,16 +282,16 @@ input_read_flags(struct input *in, FILE *fp, const char *name, int flags)
 	 * only on purpose (--allow-empty). */
 	if (in->n_schedules == 0 && in->error_records == 0 && !(flags & INPUT_ALLOW_EMPTY)) {
 		weprintf("%s:%ld: the stream holds no roster and no error record: refusing to act on it "
-		         "(--allow-empty accepts it)", name, r.lineno);
+		         "(--allow-empty accepts it)", name, r.nd.lineno);
 		goto out;
 	}
-	in->lines = r.lineno;
+	in->lines = r.nd.lineno;
 	in->selection_all = r.end_selection && strcmp(r.end_selection, "all") == 0;
 	rc = 0;
 out:
 	free(first);
 	free(seen);
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	if (rc)
 		input_free(in);
 	return rc;
@@ -459,7 +306,7 @@ input_free(struct input *in)
 		cJSON_Delete(in->passed[i]);
 	free(in->passed);
 	free(in->known.v);
-	pool_free(&in->pool);
+	strpool_clear(&in->pool);
 	free(in->schedules);
 	free(in->accounts);
 	for (i = 0; i < in->n_ref_arrays; i++)
@@ -467,214 +314,4 @@ input_free(struct input *in)
 	free(in->ref_arrays);
 	free(in->errored_groups);
 	memset(in, 0, sizeof *in);
-}
-
-/* ---------------------------------------------------------------- --groups FILE */
-
-static int
-gf_string(const cJSON *obj, const char *key, int required, const char **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	*out = NULL;
-	if (!v || cJSON_IsNull(v))
-		return required ? -1 : 0;
-	if (!cJSON_IsString(v) || (required && !*v->valuestring))
-		return -1;
-	*out = v->valuestring;
-	return 0;
-}
-
-/* One group line; -1 with why set. */
-static int
-gf_group(struct groups_file *gf, const cJSON *o, size_t *cap_groups, size_t *cap_members,
-         const struct input *in, const char **why)
-{
-	const cJSON *tags, *members, *m, *t, *roles;
-	const char *id, *name, *by = NULL, *sid = NULL, *sname = NULL, *inst = NULL, *spec = NULL;
-	struct plan_group *g;
-	int managed;
-
-	if (!cJSON_IsObject(o))
-		return *why = "not a JSON object", -1;
-	if (gf_string(o, "id", 1, &id))
-		return *why = "\"id\" must be a non-empty string", -1;
-	if (gf_string(o, "name", 1, &name))
-		return *why = "\"name\" must be a non-empty string", -1;
-	tags = cJSON_GetObjectItemCaseSensitive(o, "tags");
-	if (tags && !cJSON_IsNull(tags)) {
-		if (!cJSON_IsObject(tags))
-			return *why = "\"tags\" must be an object", -1;
-		cJSON_ArrayForEach(t, tags) {
-			if (!cJSON_IsString(t))
-				return *why = "a tag value must be a string", -1;
-			if (strcmp(t->string, MANAGED_BY_TAG) == 0)
-				by = t->valuestring;
-			else if (strcmp(t->string, SCHEDULE_ID_TAG) == 0)
-				sid = t->valuestring;
-			else if (strcmp(t->string, SCHEDULE_NAME_TAG) == 0)
-				sname = t->valuestring;
-			else if (strcmp(t->string, INSTANCE_TAG) == 0)
-				inst = t->valuestring;
-			else if (strcmp(t->string, GROUP_TAG) == 0 && *t->valuestring)
-				spec = t->valuestring;
-		}
-	}
-	members = cJSON_GetObjectItemCaseSensitive(o, "members");
-	if (members && !cJSON_IsNull(members) && !cJSON_IsArray(members))
-		return *why = "\"members\" must be an array", -1;
-	roles = cJSON_GetObjectItemCaseSensitive(o, "roles");
-	if (roles && !cJSON_IsNull(roles) && !cJSON_IsArray(roles))
-		return *why = "\"roles\" must be an array", -1;
-	managed = by && strcmp(by, MANAGED_BY_VALUE) == 0 && ((sid && *sid) || spec) &&
-	          instance_owns(gf->instance, inst);
-
-	if (gf->n_groups == *cap_groups) {
-		*cap_groups = *cap_groups ? 2 * *cap_groups : 64;
-		gf->groups = erealloc(gf->groups, *cap_groups * sizeof *gf->groups);
-	}
-	g = &gf->groups[gf->n_groups];
-	memset(g, 0, sizeof *g);
-	g->id = pool_dup(&gf->pool, id);
-	g->name = pool_dup(&gf->pool, name);
-	if (!managed) {
-		gf->n_groups++;
-		return 0;   /* it only holds a name */
-	}
-	if (spec) {
-		char *key = spec_group_key(NULL, spec);
-		g->schedule_id = pool_dup(&gf->pool, key);
-		free(key);
-	} else {
-		g->schedule_id = pool_dup(&gf->pool, sid);
-		g->schedule_name = pool_dup(&gf->pool, sname);
-	}
-	/* members: where they start, as an index until the array stops moving */
-	g->members = (const struct plan_member *)(uintptr_t)gf->n_members;
-	cJSON_ArrayForEach(m, members) {
-		const char *mid, *acc, *email;
-		const struct plan_account *known;
-		struct plan_member *pm;
-		if (!cJSON_IsObject(m) || gf_string(m, "id", 1, &mid) || gf_string(m, "account_id", 1, &acc) ||
-		    gf_string(m, "email", 0, &email))
-			return *why = "a member must be {\"id\", \"account_id\", \"email\"?} with non-empty strings", -1;
-		if (email && !*email)
-			email = NULL;   /* not a user */
-		known = input_account(in, acc);
-		if (gf->n_members == *cap_members) {
-			*cap_members = *cap_members ? 2 * *cap_members : 256;
-			gf->members = erealloc(gf->members, *cap_members * sizeof *gf->members);
-		}
-		pm = &gf->members[gf->n_members++];
-		pm->id = pool_dup(&gf->pool, mid);
-		/* strings the input holds already are shared */
-		pm->account_id = known ? known->id : pool_dup(&gf->pool, acc);
-		if (!email)
-			pm->email = known ? known->email : NULL;
-		else if (known && known->email && strcmp(known->email, email) == 0)
-			pm->email = known->email;
-		else
-			pm->email = pool_dup(&gf->pool, email);
-		g->n_members++;
-	}
-	g->roles = (const struct plan_attachment *)(uintptr_t)gf->n_atts;
-	cJSON_ArrayForEach(m, roles) {
-		const char *aid, *rid, *rname;
-		struct plan_attachment *pa;
-		if (!cJSON_IsObject(m) || gf_string(m, "id", 1, &aid) || gf_string(m, "role_id", 1, &rid) ||
-		    gf_string(m, "name", 0, &rname))
-			return *why = "a role must be {\"id\", \"role_id\", \"name\"?} with non-empty strings", -1;
-		gf->atts = erealloc(gf->atts, (gf->n_atts + 1) * sizeof *gf->atts);
-		pa = &gf->atts[gf->n_atts++];
-		pa->id = pool_dup(&gf->pool, aid);
-		pa->role_id = pool_dup(&gf->pool, rid);
-		pa->role_name = rname && *rname ? pool_dup(&gf->pool, rname) : NULL;
-		g->n_roles++;
-	}
-	gf->n_groups++;
-	return 0;
-}
-
-static int
-cmp_gf_group_id(const void *a, const void *b)
-{
-	return strcmp((*(const struct plan_group *const *)a)->id, (*(const struct plan_group *const *)b)->id);
-}
-
-int
-groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
-                 const char *instance)
-{
-	FILE *fp;
-	char *line = NULL;
-	size_t cap = 0, cap_groups = 0, cap_members = 0, i;
-	ssize_t len;
-	long lineno = 0;
-	const struct plan_group **byid;
-	int rc = -1;
-
-	memset(gf, 0, sizeof *gf);
-	gf->instance = instance;
-	if (!(fp = fopen(path, "r"))) {
-		weprintf("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((len = getline(&line, &cap, fp)) > 0) {
-		const char *why = NULL;
-		cJSON *o;
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (!(o = cJSON_ParseWithLength(line, (size_t)len))) {
-			weprintf("%s:%ld: not JSON", path, lineno);
-			goto out;
-		}
-		if (gf_group(gf, o, &cap_groups, &cap_members, in, &why)) {
-			weprintf("%s:%ld: %s", path, lineno, why);
-			cJSON_Delete(o);
-			goto out;
-		}
-		cJSON_Delete(o);
-	}
-	if (ferror(fp)) {
-		weprintf("%s: %s", path, strerror(errno));
-		goto out;
-	}
-	for (i = 0; i < gf->n_groups; i++)
-		if (gf->groups[i].schedule_id) {
-			gf->groups[i].members = gf->members + (uintptr_t)gf->groups[i].members;
-			gf->groups[i].roles = gf->atts ? gf->atts + (uintptr_t)gf->groups[i].roles : NULL;
-		}
-	/* a group twice is not a state StrongDM can be in */
-	byid = ecalloc(gf->n_groups + 1, sizeof *byid);
-	for (i = 0; i < gf->n_groups; i++)
-		byid[i] = &gf->groups[i];
-	if (gf->n_groups > 1)
-		qsort(byid, gf->n_groups, sizeof *byid, cmp_gf_group_id);
-	for (i = 1; i < gf->n_groups; i++)
-		if (strcmp(byid[i - 1]->id, byid[i]->id) == 0) {
-			weprintf("%s: group %s appears twice", path, byid[i]->id);
-			free(byid);
-			goto out;
-		}
-	free(byid);
-	rc = 0;
-out:
-	free(line);
-	fclose(fp);
-	if (rc)
-		groups_file_free(gf);
-	return rc;
-}
-
-void
-groups_file_free(struct groups_file *gf)
-{
-	free(gf->groups);
-	free(gf->members);
-	free(gf->atts);
-	pool_free(&gf->pool);
-	memset(gf, 0, sizeof *gf);
 }

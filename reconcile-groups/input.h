@@ -16,6 +16,10 @@ struct strpool {
 	size_t left;
 };
 
+/* A copy of s in the pool (NULL for NULL); strpool_clear frees them all. */
+const char *strpool_dup(struct strpool *p, const char *s);
+void strpool_clear(struct strpool *p);
+
 /* The accounts the input names, by id: each id and email stored once. */
 struct account_slot {
 	struct plan_account a;      /* a.id NULL: empty */
@@ -49,44 +53,19 @@ struct input {
 	                               an absent schedule is inferred gone, not named */
 };
 
-/* Read fp to its end record and check every roster and error record.
- * 0: complete and valid. -1: refused (cut, malformed, wrong types, a roster
- * that did not pass match-users, a schedule id twice); the message with the
- * line number is printed and nothing is kept. */
-int input_read(struct input *in, FILE *fp, const char *name);
-/* The same; with INPUT_ALLOW_EMPTY, a complete stream that names no
- * schedule at all (no roster, no error record) is accepted: the operator
- * synced nothing on purpose (--allow-empty). */
+/* Read fp to its end record, every record checked (record_read, with
+ * RECORD_MATCHED). 0: complete and valid. -1: refused (cut, malformed,
+ * wrong types, a roster that did not pass match-users, a schedule id
+ * twice); the message with the line number is printed and nothing is
+ * kept. With INPUT_ALLOW_EMPTY, a complete stream that names no schedule
+ * at all (no roster, no error record) is accepted: the operator synced
+ * nothing on purpose (--allow-empty). */
 #define INPUT_ALLOW_EMPTY 1
-int input_read_flags(struct input *in, FILE *fp, const char *name, int flags);
+int input_read(struct input *in, FILE *fp, const char *name, int flags);
 void input_free(struct input *in);
 
 /* The account the input names with this id (its email, if it gave one), or
  * NULL. */
 const struct plan_account *input_account(const struct input *in, const char *id);
-
-/* --groups FILE: StrongDM's groups as NDJSON, one group a line:
- * {"id","name","tags":{NAME:VALUE,...},"members":[{"id","account_id","email"?}],
- *  "roles"?:[{"id","role_id","name"?}]} (the simulator's state dump's shape)
- * (no end record). Managed groups (tags exactly managed-by=oncall-sync and a
- * non-empty incidentio-schedule-id) keep their members; other groups only
- * hold names. A member without email gets the one the input gives its
- * account, if any. */
-struct groups_file {
-	struct plan_group *groups;  /* file order */
-	size_t n_groups;
-	struct plan_member *members;
-	size_t n_members;
-	struct plan_attachment *atts;   /* managed groups' "roles", each group's contiguous */
-	size_t n_atts;
-	struct strpool pool;
-	const char *instance;       /* whose managed groups count as managed */
-};
-
-/* 0, or -1 with the message (file and line) printed. Managed groups are
- * those of instance (NULL: the default; see instance_owns). */
-int groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
-                     const char *instance);
-void groups_file_free(struct groups_file *gf);
 
 #endif

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "util.h"
-#include "ndjson.h"
+#include "record.h"
 #include "sdm.h"
-#include "input.h"
+#include "groups_file.h"
 #include "plan.h"
 #include "apply.h"
 #include "adopt.h"
@@ -118,26 +118,26 @@ parse_share(const char *s, double *out)
  * answered: planned, held, or failed without a write. A change that a
  * signal kept from starting has no record. Then the end. */
 static void
-write_output(struct ndjson_writer *w, const struct input *in, const struct plan *plan,
+write_output(struct record_writer *w, const struct input *in, const struct plan *plan,
              int dry_run)
 {
 	size_t i;
 
 	for (i = 0; !in->passed_written && i < in->n_passed; i++)
-		ndjson_write(w, in->passed[i]);
+		record_write(w, in->passed[i]);
 	for (i = 0; i < plan->n; i++) {
 		cJSON *rec;
 		if (plan->v[i].dropped || plan->v[i].written ||
 		    (plan->v[i].status == CHANGE_PLANNED && !dry_run))
 			continue;
 		rec = change_to_json(&plan->v[i]);
-		ndjson_write(w, rec);
+		record_write(w, rec);
 		cJSON_Delete(rec);
 	}
 	if (apply_stop)
-		ndjson_write_end_interrupted(w, STAGE);
+		record_write_end(w, STAGE, NULL, 1);
 	else
-		ndjson_write_end(w, STAGE);
+		record_write_end(w, STAGE, NULL, 0);
 }
 
 static void
@@ -185,10 +185,10 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	struct input in;
 	struct groups_file gf;
 	struct plan plan = {0};
-	struct ndjson_writer w;
+	struct record_writer w;
 	int status;
 
-	if (input_read_flags(&in, stdin, "<stdin>", o->allow_empty ? INPUT_ALLOW_EMPTY : 0)) {
+	if (input_read(&in, stdin, "<stdin>", o->allow_empty ? INPUT_ALLOW_EMPTY : 0)) {
 		weprintf("refused: nothing changed");
 		return EXIT_REFUSED;
 	}
@@ -198,7 +198,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	} else {
 		status = reconcile_offline(&in, &gf, o, &plan);
 	}
-	ndjson_writer_init(&w, stdout);
+	record_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, 1);
 	log_summary(&plan, NULL);
 	plan_free(&plan);
@@ -216,11 +216,11 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 {
 	struct input in;
 	struct plan plan = {0};
-	struct ndjson_writer w;
+	struct record_writer w;
 	int status;
 
 	if (adopt) {
-		if (input_read(&in, stdin, "<stdin>")) {
+		if (input_read(&in, stdin, "<stdin>", 0)) {
 			weprintf("refused: nothing changed");
 			return EXIT_REFUSED;
 		}
@@ -229,7 +229,7 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 		memset(&in, 0, sizeof in);
 		status = release_group(client, release, o, &plan);
 	}
-	ndjson_writer_init(&w, stdout);
+	record_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, o->dry_run);
 	plan_free(&plan);
 	input_free(&in);
@@ -264,7 +264,7 @@ main(int argc, char **argv)
 	struct sdm_client *client = NULL;
 	struct input in;
 	struct plan plan = {0};
-	struct ndjson_writer w;
+	struct record_writer w;
 	const char *groups_path = NULL, *adopt = NULL, *release = NULL;
 	long jobs = JOBS_DEFAULT;
 	char err[512];
@@ -360,7 +360,7 @@ main(int argc, char **argv)
 	}
 	cfg.max_inflight = (int)jobs;
 	o.jobs = (int)jobs;
-	ndjson_writer_init(&w, stdout);
+	record_writer_init(&w, stdout);
 	o.out = &w;
 	catch_stop_signals();
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # match-users passes a record's "group" spec on untouched: on a common
-# roster (the fast scanner's path), on one the usual reader takes (an
-# escape in the schedule name), on an error record, and with --accounts.
+# roster, on one with an escape in the schedule name, on an error record,
+# and with --accounts.
 # shellcheck disable=SC2016
 set -euo pipefail
 # shellcheck source=tests/tap.sh
@@ -33,7 +33,7 @@ is "$(jq -r 'select(.type == "roster") | .oncall[0].account.id' "$T/out" | sort 
 grep '"type":"roster"' "$T/in" | head -n 1 >"$T/one"
 printf '%s\n' '{"type":"end","stage":"fetch-oncall","records":1}' >>"$T/one"
 run "$MU" <"$T/one"
-is "$(head -n 1 "$T/out" | jq -c '.group')" "$(jq -c . <<<"$G1")" "a lone common roster (the fast path) keeps it"
+is "$(head -n 1 "$T/out" | jq -c '.group')" "$(jq -c . <<<"$G1")" "a lone common roster keeps it"
 is "$(head -n 1 "$T/out" | jq -c 'del(.oncall)')" "$(head -n 1 "$T/one" | jq -c 'del(.oncall)')" \
 	"and nothing else of the record changes but the people's accounts"
 done_testing

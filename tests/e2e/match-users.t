@@ -137,8 +137,11 @@ if [ -x /usr/bin/time ]; then
 	mkdir "$T/small" "$T/big"
 	/usr/bin/python3 "$FX/gen-bench.py" 2000 5000 10 "$T/small"
 	/usr/bin/python3 "$FX/gen-bench.py" 2000 100000 10 "$T/big"
-	# (ASan's quarantine would hold on to freed memory: not ours to count.)
-	rss() { ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M "$MU" --accounts "$1/accounts.ndjson" <"$1/roster.ndjson" 2>&1 >/dev/null | tail -n 1; }
+	# (ASan's quarantine and valgrind's queue of freed blocks would hold on
+	# to freed memory: not ours to count. So the program itself, not
+	# VALGRIND=1's wrapper.)
+	rss() { ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M "${MATCH_USERS:-$ROOT/bin/match-users}" \
+		--accounts "$1/accounts.ndjson" <"$1/roster.ndjson" 2>&1 >/dev/null | tail -n 1; }
 	small=$(rss "$T/small") big=$(rss "$T/big")
 	ok "memory: 100,000 entries take at most 4 MB more than 5,000 (${small} KB, ${big} KB; the stream is $(($(wc -c <"$T/big/roster.ndjson") / 1024)) KB)" \
 		test "$((big - small))" -lt 4096
@@ -171,12 +174,16 @@ bad "no schedule" 'match-users: <stdin>:2: roster has no "schedule"' "$R" \
 	'{"type":"roster","oncall":[]}' '{"type":"end","stage":"fetch-oncall","records":2}'
 bad "no oncall" 'match-users: <stdin>:1: roster has no "oncall"' \
 	'{"type":"roster","schedule":{"id":"S1"}}' '{"type":"end","stage":"fetch-oncall","records":1}'
-bad "an entry without id" 'match-users: <stdin>:1: roster "oncall" entry 2 has no string "id"' \
+bad "an entry without id" 'match-users: <stdin>:1: roster oncall[1] has no "id"' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1"},{"email":"x@y"}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
-bad "an email that is not a string" 'match-users: <stdin>:1: roster "oncall" entry 1 "email" must be a string' \
+bad "an email that is not a string" 'match-users: <stdin>:1: roster oncall[0] "email" must be a string' \
 	'{"type":"roster","schedule":{"id":"S1"},"oncall":[{"id":"U1","email":7}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}'
+bad "an error record with a message that is not a string" 'match-users: <stdin>:2: error "message" must be a string' \
+	"$R" '{"type":"error","stage":"fetch-oncall","message":404}' '{"type":"end","stage":"fetch-oncall","records":2}'
+bad "a group spec with roles that are not a list" 'match-users: <stdin>:1: roster group "roles" must be an array of role names or ids' \
+	'{"type":"roster","schedule":{"id":"S1"},"group":{"roles":"ro"},"oncall":[]}' '{"type":"end","stage":"fetch-oncall","records":1}'
 bad "cut input" 'match-users: <stdin>:1: input ended without an end record (the stage before failed or was stopped): the stream was cut short (1 records read)' "$R"
 
 # --- a bigger organization (1,110 accounts): the look-ups -----------------------

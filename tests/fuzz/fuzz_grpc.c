@@ -8,14 +8,14 @@
  * Messages end up in NDJSON records (the "error" of a change): every message
  * given back, written by the NDJSON writer, must be read back by the next
  * stage's reader (valid UTF-8 among other things).
- * fuzz-sources: lib/grpc.c lib/pb.c lib/ndjson.c lib/util.c
+ * fuzz-sources: lib/grpc.c lib/pb.c lib/ndjson.c lib/record.c lib/util.c
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grpc.h"
-#include "ndjson.h"
+#include "record.h"
 #include "pb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,25 +73,27 @@ message_roundtrip(const char *m)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len), *in;
-	struct ndjson_writer w;
-	struct ndjson_reader r;
+	struct record_writer w;
+	struct record_reader r;
 
 	if (!rec || !out || !cJSON_AddStringToObject(rec, "type", "change") ||
+	    !cJSON_AddStringToObject(rec, "action", "add") ||
+	    !cJSON_AddStringToObject(rec, "status", "failed") ||
 	    !cJSON_AddStringToObject(rec, "error", m))
 		abort();
-	ndjson_writer_init(&w, out);
-	if (ndjson_write(&w, rec) || ndjson_write_end(&w, "reconcile-groups"))
+	record_writer_init(&w, out);
+	if (record_write(&w, rec) || record_write_end(&w, "reconcile-groups", NULL, 0))
 		abort();
 	fclose(out);
 	if (!(in = fmemopen(text, len, "r")))
 		abort();
-	ndjson_reader_init(&r, in, "<written>");
-	if (ndjson_read(&r, &back) != NDJSON_RECORD)
+	record_reader_init(&r, in, "<written>", 0);
+	if (record_read(&r, &back, NULL) != RECORD_READ)
 		abort(); /* a change record the next reader would refuse */
 	cJSON_Delete(back);
-	if (ndjson_read(&r, &back) != NDJSON_END)
+	if (record_read(&r, &back, NULL) != RECORD_END)
 		abort();
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	fclose(in);
 	free(text);
 	cJSON_Delete(rec);

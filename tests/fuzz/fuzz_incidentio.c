@@ -5,14 +5,14 @@
  * ids, error messages): all of it, written by the NDJSON writer, must be
  * read back by the next stage's reader (valid UTF-8 among other things).
  * Everything is freed.
- * fuzz-sources: fetch-oncall/incidentio.c lib/http.c lib/timeutil.c lib/ndjson.c lib/util.c
+ * fuzz-sources: fetch-oncall/incidentio.c lib/http.c lib/timeutil.c lib/ndjson.c lib/record.c lib/util.c
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "incidentio.h"
-#include "ndjson.h"
+#include "record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,28 +34,30 @@ strings_roundtrip(void)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len), *in;
-	struct ndjson_writer w;
-	struct ndjson_reader r;
+	struct record_writer w;
+	struct record_reader r;
 
-	if (!rec || !out || !cJSON_AddStringToObject(rec, "type", "roster"))
+	if (!rec || !out || !cJSON_AddStringToObject(rec, "type", "roster") ||
+	    !cJSON_AddItemToObject(rec, "schedule", record_schedule_new("S", "Fuzz")) ||
+	    !cJSON_AddArrayToObject(rec, "oncall"))
 		abort();
 	cJSON_AddItemToObject(rec, "strings", strings);
-	ndjson_writer_init(&w, out);
-	if (ndjson_write(&w, rec) || ndjson_write_end(&w, "fetch-oncall"))
+	record_writer_init(&w, out);
+	if (record_write(&w, rec) || record_write_end(&w, "fetch-oncall", NULL, 0))
 		abort();
 	fclose(out);
 	if (!(in = fmemopen(text, len, "r")))
 		abort();
-	ndjson_reader_init(&r, in, "<written>");
-	if (ndjson_read(&r, &back) != NDJSON_RECORD)
+	record_reader_init(&r, in, "<written>", 0);
+	if (record_read(&r, &back, NULL) != RECORD_READ)
 		abort(); /* fetch-oncall would write a record the next stage refuses */
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "strings")) !=
 	    cJSON_GetArraySize(strings))
 		abort();
 	cJSON_Delete(back);
-	if (ndjson_read(&r, &back) != NDJSON_END)
+	if (record_read(&r, &back, NULL) != RECORD_END)
 		abort();
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	fclose(in);
 	free(text);
 	cJSON_Delete(rec);

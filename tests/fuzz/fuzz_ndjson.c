@@ -1,37 +1,37 @@
-/* fuzz_ndjson: the NDJSON record reader over arbitrary bytes.
+/* fuzz_ndjson: the record reader (lib/record.h, over lib/ndjson.h) over arbitrary bytes.
  *
  * Reads records until the end or an error, as every stage does. Each record
  * read is written back with the writer; the written stream must be read
  * again without error and with the same count (what one stage writes, the
  * next must accept).
- * fuzz-sources: lib/ndjson.c lib/util.c
+ * fuzz-sources: lib/ndjson.c lib/record.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndjson.h"
+#include "record.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static long
-read_all(FILE *fp, FILE *copy, enum ndjson_status *last)
+read_all(FILE *fp, FILE *copy, enum record_status *last)
 {
-	struct ndjson_reader r;
-	struct ndjson_writer w;
-	enum ndjson_status st;
+	struct record_reader r;
+	struct record_writer w;
+	enum record_status st;
 	cJSON *rec;
 	long n = 0;
 
-	ndjson_reader_init(&r, fp, "<fuzz>");
+	record_reader_init(&r, fp, "<fuzz>", 0);
 	if (copy)
-		ndjson_writer_init(&w, copy);
-	while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD) {
+		record_writer_init(&w, copy);
+	while ((st = record_read(&r, &rec, NULL)) == RECORD_READ) {
 		if (!rec)
 			abort();
-		if (copy && ndjson_write(&w, rec))
+		if (copy && record_write(&w, rec))
 			abort();
 		cJSON_Delete(rec);
 		n++;
@@ -39,13 +39,13 @@ read_all(FILE *fp, FILE *copy, enum ndjson_status *last)
 	if (rec)
 		abort(); /* *out must be NULL unless a record is returned */
 	/* Sticky: once ended or failed, the reader answers the same again. */
-	if (ndjson_read(&r, &rec) != st || rec)
+	if (record_read(&r, &rec, NULL) != st || rec)
 		abort();
-	if (st == NDJSON_END && r.end_records != n)
+	if (st == RECORD_END && r.end_records != n)
 		abort();
-	if (copy && st == NDJSON_END && ndjson_write_end(&w, "fuzz"))
+	if (copy && st == RECORD_END && record_write_end(&w, "fuzz", NULL, 0))
 		abort();
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	*last = st;
 	return n;
 }
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *copy = NULL;
 	size_t copylen = 0;
-	enum ndjson_status st, st2;
+	enum record_status st, st2;
 	long n, n2;
 	FILE *fp, *out;
 
@@ -73,13 +73,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = read_all(fp, out, &st);
 	fclose(fp);
 	fclose(out);
-	if (st == NDJSON_END) {
+	if (st == RECORD_END) {
 		fp = fmemopen(copy, copylen, "r");
 		if (!fp)
 			abort();
 		n2 = read_all(fp, NULL, &st2);
 		fclose(fp);
-		if (st2 != NDJSON_END || n2 != n)
+		if (st2 != RECORD_END || n2 != n)
 			abort(); /* the writer wrote what the reader refuses */
 	}
 	free(copy);

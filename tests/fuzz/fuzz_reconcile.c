@@ -7,7 +7,7 @@
  * schedule that failed upstream, no delete without --prune or while an error
  * names no schedule, adds only of on-call people and removes only of others.
  * Every change record written must be read back by the next reader.
- * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c reconcile-groups/spec.c lib/ndjson.c lib/util.c
+ * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c reconcile-groups/spec.c lib/ndjson.c lib/record.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "input.h"
-#include "ndjson.h"
+#include "record.h"
 #include "plan.h"
 #include "util.h"
 
@@ -61,11 +61,11 @@ check_plan(const struct input *in, const struct plan_input *pi, const struct pla
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	struct ndjson_writer w;
+	struct record_writer w;
 
 	if (!out)
 		abort();
-	ndjson_writer_init(&w, out);
+	record_writer_init(&w, out);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct change *c = &p->v[i];
 		const struct plan_schedule *s = find_schedule(in, c->schedule_id);
@@ -86,29 +86,29 @@ check_plan(const struct input *in, const struct plan_input *pi, const struct pla
 			abort(); /* a remove of someone on call */
 		if (!(j = change_to_json(c)))
 			abort();
-		if (ndjson_write(&w, j))
+		if (record_write(&w, j))
 			abort();
 		cJSON_Delete(j);
 	}
-	if (ndjson_write_end(&w, "reconcile-groups"))
+	if (record_write_end(&w, "reconcile-groups", NULL, 0))
 		abort();
 	fclose(out);
 
 	/* The changes stream is read back whole by the next reader. */
 	{
-		struct ndjson_reader r;
+		struct record_reader r;
 		FILE *fp = fmemopen(text, len, "r");
 		cJSON *rec;
-		enum ndjson_status st;
+		enum record_status st;
 
 		if (!fp)
 			abort();
-		ndjson_reader_init(&r, fp, "<changes>");
-		while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD)
+		record_reader_init(&r, fp, "<changes>", 0);
+		while ((st = record_read(&r, &rec, NULL)) == RECORD_READ)
 			cJSON_Delete(rec);
-		if (st != NDJSON_END || (size_t)r.end_records != p->n)
+		if (st != RECORD_END || (size_t)r.end_records != p->n)
 			abort(); /* a change record the next reader refuses */
-		ndjson_reader_free(&r);
+		record_reader_clear(&r);
 		fclose(fp);
 	}
 	free(text);
@@ -129,7 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fp)
 		abort();
 	memset(&in, 0, sizeof in);
-	if (input_read(&in, fp, "<fuzz>") == 0) {
+	if (input_read(&in, fp, "<fuzz>", 0) == 0) {
 		struct plan_input pi = {
 			.schedules = in.schedules, .n_schedules = in.n_schedules,
 			.groups = groups, .n_groups = sizeof groups / sizeof groups[0],

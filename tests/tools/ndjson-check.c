@@ -1,16 +1,16 @@
-/* ndjson-check: read an NDJSON stream with lib/ndjson as every stage does;
+/* ndjson-check: read an NDJSON stream with lib/record as every stage does;
  * exit 0 when it is complete (a valid end record last), 3 when it is cut
  * short or malformed (the reader has printed why). Prints the number of
  * records read. A test driver: usage: ndjson-check [FILE] */
 #include <stdio.h>
 
-#include "ndjson.h"
+#include "record.h"
 #include "util.h"
 
 int main(int argc, char **argv)
 {
-	struct ndjson_reader r;
-	enum ndjson_status st;
+	struct record_reader r;
+	enum record_status st;
 	FILE *fp = stdin;
 	cJSON *rec;
 	long n = 0;
@@ -20,15 +20,15 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "usage: ndjson-check [FILE]");
 	if (argc == 2 && !(fp = fopen(argv[1], "r")))
 		die(EXIT_USAGE, "%s:", argv[1]);
-	ndjson_reader_init(&r, fp, argc == 2 ? argv[1] : "<stdin>");
-	while ((st = ndjson_read(&r, &rec)) == NDJSON_RECORD) {
+	record_reader_init(&r, fp, argc == 2 ? argv[1] : "<stdin>", 0);
+	while ((st = record_read(&r, &rec, NULL)) == RECORD_READ) {
 		cJSON_Delete(rec);
 		n++;
 	}
-	ndjson_reader_free(&r);
+	record_reader_clear(&r);
 	if (fp != stdin)
 		fclose(fp);
-	if (st != NDJSON_END)
+	if (st != RECORD_END)
 		return EXIT_REFUSED;
 	printf("%ld\n", n);
 	return fshut_stdout() ? EXIT_FAILED : EXIT_DONE;

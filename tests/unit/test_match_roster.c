@@ -1,5 +1,6 @@
-/* test_match_roster.c: match-users' roster checks, the splicing fast path
- * (compared with the cJSON path), and the --accounts file reader. */
+/* test_match_roster.c: match-users' annotation of a roster and the
+ * --accounts file reader. (The roster's checks are lib/record.c's:
+ * test_record.c.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,6 @@
 
 #include "tap.h"
 #include "util.h"
-#include "ndjson.h"
 #include "../../match-users/accounts.h"
 #include "../../match-users/match.h"
 #include "../../match-users/roster.h"
@@ -24,173 +24,84 @@ count_warning(void *user, const char *w)
 	snprintf(last_warning, sizeof last_warning, "%s", w);
 }
 
+/* Pass 1 notes the keys, accounts are added, pass 2 annotates each entry
+ * and warns for each person left unmatched. */
 static void
-test_scan(void)
-{
-	size_t st[8], en[8];
-	const char *s;
-
-	s = "{\"type\":\"roster\",\"oncall\":[{\"id\":\"a\"},{\"id\":\"b\"}]}";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 8), 2, "scan should find two entries");
-	ok(s[st[0]] == '{' && s[en[0]] == '}' && s[st[1]] == '{' && s[en[1]] == '}',
-	   "scan offsets should point at the braces");
-	is_int((long)en[1], (long)strlen(s) - 3, "the second entry ends before ]}");
-
-	s = "{\"schedule\":{\"oncall\":[1,2]},\"x\":\"\\\"oncall\\\":[{\",\"oncall\":[]}";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 8), 0,
-	       "scan should ignore a nested \"oncall\" and one inside a string");
-
-	s = "{ \"oncall\" : [ {\"id\":\"a\",\"x\":[{\"y\":\"]}\"}]} , {\"id\":\"b\"} ] , \"z\":1 }";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 8), 2,
-	       "scan should follow nesting, strings with brackets, and white space");
-	ok(s[en[0] + 1] == ' ' && s[en[0]] == '}', "the first entry ends at its own brace");
-
-	s = "{\"onc\\u0061ll\":[{\"id\":\"a\"}]}";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 8), -1,
-	       "scan should give up on a top-level key with an escape");
-	s = "{\"oncall\":[{\"id\":\"a\"},{\"id\":\"b\"}]}";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 1), -1, "scan should refuse more than max");
-	s = "{\"oncall\":[7]}";
-	is_int(roster_scan_oncall(s, strlen(s), st, en, 8), -1, "scan should refuse a scalar element");
-}
-
-/* Runs one roster line through both paths and compares. */
-static void
-compare_paths(struct match_index *idx, const char *line, const char *desc)
-{
-	cJSON *rec = cJSON_Parse(line);
-	struct buf scratch = { 0 }, keys = { 0 };
-	struct roster_verdicts v;
-	char *slow, *fast = NULL;
-	size_t fastlen = 0;
-	FILE *mem;
-	int rc, w1, w2;
-
-	roster_need(idx, rec, &scratch, &keys);
-	roster_verdicts_init(&v, idx);
-	mem = open_memstream(&fast, &fastlen);
-	warnings = 0;
-	rc = roster_write_fast(mem, line, strlen(line), (const int32_t *)keys.data,
-	                       keys.len / sizeof(int32_t), "Sched", &v, count_warning, NULL);
-	fclose(mem);
-	w1 = warnings;
-	warnings = 0;
-	ok(roster_annotate(idx, rec, &scratch, count_warning, NULL, NULL) == NULL, "%s: annotate", desc);
-	w2 = warnings;
-	slow = cJSON_PrintUnformatted(rec);
-	is_int(rc, 0, "%s: the fast path applies", desc);
-	if (fastlen && fast[fastlen - 1] == '\n')
-		fast[fastlen - 1] = '\0';
-	is_str(fast, slow, "%s: both paths write the same", desc);
-	is_int(w1, w2, "%s: and warn the same", desc);
-	free(slow);
-	free(fast);
-	cJSON_Delete(rec);
-	roster_verdicts_free(&v);
-	buf_free(&scratch);
-	buf_free(&keys);
-}
-
-static void
-test_fast_equals_slow(void)
+test_annotate(void)
 {
 	struct match_index *idx = match_index_new(MATCH_BY_EMAIL);
 	const char *l1 = "{\"type\":\"roster\",\"schedule\":{\"id\":\"S\",\"name\":\"Sched\"},"
 	                 "\"oncall\":[{\"id\":\"U1\",\"email\":\" A@x.com\",\"name\":\"A \\\"q\\\"\"},"
 	                 "{\"id\":\"U2\",\"email\":\"nobody@x.com\"},{\"id\":\"U3\"},"
 	                 "{\"id\":\"U4\",\"email\":\"s@x.com\",\"tags\":[{\"k\":\"}\"}]}]}";
-	const char *l2 = "{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[]}";
-	struct buf scratch = { 0 }, keys = { 0 };
+	struct buf scratch = { 0 };
 	cJSON *rec = cJSON_Parse(l1);
+	char *out;
 
-	/* Note the keys first, then add accounts, as a run does. */
-	roster_need(idx, rec, &scratch, &keys);
-	cJSON_Delete(rec);
-	buf_free(&scratch);
-	buf_free(&keys);
+	roster_need(idx, rec, &scratch);
+	is_int(match_key_count(idx), 3, "pass 1 notes each email once (U3 has none)");
 	match_add_account(idx, "a-1", MATCH_USER, "a@X.com", 0);
 	match_add_account(idx, "a-4", MATCH_USER, "s@x.com", 1);
-	compare_paths(idx, l1, "mixed roster");
+	warnings = 0;
+	ok(roster_annotate(idx, rec, &scratch, count_warning, NULL, NULL) == NULL, "annotate");
+	out = cJSON_PrintUnformatted(rec);
+	is_str(out, "{\"type\":\"roster\",\"schedule\":{\"id\":\"S\",\"name\":\"Sched\"},\"oncall\":["
+	       "{\"id\":\"U1\",\"email\":\" A@x.com\",\"name\":\"A \\\"q\\\"\","
+	       "\"account\":{\"id\":\"a-1\",\"email\":\"a@X.com\"}},"
+	       "{\"id\":\"U2\",\"email\":\"nobody@x.com\",\"unmatched\":\"no StrongDM user with email nobody@x.com\","
+	       "\"reason\":\"no_user\"},"
+	       "{\"id\":\"U3\",\"unmatched\":\"no email in incident.io\",\"reason\":\"no_email\"},"
+	       "{\"id\":\"U4\",\"email\":\"s@x.com\",\"tags\":[{\"k\":\"}\"}],"
+	       "\"unmatched\":\"StrongDM user a-4 (s@x.com) is suspended\",\"reason\":\"suspended\"}]}",
+	       "each entry gets its account, or unmatched and reason; unknown fields kept");
+	free(out);
+	is_int(warnings, 3, "one warning per unmatched person");
 	is_str(last_warning, "Sched: U4 (s@x.com, U4): StrongDM user a-4 (s@x.com) is suspended; "
 	       "check whether the user should be reactivated in StrongDM", "the warning text");
-	compare_paths(idx, l2, "empty roster");
+	cJSON_Delete(rec);
+	buf_free(&scratch);
 	match_index_free(idx);
 }
 
 static void
-test_fast_declines_failures(void)
+test_failures(void)
 {
 	struct match_index *idx = match_index_new(MATCH_BY_EMAIL);
 	const char *l = "{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U1\",\"email\":\"a@x\"}]}";
 	cJSON *rec = cJSON_Parse(l), *err;
-	struct buf scratch = { 0 }, keys = { 0 };
-	struct roster_verdicts v;
-	FILE *null = fopen("/dev/null", "w");
+	struct buf scratch = { 0 };
 	const char *msg, *code = NULL;
+	char *s;
 
-	ok(roster_need(idx, rec, &scratch, &keys) == 1, "a fresh roster may take the fast path");
+	roster_need(idx, rec, &scratch);
 	match_fail_key(idx, 0, "unavailable", "UNAVAILABLE");
-	roster_verdicts_init(&v, idx);
-	is_int(roster_write_fast(null, l, strlen(l), (const int32_t *)keys.data, 1, "S", &v, NULL, NULL),
-	       1, "a failed look-up sends the roster to the slow path");
 	msg = roster_annotate(idx, rec, &scratch, NULL, NULL, &code);
-	is_str(msg, "UNAVAILABLE", "which reports the failure");
-	is_str(code, "unavailable", "and its code");
+	is_str(msg, "UNAVAILABLE", "a failed look-up is reported");
+	is_str(code, "unavailable", "with its code");
 	err = roster_error(rec, code, msg);
-	char *s = cJSON_PrintUnformatted(err);
+	s = cJSON_PrintUnformatted(err);
 	is_str(s, "{\"type\":\"error\",\"stage\":\"match-users\",\"schedule\":{\"id\":\"S\"},"
 	       "\"code\":\"unavailable\",\"message\":\"StrongDM: UNAVAILABLE\"}",
-	       "and becomes an error record with the code");
+	       "and the roster becomes an error record with the code");
 	free(s);
 	cJSON_Delete(err);
 	cJSON_Delete(rec);
-	rec = cJSON_Parse("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U1\",\"unmatched\":\"old\"}]}");
-	keys.len = 0;
-	ok(roster_need(idx, rec, &scratch, &keys) == 0, "an annotated roster takes the slow path");
-	cJSON_Delete(rec);
-	roster_verdicts_free(&v);
 	buf_free(&scratch);
-	buf_free(&keys);
-	fclose(null);
 	match_index_free(idx);
-}
 
-static int
-check_line(const char *line)
-{
-	FILE *fp = fmemopen((void *)line, strlen(line), "r");
-	struct ndjson_reader r;
-	cJSON *rec = NULL;
-	int rc = -2;
-
-	ndjson_reader_init(&r, fp, "<test>");
-	if (ndjson_read(&r, &rec) == NDJSON_RECORD)
-		rc = roster_check(&r, rec);
+	idx = match_index_new(MATCH_BY_EMAIL);
+	rec = cJSON_Parse("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U1\","
+	                  "\"email\":\"a@x\",\"unmatched\":\"old\",\"reason\":\"no_user\"}]}");
+	roster_need(idx, rec, &scratch);
+	match_add_account(idx, "a-1", MATCH_USER, "a@x", 0);
+	ok(roster_annotate(idx, rec, &scratch, NULL, NULL, NULL) == NULL, "an annotated roster again");
+	s = cJSON_PrintUnformatted(cJSON_GetArrayItem(cJSON_GetObjectItem(rec, "oncall"), 0));
+	is_str(s, "{\"id\":\"U1\",\"email\":\"a@x\",\"account\":{\"id\":\"a-1\",\"email\":\"a@x\"}}",
+	       "its old verdict is replaced");
+	free(s);
 	cJSON_Delete(rec);
-	ndjson_reader_free(&r);
-	fclose(fp);
-	return rc;
-}
-
-static void
-test_check(void)
-{
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[]}\n"), 0,
-	       "check: a minimal roster is fine");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"email\":null}]}\n"),
-	       0, "check: a null email is no email");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":\"S\",\"oncall\":[]}\n"), -1,
-	       "check: schedule must be an object");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"name\":\"S\"},\"oncall\":[]}\n"), -1,
-	       "check: schedule needs an id");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":{}}\n"), -1,
-	       "check: oncall must be an array");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[\"U\"]}\n"), -1,
-	       "check: entries must be objects");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"\"}]}\n"), -1,
-	       "check: an empty id is refused");
-	is_int(check_line("{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[{\"id\":\"U\",\"name\":1}]}\n"), -1,
-	       "check: a name must be a string");
+	buf_free(&scratch);
+	match_index_free(idx);
 }
 
 static FILE *
@@ -276,10 +187,8 @@ int
 main(void)
 {
 	log_init("test_match_roster");
-	test_scan();
-	test_fast_equals_slow();
-	test_fast_declines_failures();
-	test_check();
+	test_annotate();
+	test_failures();
 	test_accounts_file();
 	return tap_done();
 }

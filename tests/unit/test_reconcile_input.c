@@ -26,7 +26,7 @@ read_text(const char *text, struct input *in, char *errbuf, size_t errlen)
 
 	memset(errbuf, 0, errlen);
 	stderr = err;
-	rc = input_read(in, fp, "<stdin>");
+	rc = input_read(in, fp, "<stdin>", 0);
 	stderr = saved;
 	fclose(err);
 	fclose(fp);
