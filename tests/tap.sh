@@ -145,11 +145,6 @@ done_testing() {
 	[ "$_tap_failed" -eq 0 ]
 }
 
-# readme_section NAME : the README's "### NAME..." section (up to the next heading)
-readme_section() {
-	awk -v h="### $1" 'index($0, h) == 1 { f = 1; print; next } f && /^##/ { exit } f' "$ROOT/README.md"
-}
-
 # run CMD... : runs a command, keeping stdout in $T/out, stderr in $T/err, status in $rc
 run() {
 	rc=0
