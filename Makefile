@@ -136,8 +136,8 @@ check-time: deps-test
 	TZ=$(CHECK_TIME_TZ) MAN_DISABLE_SECCOMP=1 ONCALL_BUILD=$(BUILD) \
 		faketime -f '$(CHECK_TIME_SHIFT)' $(PROVE) $(PROVE_FLAGS) $(UNIT_BIN) $(TIME_TESTS)
 
-# The end-to-end tests again with every program under valgrind
-# (--leak-check=full; an error or a definite leak fails the test).
+# Six of the end-to-end suites again with every program they run under
+# valgrind (--leak-check=full; an error or a definite leak fails the test).
 VALGRIND_TESTS ?= tests/e2e/pipeline.t tests/e2e/fetch-oncall.t tests/e2e/match-users.t \
 	tests/e2e/reconcile-groups.t tests/e2e/reconcile-groups-safety.t tests/e2e/oncall-sync-sync.t
 # (valgrind keeps the cores busy itself: one file per core)

@@ -1,7 +1,12 @@
-# tests/tap.sh: TAP helpers for the end-to-end tests (bash).
+# tests/tap.sh: TAP helpers and the common prologue of the end-to-end tests (bash).
 # Usage: . "$(dirname "$0")/../tap.sh"; plan N; ok CMD...; is GOT WANT DESC; done_testing
-# ROOT is the repository; BIN holds the programs; T is a scratch directory
-# removed on exit (kill_children runs first, stopping any server started).
+# ROOT is the repository; BIN holds the programs (first on PATH); T is a
+# scratch directory removed on exit, after every background job and any
+# simulator started is stopped. No key, key file or ONCALL_LIBEXEC of the
+# caller's reaches a test. The simulators' helpers (tests/sim-incidentio.sh,
+# tests/sim-strongdm.sh) are loaded; start_incidentio_sim and
+# start_strongdm_sim start one or bail out. require_bin, require_cmd and
+# require_tool skip a file that lacks what it needs.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN="$ROOT/bin"
@@ -25,8 +30,12 @@ if [ -n "${VALGRIND:-}" ] && [ -z "${_TAP_VALGRIND_BIN:-}" ]; then
 	PATH="$BIN:$PATH"
 	ONCALL_LIBEXEC=$BIN
 	export BIN PATH ONCALL_LIBEXEC _TAP_VALGRIND_BIN
-	unset VALGRIND   # the tests' own valgrind switches would wrap it twice
+	unset VALGRIND   # wrapped once: a test or script that reads it must not wrap again
 fi
+# bin/oncall-sync finds the programs beside it (or the valgrind wrappers)
+[ -n "${_TAP_VALGRIND_BIN:-}" ] || unset ONCALL_LIBEXEC
+unset INCIDENT_API_KEY INCIDENT_API_KEY_FILE SDM_API_ACCESS_KEY SDM_API_ACCESS_KEY_FILE \
+	SDM_API_SECRET_KEY SDM_API_SECRET_KEY_FILE CREDENTIALS_DIRECTORY
 
 _tap_n=0
 _tap_failed=0
@@ -34,10 +43,17 @@ _tap_planned=""
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/oncall-test.XXXXXX")
 export T SIM_DIR="$T"
+# shellcheck source=tests/sim-incidentio.sh
+. "$ROOT/tests/sim-incidentio.sh"
+# shellcheck source=tests/sim-strongdm.sh
+. "$ROOT/tests/sim-strongdm.sh"
+# TAP_CLEANUP_HOOK: more to stop on exit (a test's own servers)
 _tap_cleanup() {
 	local pids
 	pids=$(jobs -p 2>/dev/null || true)
 	[ -n "$pids" ] && kill $pids 2>/dev/null
+	incidentio_sim_stop
+	strongdm_sim_stop
 	[ -n "${TAP_CLEANUP_HOOK:-}" ] && eval "$TAP_CLEANUP_HOOK"
 	if [ -n "${KEEP_TEST_DIR:-}" ]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
 	if [ -n "${_TAP_VALGRIND_BIN:-}" ]; then rm -rf "$_TAP_VALGRIND_BIN"; fi
@@ -46,6 +62,29 @@ trap _tap_cleanup EXIT
 
 plan() { _tap_planned=$1; echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# bail REASON: stops the file as failed ("Bail out!"): something the test
+# needs did not work (a simulator that does not start is a fault, not a skip)
+bail() { echo "Bail out! $*"; exit 1; }
+
+# require_bin PROGRAM...: skips the file unless each program is in bin/
+require_bin() {
+	local p
+	for p in "$@"; do [[ -x $ROOT/bin/$p ]] || skip_all "bin/$p is not built"; done
+}
+# require_cmd COMMAND...: skips the file unless each command is installed
+require_cmd() {
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null || skip_all "$c is not installed"; done
+}
+# require_tool NAME: skips the file unless the driver tests/tools/NAME.c is built
+require_tool() {
+	[[ -x $BUILD_DIR/tests/tools/$1 ]] || skip_all "$BUILD_DIR/tests/tools/$1 is not built (make unit)"
+}
+
+# start_incidentio_sim WORLD [ARGS...], start_strongdm_sim WORLD [ARGS...]:
+# incidentio_sim_start, strongdm_sim_start (tests/sim-*.sh), or bail out
+start_incidentio_sim() { incidentio_sim_start "$@" || bail "incidentio-sim did not start"; }
+start_strongdm_sim() { strongdm_sim_start "$@" || bail "strongdm-sim did not start"; }
 diag() { printf '# %s\n' "$@" | sed '2,$s/^/# /' >&2; }
 note() { printf '# %s\n' "$@"; }
 
@@ -104,11 +143,6 @@ fail() { _tap_result 1 "$1" || true; }
 done_testing() {
 	[ -z "$_tap_planned" ] && echo "1..$_tap_n"
 	[ "$_tap_failed" -eq 0 ]
-}
-
-# readme_section NAME : the README's "### NAME..." section (up to the next heading)
-readme_section() {
-	awk -v h="### $1" 'index($0, h) == 1 { f = 1; print; next } f && /^##/ { exit } f' "$ROOT/README.md"
 }
 
 # run CMD... : runs a command, keeping stdout in $T/out, stderr in $T/err, status in $rc

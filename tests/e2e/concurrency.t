@@ -8,8 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
 ocs_need_programs
-command -v setsid > /dev/null || skip_all "setsid is not installed"
-[ -x "$BIN/oncall-sync" ] || skip_all "oncall-sync is missing"
+require_cmd setsid
 
 ocs_start_sims
 ocs_config '{"name": "concurrency", "schedules": ["TestSchedule", "Platform"], "user_lookup": "email"}'

@@ -2,22 +2,14 @@
 # fetch-oncall when a schedule carries no current_shifts (optional in
 # incident.io's specification; incidentio-sim always sends it): "now" falls
 # back to a schedule entries request for that schedule only. A few lines of
-# Python serve the two answers. VALGRIND=1, FETCH_ONCALL=PATH as elsewhere.
+# Python serve the two answers.
 # shellcheck source-path=SCRIPTDIR disable=SC2016
 set -euo pipefail
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
 
-FETCH_ONCALL=${FETCH_ONCALL:-$BIN/fetch-oncall}
-fo() {
-	if [ -n "${VALGRIND:-}" ]; then
-		valgrind -q --leak-check=full --error-exitcode=99 "$FETCH_ONCALL" "$@"
-	else
-		"$FETCH_ONCALL" "$@"
-	fi
-}
-[ -x "$FETCH_ONCALL" ] || skip_all "$FETCH_ONCALL not built"
-[ -x /usr/bin/python3 ] || skip_all "no /usr/bin/python3"
+require_bin fetch-oncall
+require_cmd /usr/bin/python3
 
 cat >"$T/server.py" <<'EOF'
 import datetime, http.server, json, sys, urllib.parse
@@ -71,7 +63,7 @@ INCIDENT_API_KEY=k
 export INCIDENT_API_URL INCIDENT_API_KEY
 plan 5
 
-run fo -a
+run fetch-oncall -a
 is "$rc" 0 "exit 0"
 is "$(jq -c 'select(.type=="roster") | [.schedule.name, [.oncall[].name]]' "$T/out" | paste -sd' ')" \
 	'["No current shifts",["Alice"]] ["With current shifts",["Alice"]]' "both schedules answered"

@@ -7,19 +7,16 @@
 set -euo pipefail
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
-# shellcheck source=../sim-incidentio.sh
-. "$ROOT/tests/sim-incidentio.sh"
-TAP_CLEANUP_HOOK=incidentio_sim_stop
 
 FX=$ROOT/tests/fixtures/fetch-oncall
 AT=2026-11-29T07:00:00Z
-[ -x "$BIN/fetch-oncall" ] || skip_all "fetch-oncall not built"
+require_bin fetch-oncall
 reset_log() { : >"$INCIDENTIO_SIM_LOG"; }
 count() { incidentio_sim_count "$1"; }
 nexts() { jq -r 'select(.type == "roster") | "\(.schedule.name)=\(.next_change // "-")"' "$T/out" | paste -sd ' '; }
 
 # --- a window (--at, --lead, --grace): the entries read, widened -------------
-incidentio_sim_start "$FX/world.json" || { echo "Bail out! incidentio-sim did not start"; exit 1; }
+start_incidentio_sim "$FX/world.json"
 run fetch-oncall --at "$AT" --grace 10m --lead 15m -a
 is "$rc" 0 "without --look-ahead: exit 0"
 is "$(jq -s 'map(select(has("next_change"))) | length' "$T/out")" 0 "without --look-ahead no roster has next_change"
@@ -66,7 +63,7 @@ jq -n --arg now "$(ts 0)" --arg start "$(ts -3600)" --arg ov_from "$(ts 1200)" -
      rotations: [{id: "RB", name: "Primary", layers: [{id: "LB", name: "Layer 1"}], users: ["U1", "U2"],
                   handover_start_at: $start, handover_interval: "8h"}],
      overrides: [{rotation_id: "RB", layer_id: "LB", user_id: "U3", start_at: $ov_from, end_at: $ov_to}]}]}' >"$T/now-world.json"
-incidentio_sim_start "$T/now-world.json" || { echo "Bail out! incidentio-sim did not start"; exit 1; }
+start_incidentio_sim "$T/now-world.json"
 
 run fetch-oncall --look-ahead 15m -s 01G0NEXTA0000000000000001
 is "$rc" 0 "now, one id: exit 0"

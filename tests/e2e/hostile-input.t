@@ -10,12 +10,8 @@
 # shellcheck disable=SC1091,SC2034,SC2154 # tap.sh (sourced) sets ROOT, T, rc; reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-strongdm.sh"
-TAP_CLEANUP_HOOK='strongdm_sim_stop'
 
-for p in match-users reconcile-groups; do
-	[ -x "$BIN/$p" ] || skip_all "$p is not built"
-done
+require_bin match-users reconcile-groups
 
 /usr/bin/python3 "$ROOT/tests/hostile/gen-hostile.py" "$T/cases"
 
@@ -33,7 +29,7 @@ jq --arg s1 "$S1" --arg s2 "$S2" '.groups += [
 	"$ROOT/tests/fixtures/reconcile-groups/world.json" > "$T/world.json"
 
 start_sim() {
-	strongdm_sim_start "$T/world.json"
+	start_strongdm_sim "$T/world.json"
 	strongdm_sim_state > "$T/state.before"
 }
 start_sim
@@ -118,7 +114,7 @@ for mode in utf8-name long-error; do
 	/usr/bin/python3 "$ROOT/tests/hostile/fake-incidentio.py" "$mode" "$T/fake.port" &
 	fake=$!
 	for _ in $(seq 1200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
-	[ -s "$T/fake.port" ] || { echo "Bail out! fake-incidentio.py did not start"; exit 1; }
+	[ -s "$T/fake.port" ] || bail "fake-incidentio.py did not start"
 	rc=0
 	INCIDENT_API_URL="http://127.0.0.1:$(cat "$T/fake.port")" INCIDENT_API_KEY=hostile-test-key \
 		timeout 60 "$BIN/fetch-oncall" -a --retries 0 > "$T/fo.out" 2> "$T/fo.err" || rc=$?

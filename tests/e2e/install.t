@@ -6,10 +6,8 @@
 # shellcheck disable=SC1091,SC2154 # tap.sh (sourced) sets rc
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-for p in fetch-oncall match-users reconcile-groups; do
-	[[ -x $BIN/$p ]] || skip_all "bin/$p is not built"
-done
-command -v make >/dev/null || skip_all "make is not installed"
+require_bin fetch-oncall match-users reconcile-groups
+require_cmd make
 # The variant being tested (make check SANITIZE=1 sets build/sanitize), so
 # that make install does not rebuild bin/ under the other tests' feet.
 san=

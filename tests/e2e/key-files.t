@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
 ocs_need_programs
-command -v timeout >/dev/null || skip_all "timeout is not installed"
+require_cmd timeout
 
 mkdir -m 700 "$T/keys"
 (

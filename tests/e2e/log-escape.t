@@ -14,8 +14,6 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
 ocs_need_programs
-# shellcheck disable=SC2016,SC2034 # read by tests/tap.sh
-TAP_CLEANUP_HOOK='strongdm_sim_stop; [ -z "${FAKE:-}" ] || kill "$FAKE" 2>/dev/null || true'
 
 GOOD=01G0J1EXE7GOOD000000000001
 BAD=01G0J1EXE7BAD0000000000001
@@ -24,28 +22,16 @@ EVIL=$'Evil\nFORGED schedule line\e[31m red\\'
 MALLORY=$'Mallory\nFORGED user line\e[2J'
 MALLORY_EMAIL=$'mallory\nFORGED email line@example.com'
 
-/usr/bin/python3 "$ROOT/tests/hostile/fake-incidentio.py" forge "$T/fake.port" &
-# shellcheck disable=SC2034 # read by the cleanup hook
-FAKE=$!
+/usr/bin/python3 "$ROOT/tests/hostile/fake-incidentio.py" forge "$T/fake.port" &   # stopped on exit (tap.sh)
 for _ in $(seq 200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
-[ -s "$T/fake.port" ] || { echo "Bail out! fake-incidentio.py did not start"; exit 1; }
+[ -s "$T/fake.port" ] || bail "fake-incidentio.py did not start"
 INCIDENT_API_URL="http://127.0.0.1:$(cat "$T/fake.port")"
 export INCIDENT_API_URL
 
 jq --arg evil "$EVIL" '.strongdm.groups += [{name: $evil, description: "by hand", members: []}]' \
 	"$FIX/world.json" >"$T/world.json"
-strongdm_sim_start "$T/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
-mkdir -m 700 "$T/keys"
-(
-	umask 077
-	echo forge-test-key >"$T/keys/incident-api-key"
-	printf '%s\n' "$SDM_API_ACCESS_KEY" >"$T/keys/sdm-api-access-key"
-	printf '%s\n' "$SDM_API_SECRET_KEY" >"$T/keys/sdm-api-secret-key"
-)
-unset SDM_API_ACCESS_KEY SDM_API_SECRET_KEY
-export INCIDENT_API_KEY_FILE=$T/keys/incident-api-key
-export SDM_API_ACCESS_KEY_FILE=$T/keys/sdm-api-access-key
-export SDM_API_SECRET_KEY_FILE=$T/keys/sdm-api-secret-key
+start_strongdm_sim "$T/world.json"
+INCIDENT_API_KEY=forge-test-key ocs_key_files
 ocs_config "{\"name\": \"forge\", \"schedules\": [\"$GOOD\", \"$BAD\", \"$WORSE\"]}"
 
 # lines FILE: the lines that no writer began: not "PROG: ..." (stderr) or

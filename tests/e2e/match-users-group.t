@@ -6,14 +6,10 @@
 set -euo pipefail
 # shellcheck source=tests/tap.sh
 . "$(dirname "$0")/../tap.sh"
-# shellcheck source=tests/sim-strongdm.sh
-. "$ROOT/tests/sim-strongdm.sh"
-TAP_CLEANUP_HOOK=strongdm_sim_stop
 
 FX=$ROOT/tests/fixtures/match-users
-MU=${MATCH_USERS:-$BIN/match-users}
-[ -x "$MU" ] || skip_all "bin/match-users not built"
-strongdm_sim_start "$FX/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
+require_bin match-users
+start_strongdm_sim "$FX/world.json"
 plan 5
 
 G1='{"name":"payments-oncall","roles":["payments-prod-ro","r-1f2e","caf\u00e9 \"ops\""]}'
@@ -24,7 +20,7 @@ G2='{"name":"Ops \u2013 EU"}'
 	printf '%s\n' '{"type":"error","stage":"fetch-oncall","schedule":{"id":"S3","name":"X"},"group":'"$G2"',"code":"not_found","message":"gone"}'
 	printf '%s\n' '{"type":"end","stage":"fetch-oncall","records":3}'
 } >"$T/in"
-run "$MU" <"$T/in"
+run match-users <"$T/in"
 is "$rc" 0 "exit 0"
 is "$(jq -c 'select(.type == "roster" or .type == "error") | .group' "$T/out")" \
 	"$(printf '%s\n' "$G1" "$G2" "$G2" | jq -c .)" "every record's group spec comes out as it went in"
@@ -32,7 +28,7 @@ is "$(jq -r 'select(.type == "roster") | .oncall[0].account.id' "$T/out" | sort 
 	"and the people are matched as usual"
 grep '"type":"roster"' "$T/in" | head -n 1 >"$T/one"
 printf '%s\n' '{"type":"end","stage":"fetch-oncall","records":1}' >>"$T/one"
-run "$MU" <"$T/one"
+run match-users <"$T/one"
 is "$(head -n 1 "$T/out" | jq -c '.group')" "$(jq -c . <<<"$G1")" "a lone common roster keeps it"
 is "$(head -n 1 "$T/out" | jq -c 'del(.oncall)')" "$(head -n 1 "$T/one" | jq -c 'del(.oncall)')" \
 	"and nothing else of the record changes but the people's accounts"

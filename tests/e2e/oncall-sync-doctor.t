@@ -126,7 +126,7 @@ like "$(cat "$T/out")" 'lacks a permission. It needs user:list' "the hint follow
 jq '.incidentio.schedules |= map(if .name == "Platform" then .name = "Plat\nform" else . end)' \
 	"$FIX/world.json" >"$T/world-nl.json"
 incidentio_sim_stop
-incidentio_sim_start "$T/world-nl.json"
+start_incidentio_sim "$T/world-nl.json"
 unset INCIDENT_API_KEY
 ocs_config '{"schedules": ["TestSchedule", "01G0J1EXE7PLATFORM00000000"]}'
 run oncall-sync doctor
@@ -134,7 +134,7 @@ is "$rc" 0 "a schedule name with a newline: doctor still ends (exit 0)"
 like "$(cat "$T/out")" 'warn  unmatched: Ivan <ivan@example.com> \(incident.io [0-9A-Z]+\) on Plat\\nform' "the name shown escaped"
 ok "no unbound variable" bash -c "! grep -q 'unbound variable' '$T/err'"
 incidentio_sim_stop
-incidentio_sim_start "$FIX/world.json"
+start_incidentio_sim "$FIX/world.json"
 unset INCIDENT_API_KEY
 
 # Identity aliases: a set that exists, then one that does not

@@ -65,7 +65,7 @@ is "$rc" 0 "scripts/demo --keep: exit 0"
 sandbox=$(find "$T" -maxdepth 1 -name 'oncall-sync-demo.*' | head -n 1)
 ok "leaves its directory" test -d "$sandbox"
 read -r pid1 pid2 <"$sandbox/pids" || true
-TAP_CLEANUP_HOOK="$TAP_CLEANUP_HOOK; kill ${pid1:-} ${pid2:-} 2>/dev/null || true"
+TAP_CLEANUP_HOOK="kill ${pid1:-} ${pid2:-} 2>/dev/null || true"
 ok "the incident.io simulator is running" kill -0 "$pid1"
 ok "the StrongDM simulator is running" kill -0 "$pid2"
 like "$(cat "$T/out")" "  \\. $sandbox/env" "says how to use it"

@@ -111,7 +111,7 @@ is "$(writes)" "$before" "a cut stream: no write call"
 incidentio_sim_stop
 jq '.incidentio.schedules[0].name = "TestSchedule (EU)" | .incidentio.now = "2026-11-29T17:30:00Z"' \
 	"$PIPE_FIX/world.json" >"$T/renamed.json"
-incidentio_sim_start "$T/renamed.json"
+start_incidentio_sim "$T/renamed.json"
 sync -s $TEST -s $QUIET -s $PAY
 is "$st" "0 0 0" "renamed schedule: exit 0"
 is "$(changes)" "rename_group done TestSchedule (EU) -

@@ -12,13 +12,7 @@ set -euo pipefail
 # the record types of a stream, one word each ("error" for a failed listing:
 # fetch-oncall's one error record naming no schedule, and no end)
 stream_kinds() { jq -r '.type' "$1" | paste -sd' ' -; }
-# shellcheck source=tests/sim-incidentio.sh
-. "$ROOT/tests/sim-incidentio.sh"
-# shellcheck source=tests/sim-strongdm.sh
-. "$ROOT/tests/sim-strongdm.sh"
 # shellcheck disable=SC2034 # read by tests/tap.sh
-TAP_CLEANUP_HOOK='incidentio_sim_stop; strongdm_sim_stop'
-unset INCIDENT_API_KEY_FILE SDM_API_ACCESS_KEY_FILE SDM_API_SECRET_KEY_FILE
 
 N=510 # three pages of fetch-oncall's 250: 250, 250, 10
 
@@ -33,8 +27,8 @@ jq -n --argjson n "$N" '{accounts: [{type: "user", email: "alice@example.com", f
 	         "incidentio-schedule-id": ("01PRUNE" + ("0000000000000000000" + ($i | tostring))[-19:])}}]}' >"$T/sdm.json"
 jq '.schedules |= .[:100]' "$T/iio.json" >"$T/iio-100.json"
 
-incidentio_sim_start "$T/iio.json"
-strongdm_sim_start "$T/sdm.json" --rate-limit 1000000,1000000   # hundreds of writes: no pacing by the 500 a minute
+start_incidentio_sim "$T/iio.json"
+start_strongdm_sim "$T/sdm.json" --rate-limit 1000000,1000000   # hundreds of writes: no pacing by the 500 a minute
 
 managed() { strongdm_sim_state | jq '[.groups[] | select(.tags["managed-by"] == "oncall-sync")] | length'; }
 
@@ -110,7 +104,7 @@ is "$rc/$(stream_kinds "$T/list")" 1/error "fetch-oncall --list: exit 1, no stre
 # --- a complete listing of 100 schedules where StrongDM holds 510 groups:
 # deleting 410 (80 %) is held
 incidentio_sim_stop
-incidentio_sim_start "$T/iio-100.json"
+start_incidentio_sim "$T/iio-100.json"
 pipeline -a
 is "$fs/$ms/$rs" 0/0/3 "a prune of 410 of 510 groups from -a is held: exit 3"
 is "$(jq -r 'select(.type == "change") | .status' "$T/changes" | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" \
@@ -135,7 +129,7 @@ is "$(managed)" 2 "the 98 schedules taken out of the selection lose their groups
 # --- every group from -a, only with --allow-empty (and a share of 1)
 jq '.schedules = []' "$T/iio.json" >"$T/iio-0.json"
 incidentio_sim_stop
-incidentio_sim_start "$T/iio-0.json"
+start_incidentio_sim "$T/iio-0.json"
 pipeline -a -- --allow-empty
 is "$rs" 3 "-a listing no schedule: deleting every group is held at the default share"
 is "$(managed)" 2 "nothing deleted"

@@ -10,7 +10,7 @@ set -euo pipefail
 
 ALL="alice@example.com,bob@example.com,carlos@example.com,deanna@example.com"
 
-strongdm_sim_start "$RG_WORLD"
+start_strongdm_sim "$RG_WORLD"
 
 # --- a write failing midway: that change failed, the others done, exit 1
 roster $S1 TestSchedule alice@example.com bob@example.com carlos@example.com deanna@example.com |
@@ -112,12 +112,12 @@ for i in $(seq 1 40); do RG_ACCOUNT[user$i@example.com]=a-1000000000000$((100 + 
 mapfile -t many < <(seq -f 'user%g@example.com' 1 40)
 { roster $S1 TestSchedule "${many[@]}"; roster $S2 Payments "${many[@]}"; } | sealed >"$T/big"
 
-strongdm_sim_start "$W" --latency-ms 30
+start_strongdm_sim "$W" --latency-ms 30
 reconcile-groups <"$T/big" >"$T/clean.out" 2>"$T/clean.err"
 want=$(groups)
 strongdm_sim_stop
 
-strongdm_sim_start "$W" --latency-ms 30
+start_strongdm_sim "$W" --latency-ms 30
 # (few calls in flight, so that the kill lands while adds remain)
 strongdm_sim_fault '{"faults":[{"method":"AccountsGroups.Create","kind":"hold","count":1000,"after":20}]}'
 reconcile-groups -j 4 <"$T/big" >"$T/killed.out" 2>"$T/killed.err" &
@@ -155,7 +155,7 @@ strongdm_sim_stop
 # writes a (1 s) window, 64 in flight. The first burst overshoots (2 + 64 -
 # 50 = at most 16 refused), the refused wait for reset_at and go through in
 # the next window: every write applied once.
-strongdm_sim_start "$W" --latency-ms 20 --rate-limit 5000,50 --rate-window-ms 1000
+start_strongdm_sim "$W" --latency-ms 20 --rate-limit 5000,50 --rate-window-ms 1000
 rg -j 64 <"$T/big"
 is "$rc" 0 "rate-limited with -j 64: exit 0"
 is "$(changes "$T/out" | cut -d' ' -f1,2 | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" \

@@ -12,7 +12,7 @@ set -euo pipefail
 # Platform: instance "emea"'s (bob).
 W=$(world_with ".groups += [$(managed_group TestSchedule $S1 alice@example.com),
 	($(managed_group Platform $S2 bob@example.com) | .tags[\"oncall-sync-instance\"] = \"emea\")]")
-strongdm_sim_start "$W"
+start_strongdm_sim "$W"
 tags_of() { strongdm_sim_state | jq -r --arg g "$1" '.groups[] | select(.name == $g) | .tags["oncall-sync-instance"] // "-"'; }
 members_of() { strongdm_sim_state | jq -r --arg g "$1" '[.groups[] | select(.name == $g) | .members[].email] | sort | join(",")'; }
 

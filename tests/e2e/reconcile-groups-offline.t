@@ -15,7 +15,7 @@ W=$(world_with ".groups += [$(managed_group TestSchedule $S1 alice@example.com e
 	$(managed_group Retired $S9 bob@example.com carlos@example.com),
 	{name: \"Payments\", description: \"by hand\", members: [\"deanna@example.com\"]},
 	{name: \"Lookalike\", tags: {\"managed-by\": \"Oncall-Sync\", \"incidentio-schedule-id\": \"$S2\"}, members: []}]")
-strongdm_sim_start "$W"
+start_strongdm_sim "$W"
 # a member added by hand that the input will not name: a service account
 gid=$(strongdm_sim_state | jq -r '.groups[] | select(.name == "TestSchedule") | .id')
 /usr/bin/python3 "$ROOT/tests/sdm-call.py" AccountsGroups.Create \

@@ -17,7 +17,7 @@ W=$(world_with ".groups += [$(managed_group TestSchedule $S1 alice@example.com),
 	$(managed_group Retired $S9 bob@example.com carlos@example.com),
 	{name: \"Payments\", description: \"by hand\", members: [\"deanna@example.com\"]},
 	{name: \"Lookalike\", tags: {\"managed-by\": \"Oncall-Sync\", \"incidentio-schedule-id\": \"$S2\"}, members: []}]")
-strongdm_sim_start "$W"
+start_strongdm_sim "$W"
 initial=$(groups)
 
 # --- input refused: exit 3, nothing on stdout, not one write (the reads run
@@ -118,7 +118,7 @@ is "$(groups | grep ^TestSchedule)" "TestSchedule [incidentio-schedule-id=$S1,ma
 # --- prune: without --prune a gone schedule's group stays; an error record
 # without schedule id makes --prune unsafe (skipped, warned)
 strongdm_sim_stop
-strongdm_sim_start "$W"
+start_strongdm_sim "$W"
 roster $S1 TestSchedule alice@example.com | sealed | rg
 is "$(groups | grep -c ^Retired)" 1 "without --prune the group of a gone schedule stays"
 { roster $S1 TestSchedule alice@example.com

@@ -17,7 +17,7 @@ W=$(world_with '.roles = [{id: "r-jit", name: "TestSchedule JIT"}, {id: "r-ro", 
                 | .api_keys += [{access_key: "no-roles", secret_key: .api_keys[0].secret_key,
                                  permissions: ["user:list", "group:read", "group:write",
                                                "accountgroup:read", "accountgroup:write"]}]')
-strongdm_sim_start "$W"
+start_strongdm_sim "$W"
 
 # spec NAME [ROLES_JSON]: adds a "group" spec to each record of stdin
 spec() { jq -c --arg n "$1" --argjson r "${2:-null}" '. + {group: ({name: (if $n == "" then null else $n end)}

@@ -10,7 +10,7 @@ set -euo pipefail
 
 TAGS1="incidentio-schedule-id=$S1,incidentio-schedule-name=TestSchedule,managed-by=oncall-sync"
 
-strongdm_sim_start "$RG_WORLD"
+start_strongdm_sim "$RG_WORLD"
 
 # --- Alice and Bob on call: the group is created with them; Zed is unmatched
 { roster $S1 TestSchedule alice@example.com bob@example.com zed@example.com; } | sealed >"$T/in"

@@ -19,7 +19,7 @@ outcomes() { # METHOD: the outcomes of its calls, in order
 	jq -r --arg m "$1" 'select(.method == $m) | .outcome' "$STRONGDM_SIM_LOG" | paste -sd' '
 }
 
-strongdm_sim_start "$RG_WORLD" --h2-relay
+start_strongdm_sim "$RG_WORLD" --h2-relay
 
 # --- the create is applied, its answer lost; the retry: ALREADY_EXISTS
 roster $S1 TestSchedule alice@example.com bob@example.com | sealed >"$T/in"
@@ -76,7 +76,7 @@ is "$(groups | grep ^Payments | cut -d' ' -f3)" "bob@example.com,deanna@example.
 # --- the name really is taken: a retried create that finds no group of its
 # own is not a takeover
 strongdm_sim_stop
-strongdm_sim_start "$(world_with '.groups += [{name: "Security", tags: {}, members: []}]')" --h2-relay
+start_strongdm_sim "$(world_with '.groups += [{name: "Security", tags: {}, members: []}]')" --h2-relay
 strongdm_sim_fault '{"faults":[{"method":"Groups.Create","kind":"reset"}]}'
 roster $S3 Security alice@example.com | sealed >"$T/in"
 rg <"$T/in"
@@ -88,18 +88,9 @@ is "$(groups | grep ^Security)" "Security [] " "the unmanaged group is untouched
 # --- through the whole pipeline and the wrapper: a reset create, exit 0
 strongdm_sim_stop
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
-incidentio_sim_start "$FIX/world.json"
-strongdm_sim_start "$FIX/world.json" --h2-relay
-mkdir -m 700 "$T/keys"
-(
-	umask 077
-	printf '%s\n' "$INCIDENT_API_KEY" >"$T/keys/incident-api-key"
-	printf '%s\n' "$SDM_API_ACCESS_KEY" >"$T/keys/sdm-api-access-key"
-	printf '%s\n' "$SDM_API_SECRET_KEY" >"$T/keys/sdm-api-secret-key"
-)
-unset INCIDENT_API_KEY SDM_API_ACCESS_KEY SDM_API_SECRET_KEY
-export INCIDENT_API_KEY_FILE=$T/keys/incident-api-key SDM_API_ACCESS_KEY_FILE=$T/keys/sdm-api-access-key \
-	SDM_API_SECRET_KEY_FILE=$T/keys/sdm-api-secret-key
+start_incidentio_sim "$FIX/world.json"
+start_strongdm_sim "$FIX/world.json" --h2-relay
+ocs_key_files
 ocs_config '{"name": "test", "schedules": ["TestSchedule"], "user_lookup": "email"}'
 reset_after Groups.Create
 rc=0

@@ -5,13 +5,10 @@
 # permissions, rate limits, and what the simulator dumps.
 set -uo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-strongdm.sh"
 
-DRIVER=${SDM_DRIVER:-$BUILD_DIR/tests/tools/sdm-driver}
-[ -x "$DRIVER" ] || skip_all "no $DRIVER (run make unit)"
-command -v jq >/dev/null || skip_all "jq is not installed"
-[ -x /usr/bin/python3 ] || skip_all "no /usr/bin/python3"
-TAP_CLEANUP_HOOK=strongdm_sim_stop
+require_tool sdm-driver
+require_cmd jq /usr/bin/python3
+DRIVER=$BUILD_DIR/tests/tools/sdm-driver
 
 plan 22
 
@@ -26,7 +23,7 @@ jq -n '{
               permissions: ["group:read", "role:read", "grouprole:read"]}]
 }' > "$T/world.json"
 
-strongdm_sim_start "$T/world.json" --seed 1 || { echo "Bail out! strongdm-sim did not start"; exit 1; }
+start_strongdm_sim "$T/world.json" --seed 1
 drv() { run "$DRIVER" "$@"; }
 count() { strongdm_sim_count "$@"; }
 reset_log() { : > "$STRONGDM_SIM_LOG"; }

@@ -10,19 +10,9 @@
 # shellcheck disable=SC1091,SC2034,SC2154 # tap.sh (sourced) sets ROOT, T, rc; reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-incidentio.sh"
-. "$ROOT/tests/sim-strongdm.sh"
-TAP_CLEANUP_HOOK='incidentio_sim_stop; strongdm_sim_stop'
-
-for p in fetch-oncall match-users reconcile-groups oncall-sync; do
-	[ -x "$BIN/$p" ] || skip_all "$p is not built"
-done
-command -v flock > /dev/null || skip_all "flock is not installed"
-command -v setsid > /dev/null || skip_all "setsid is not installed"
-
-unset ONCALL_LIBEXEC INCIDENT_API_KEY INCIDENT_API_KEY_FILE SDM_API_ACCESS_KEY \
-	SDM_API_ACCESS_KEY_FILE SDM_API_SECRET_KEY SDM_API_SECRET_KEY_FILE CREDENTIALS_DIRECTORY
-export ONCALL_SYNC_CONFIG=$T/config.json ONCALL_SYNC_STATE_DIR=$T/state ONCALL_SYNC_NO_PROGRESS=1
+. "$ROOT/tests/fixtures/oncall-sync/lib.sh"
+ocs_need_programs
+require_cmd setsid
 
 # Distinctive keys, new for every run of the test.
 rand() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
@@ -31,9 +21,9 @@ SDM_ACCESS="auth-secret-$(rand 12)"
 SDM_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 SDM_SECRET_HEX=$(printf '%s' "$SDM_SECRET" | base64 -d | od -An -tx1 | tr -d ' \n')
 jq --arg a "$SDM_ACCESS" --arg s "$SDM_SECRET" '.strongdm.api_keys += [{access_key: $a, secret_key: $s}]' \
-	"$ROOT/tests/fixtures/oncall-sync/world.json" > "$T/world.json"
-incidentio_sim_start "$T/world.json" --key "$INC_KEY"
-strongdm_sim_start "$T/world.json" --latency-ms 60
+	"$FIX/world.json" > "$T/world.json"
+start_incidentio_sim "$T/world.json" --key "$INC_KEY"
+start_strongdm_sim "$T/world.json" --latency-ms 60
 unset INCIDENT_API_KEY SDM_API_ACCESS_KEY SDM_API_SECRET_KEY # set by the sim helpers
 printf '%s\n' '{"name": "secrets", "schedules": ["TestSchedule", "Platform"], "user_lookup": "email"}' > "$ONCALL_SYNC_CONFIG"
 

@@ -11,7 +11,7 @@ set -euo pipefail
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
 ocs_need_programs
 
-ocs_start_sims || { echo "Bail out! the simulators did not start"; exit 1; }
+ocs_start_sims
 ocs_config '{"schedules": ["TestSchedule"]}'
 S=$T/state
 export ONCALL_SYNC_STATE_DIR=$S ONCALL_SYNC_LOCK_WAIT=1

@@ -10,11 +10,9 @@
 # shellcheck disable=SC1091,SC2034 # tap.sh (sourced) reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-strongdm.sh"
-TAP_CLEANUP_HOOK='strongdm_sim_stop'
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || skip_all "python3-grpcio is not installed"
 
-strongdm_sim_start "$ROOT/tests/fixtures/strongdm/basic.json" --seed 7
+start_strongdm_sim "$ROOT/tests/fixtures/strongdm/basic.json" --seed 7
 
 # The requests are built here field by field, not with the simulator's own
 # codec, so that a codec error cannot hide on both sides.

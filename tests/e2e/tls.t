@@ -13,11 +13,11 @@ set -euo pipefail
 . "$ROOT/tests/tls.sh"
 ocs_need_programs
 command -v nghttpx >/dev/null || skip_all "nghttpx is not installed (Debian: nghttp2-proxy)"
-command -v openssl >/dev/null || skip_all "openssl is not installed"
+require_cmd openssl
 # Only what each case sets: the machine's own trust and proxy settings stay out.
 unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR HTTPS_PROXY https_proxy \
 	HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
-TAP_CLEANUP_HOOK='incidentio_sim_stop; strongdm_sim_stop; tls_front_stop_all; proxy_stop'
+TAP_CLEANUP_HOOK='tls_front_stop_all; proxy_stop'
 
 ocs_start_sims
 tls_pki

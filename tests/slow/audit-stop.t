@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/oncall-sync/lib.sh"
 ocs_need_programs
-command -v setsid >/dev/null || skip_all "setsid is not installed"
+require_cmd setsid
 STATE=$ONCALL_SYNC_STATE_DIR
 AUDIT=$STATE/audit.ndjson
 
@@ -30,22 +30,12 @@ jq '
                                    first_name: "User", last_name: "\(.n)"}]
   | .strongdm.groups = [] | .strongdm.identity_aliases = []' "$FIX/world.json" >"$T/big.json"
 
-mkdir -m 700 "$T/keys"
 start() { # start [strongdm-sim args]: fresh simulators, state and audit
 	incidentio_sim_stop
 	strongdm_sim_stop
-	incidentio_sim_start "$T/big.json" --latency-ms "${IIO_LATENCY:-0}"
-	strongdm_sim_start "$T/big.json" "$@"
-	(
-		umask 077
-		printf '%s\n' "$INCIDENT_API_KEY" >"$T/keys/incident-api-key"
-		printf '%s\n' "$SDM_API_ACCESS_KEY" >"$T/keys/sdm-api-access-key"
-		printf '%s\n' "$SDM_API_SECRET_KEY" >"$T/keys/sdm-api-secret-key"
-	)
-	unset INCIDENT_API_KEY SDM_API_ACCESS_KEY SDM_API_SECRET_KEY
-	export INCIDENT_API_KEY_FILE=$T/keys/incident-api-key
-	export SDM_API_ACCESS_KEY_FILE=$T/keys/sdm-api-access-key
-	export SDM_API_SECRET_KEY_FILE=$T/keys/sdm-api-secret-key
+	start_incidentio_sim "$T/big.json" --latency-ms "${IIO_LATENCY:-0}"
+	start_strongdm_sim "$T/big.json" "$@"
+	ocs_key_files
 	rm -rf "$STATE"
 }
 ocs_config '{"name": "test", "schedules": ["Big"], "user_lookup": "email"}'

@@ -16,18 +16,14 @@
 # shellcheck disable=SC1091,SC2034,SC2154 # tap.sh (sourced) sets ROOT, T, rc; reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-incidentio.sh"
-. "$ROOT/tests/sim-strongdm.sh"
 
-for p in fetch-oncall match-users reconcile-groups; do
-	[ -x "$BIN/$p" ] || skip_all "$p is not built"
-done
+require_bin fetch-oncall match-users reconcile-groups
 
 /usr/bin/python3 "$ROOT/scripts/gen-world" --seed 7 small "$T/world.json" "$T/meta.json" > /dev/null 2> "$T/gen-world.err" ||
-	{ cat "$T/gen-world.err" >&2; echo "Bail out! gen-world failed"; exit 1; }
+	{ cat "$T/gen-world.err" >&2; bail "gen-world failed"; }
 NOW=$(jq -r .now "$T/meta.json")
 
-incidentio_sim_start "$T/world.json"
+start_incidentio_sim "$T/world.json"
 incidentio_sim_clock "$NOW"
 
 # ---------------------------------------------------------------- state views
@@ -70,7 +66,7 @@ strongdm_fresh() { # switches to a fresh simulator and records the state views
 		[ -s "$d/port" ] && [ -s "$d/cport" ] && break
 		sleep 0.05
 	done
-	[ -s "$d/cport" ] || { cat "$d/err" >&2; echo "Bail out! strongdm-sim did not start"; exit 1; }
+	[ -s "$d/cport" ] || { cat "$d/err" >&2; bail "strongdm-sim did not start"; }
 	STRONGDM_SIM_PID=$(cat "$d/pid")
 	SDM_API_HOST="http://127.0.0.1:$(cat "$d/port")"
 	STRONGDM_SIM_CONTROL="http://127.0.0.1:$(cat "$d/cport")"
@@ -92,7 +88,7 @@ stop_spare() { # the simulator started for a case that never came
 	local f
 	for f in "$T"/sdm*/pid; do kill -KILL "$(cat "$f")" 2>/dev/null || true; done
 }
-TAP_CLEANUP_HOOK='incidentio_sim_stop; stop_spare'
+TAP_CLEANUP_HOOK='stop_spare'
 
 # safe: 0 when the current state keeps the invariants; else prints why.
 safe() {

@@ -9,13 +9,9 @@
 # shellcheck disable=SC1091,SC2154 # tap.sh (sourced) sets ROOT, T, rc
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-strongdm.sh"
 # shellcheck disable=SC2034 # read by tests/tap.sh
-TAP_CLEANUP_HOOK='strongdm_sim_stop'
 
-for p in fetch-oncall match-users reconcile-groups; do
-	[ -x "$BIN/$p" ] || skip_all "$p is not built"
-done
+require_bin fetch-oncall match-users reconcile-groups
 [ -x /usr/bin/time ] || skip_all "/usr/bin/time is not installed (Debian: time)"
 
 GIB=1073741824
@@ -95,8 +91,7 @@ else
 fi
 
 # reconcile-groups reads StrongDM while it reads its input: a real server.
-strongdm_sim_start "$ROOT/tests/fixtures/reconcile-groups/world.json" ||
-	{ echo "Bail out! strongdm-sim did not start"; exit 1; }
+start_strongdm_sim "$ROOT/tests/fixtures/reconcile-groups/world.json"
 stage "$ROSTER_HEAD" "$BIN/reconcile-groups" --prune
 refused reconcile-groups "a roster line of 1 GiB"
 is "$(strongdm_sim_count '*' | tr -d ' ')" "$(grep -c -v -E '"method": "[A-Za-z]+\.(Create|Update|Delete)"' "$STRONGDM_SIM_LOG" | tr -d ' ')" \

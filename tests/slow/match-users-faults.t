@@ -2,31 +2,18 @@
 # match-users when StrongDM fails: an outage (error records for the affected
 # schedules, exit 1), a passing fault (retried), a wrong key, a key without
 # permission, a missing key.
-# VALGRIND=1 runs match-users under valgrind (leaks are failures);
-# MATCH_USERS=path tests another binary (a sanitizer build).
 # shellcheck disable=SC2016
 set -euo pipefail
 # shellcheck source=tests/tap.sh
 . "$(dirname "$0")/../tap.sh"
-# shellcheck source=tests/sim-strongdm.sh
-. "$ROOT/tests/sim-strongdm.sh"
-TAP_CLEANUP_HOOK=strongdm_sim_stop
 
 FX=$ROOT/tests/fixtures/match-users
-MU=${MATCH_USERS:-$BIN/match-users}
-mu() {
-	if [ -n "${VALGRIND:-}" ]; then
-		valgrind -q --leak-check=full --error-exitcode=99 "$MU" "$@"
-	else
-		"$MU" "$@"
-	fi
-}
 reset_log() { : >"$STRONGDM_SIM_LOG"; }
 count() { strongdm_sim_count "$@"; }
 types() { jq -r '[.type, .schedule.name // .schedule.id // .stage] | join(" ")' "$T/out" | tr '\n' ','; }
 
-[ -x "$MU" ] || skip_all "bin/match-users not built"
-strongdm_sim_start "$FX/world.json" || { echo "Bail out! strongdm-sim did not start"; exit 1; }
+require_bin match-users
+start_strongdm_sim "$FX/world.json"
 
 # In roster.ndjson, TestSchedule and Night need look-ups; Empty has nobody on
 # call; the last roster has only a person without an email.
@@ -36,9 +23,9 @@ for mode in page listing; do
 	strongdm_sim_clear_faults
 	strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":-1}]}'
 	if [ "$mode" = listing ]; then
-		run mu --lookup-max 0 <"$FX/roster.ndjson"
+		run match-users --lookup-max 0 <"$FX/roster.ndjson"
 	else
-		run mu <"$FX/roster.ndjson"
+		run match-users <"$FX/roster.ndjson"
 	fi
 	is "$rc" 1 "outage ($mode): exit 1"
 	is "$(types)" 'error TestSchedule,error Broken,error Night,future-thing ,roster Empty,roster 01G0J1EXE7AXZ2C93K61WBPYEN,end match-users,' \
@@ -57,7 +44,7 @@ done
 reset_log
 printf '%s\n' '{"type":"roster","schedule":{"id":"S1","name":"Two"},"oncall":[{"id":"U1","email":"bob@example.com"},{"id":"U2","email":"alice@example.com"}]}' \
 	'{"type":"end","stage":"fetch-oncall","records":1}' >"$T/two"
-run mu <"$T/two"
+run match-users <"$T/two"
 is "$rc/$(types)" "1/error Two,end match-users," "outage (look-ups): the schedule becomes an error record"
 is "$(count Accounts.List)" 8 "outage (look-ups): each look-up tried 4 times"
 strongdm_sim_clear_faults
@@ -65,7 +52,7 @@ strongdm_sim_clear_faults
 # --- a passing fault is retried by the client ------------------------------------
 reset_log
 strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":2},{"kind":"internal","method":"Accounts.List","count":1}]}'
-run mu <"$FX/roster.ndjson"
+run match-users <"$FX/roster.ndjson"
 is "$rc" 0 "passing faults: exit 0"
 same_file "$T/out" "$FX/expected-email.ndjson" "passing faults: the same result"
 is "$(count Accounts.List UNAVAILABLE)/$(count Accounts.List INTERNAL)" 2/1 "passing faults: three failed attempts, retried"
@@ -74,7 +61,7 @@ strongdm_sim_clear_faults
 # --- alias mode: aliases unreachable ----------------------------------------------
 reset_log
 strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"IdentityAliases.List","count":-1}]}'
-run mu -b alias -i incidentio <"$FX/roster.ndjson"
+run match-users -b alias -i incidentio <"$FX/roster.ndjson"
 is "$rc" 1 "alias outage: exit 1"
 is "$(types)" 'error TestSchedule,error Broken,error Night,future-thing ,roster Empty,error 01G0J1EXE7AXZ2C93K61WBPYEN,end match-users,' \
 	"alias outage: every schedule with someone on call becomes an error"
@@ -83,7 +70,7 @@ strongdm_sim_clear_faults
 # --- alias mode: the aliases read, their accounts not (one page of every account fails)
 reset_log
 strongdm_sim_fault '{"faults":[{"kind":"unavailable","method":"Accounts.List","count":-1}]}'
-run mu -b alias -i incidentio <"$FX/roster.ndjson"
+run match-users -b alias -i incidentio <"$FX/roster.ndjson"
 is "$rc" 1 "alias accounts outage: exit 1"
 is "$(count IdentityAliases.List OK)" 1 "alias accounts outage: the aliases were read"
 like "$(jq -r 'select(.type == "error" and .stage == "match-users") | .message' "$T/out" | sort -u)" \
@@ -94,7 +81,7 @@ strongdm_sim_clear_faults
 
 # --- a wrong key: one message, every roster an error ------------------------------
 reset_log
-SDM_API_SECRET_KEY=cmVhZG9ubHktc2VjcmV0LTMyLWJ5dGVzLWxvbmctb2s= run mu <"$FX/roster.ndjson"
+SDM_API_SECRET_KEY=cmVhZG9ubHktc2VjcmV0LTMyLWJ5dGVzLWxvbmctb2s= run match-users <"$FX/roster.ndjson"
 is "$rc" 1 "wrong key: exit 1"
 is "$(types)" 'error TestSchedule,error Broken,error Night,future-thing ,error Empty,error 01G0J1EXE7AXZ2C93K61WBPYEN,end match-users,' \
 	"wrong key: every roster becomes an error record"
@@ -106,17 +93,17 @@ ok "wrong key: the secret is not in the message" bash -c '! grep -q cmVhZG9ubHkt
 # --- a key without the identity permissions ----------------------------------------
 reset_log
 SDM_API_ACCESS_KEY=users-only-key SDM_API_SECRET_KEY=cmVhZG9ubHktc2VjcmV0LTMyLWJ5dGVzLWxvbmctb2s= \
-	run mu -b alias -i incidentio <"$FX/roster.ndjson"
+	run match-users -b alias -i incidentio <"$FX/roster.ndjson"
 is "$rc" 1 "no identity permissions: exit 1"
 like "$(cat "$T/err")" 'PERMISSION_DENIED: .*identityset:read' "no identity permissions: says which permissions are needed"
 is "$(jq -r 'select(.type=="roster") | .schedule.name' "$T/out" | wc -l | tr -d ' ')" 0 "no identity permissions: no roster goes on"
 SDM_API_ACCESS_KEY=users-only-key SDM_API_SECRET_KEY=cmVhZG9ubHktc2VjcmV0LTMyLWJ5dGVzLWxvbmctb2s= \
-	run mu <"$FX/roster.ndjson"
+	run match-users <"$FX/roster.ndjson"
 is "$rc" 0 "user:list is enough for email matching"
 
 # --- no key: a configuration error before anything is read ---------------------------
 reset_log
-run env -u SDM_API_ACCESS_KEY "$MU" <"$FX/roster.ndjson"
+run env -u SDM_API_ACCESS_KEY "$BIN/match-users" <"$FX/roster.ndjson"
 is "$rc" 2 "no key: exit 2"
 is "$(cat "$T/out")" "" "no key: nothing on stdout"
 like "$(cat "$T/err")" 'SDM_API_ACCESS_KEY' "no key: the message names the variable"
@@ -124,7 +111,7 @@ is "$(count '*')" 0 "no key: StrongDM not asked"
 
 # --- the simulator gone altogether --------------------------------------------------
 strongdm_sim_stop
-run mu <"$FX/roster.ndjson"
+run match-users <"$FX/roster.ndjson"
 is "$rc" 1 "StrongDM unreachable: exit 1"
 is "$(types)" 'error TestSchedule,error Broken,error Night,future-thing ,roster Empty,roster 01G0J1EXE7AXZ2C93K61WBPYEN,end match-users,' \
 	"StrongDM unreachable: error records for the schedules that needed it"

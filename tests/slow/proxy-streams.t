@@ -11,14 +11,13 @@
 # shellcheck disable=SC1091,SC2154,SC2034 # tap.sh (sourced) sets rc, reads TAP_CLEANUP_HOOK
 set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
-. "$ROOT/tests/sim-strongdm.sh"
 . "$ROOT/tests/tls.sh"
-[[ -x $BIN/reconcile-groups ]] || skip_all "bin/reconcile-groups is not built"
+require_bin reconcile-groups
 command -v nghttpx >/dev/null || skip_all "nghttpx is not installed (Debian: nghttp2-proxy)"
-command -v openssl >/dev/null || skip_all "openssl is not installed"
+require_cmd openssl
 unset CURL_CA_BUNDLE SSL_CERT_DIR HTTPS_PROXY https_proxy HTTP_PROXY http_proxy \
 	ALL_PROXY all_proxy NO_PROXY no_proxy
-TAP_CLEANUP_HOOK='strongdm_sim_stop; tls_front_stop_all; proxy_stop'
+TAP_CLEANUP_HOOK='tls_front_stop_all; proxy_stop'
 
 # 2560 users; round R puts people 320R..320R+319 on 10 new schedules of 32
 USERS=2560 ROUNDS=4
@@ -37,7 +36,7 @@ round() {
 
 tls_pki
 # more writes than StrongDM allows a minute: limits out of the way
-strongdm_sim_start "$T/world.json" --rate-limit 1000000,1000000
+start_strongdm_sim "$T/world.json" --rate-limit 1000000,1000000
 tls_front sdm "${SDM_API_HOST##*:}" h2 --frontend-http2-max-concurrent-streams=32
 export SDM_API_HOST=localhost:$TLS_PORT SSL_CERT_FILE=$T/pki/ca.pem
 proxy_start

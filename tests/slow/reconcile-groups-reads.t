@@ -32,7 +32,7 @@ setup() { # setup N CHANGED [JQ]
 		jq -c --argjson n "$n" '. as $g | [range(1; $n + 1) | tostring as $i |
 			$g | .name = "Sched-\($i)" | .tags["incidentio-schedule-id"] = "S-\($i)"]')
 	strongdm_sim_stop
-	strongdm_sim_start "$(world_with ".groups += $groups | $extra")"
+	start_strongdm_sim "$(world_with ".groups += $groups | $extra")"
 	alice=$(roster S-X Sched-X alice@example.com)
 	bob=$(roster S-X Sched-X bob@example.com)
 	for ((i = 1; i <= n; i++)); do
