@@ -83,7 +83,7 @@ static void shift_clear(struct iio_shift *s)
 	memset(s, 0, sizeof *s);
 }
 
-void iio_shifts_free(struct iio_shift *s, size_t n)
+static void iio_shifts_free(struct iio_shift *s, size_t n)
 {
 	size_t i;
 

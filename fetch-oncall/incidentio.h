@@ -53,7 +53,6 @@ int iio_parse_schedule_show(const char *body, size_t len, struct iio_schedule *o
 int iio_parse_entries(const char *body, size_t len, struct iio_entries_page *out,
                       char *err, size_t errlen);
 
-void iio_shifts_free(struct iio_shift *s, size_t n);
 void iio_schedule_clear(struct iio_schedule *s);
 void iio_schedule_page_clear(struct iio_schedule_page *p);
 void iio_entries_page_clear(struct iio_entries_page *p);

@@ -919,17 +919,6 @@ sdm_identity_aliases_list_pages(struct sdm_client *c, const char *filter, int li
 }
 
 void
-sdm_group_get(struct sdm_client *c, const char *id, sdm_group_cb cb, void *user)
-{
-	struct sdm_call *call = call_new(c, "Groups.Get", "/v1.Groups/Get", CALL_GROUP);
-
-	sdm_enc_id_request(&call->body, id);
-	call->cb.group = cb;
-	call->user = user;
-	submit(call);
-}
-
-void
 sdm_group_create(struct sdm_client *c, const struct sdm_group *g, sdm_group_cb cb, void *user)
 {
 	struct sdm_call *call = call_new(c, "Groups.Create", "/v1.Groups/Create", CALL_GROUP);

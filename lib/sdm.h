@@ -71,7 +71,7 @@ struct sdm_error {
 	                           read the state before concluding */
 };
 
-/* Counters: calls by method, attempts, retries, waits for rate limits. */
+/* Counters: calls, attempts, waits for rate limits, retries, pages. */
 struct sdm_stats {
 	long calls;
 	long attempts;
@@ -179,7 +179,6 @@ typedef void (*sdm_group_cb)(void *user, struct sdm_group *g, const struct sdm_e
 typedef void (*sdm_account_group_cb)(void *user, struct sdm_account_group *ag, const struct sdm_error *err);
 typedef void (*sdm_done_cb)(void *user, const struct sdm_error *err);
 
-void sdm_group_get(struct sdm_client *c, const char *id, sdm_group_cb cb, void *user);
 void sdm_group_create(struct sdm_client *c, const struct sdm_group *g, sdm_group_cb cb, void *user);
 void sdm_group_update(struct sdm_client *c, const struct sdm_group *g, sdm_group_cb cb, void *user); /* g->id names it */
 void sdm_group_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user);

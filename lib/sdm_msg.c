@@ -146,7 +146,7 @@ ARRAY_FREE(sdm_group_roles_free, struct sdm_group_role, sdm_group_role_free)
 
 /* ---------------------------------------------------------------- filters */
 
-void
+static void
 sdm_json_quote(struct buf *out, const char *s)
 {
 	buf_append(out, "\"", 1);
@@ -225,7 +225,7 @@ sdm_enc_id_request(struct buf *out, const char *id)
 	pb_put_string(out, 2, id);
 }
 
-void
+static void
 sdm_enc_tags(struct buf *out, const struct sdm_tags *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -240,7 +240,7 @@ sdm_enc_tags(struct buf *out, const struct sdm_tags *t)
 
 /* A group as a client sends it: source is read-only and left out; tags are
  * written only when there are some. */
-void
+static void
 sdm_enc_group(struct buf *out, const struct sdm_group *g)
 {
 	pb_put_string(out, 1, g->id);
@@ -544,7 +544,7 @@ sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r)
 
 /* GroupRole: 1 id, 2 group_id, 3 role_id (4 group_name and 5 role_name are
  * not part of the SDKs' interface: not read). */
-int
+static int
 sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr)
 {
 	char **fields[] = { &gr->id, &gr->group_id, &gr->role_id };
@@ -557,7 +557,7 @@ sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr)
 	return 0;
 }
 
-size_t
+static size_t
 sdm_item_size(enum sdm_kind kind)
 {
 	switch (kind) {

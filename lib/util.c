@@ -141,26 +141,6 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t n)
 	return o;
 }
 
-void
-buf_escape(struct buf *b, const char *src, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, start = 0, len, elen;
-	char e[8];
-
-	while (i < n) {
-		if (!(elen = escape_one(s + i, n - i, e, &len))) {
-			i += len;
-			continue;
-		}
-		buf_append(b, src + start, i - start);
-		buf_append(b, e, elen);
-		i += len;
-		start = i;
-	}
-	buf_append(b, src + start, n - start);
-}
-
 /* "prog: [prefix]message[: strerror]\n" in one write, so that lines from
  * concurrent processes sharing stderr do not interleave. The message is
  * escaped (log_escape): whatever text from outside it holds, it stays one
@@ -219,7 +199,7 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-void
+static void
 vlogmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = { "debug: ", "info: ", "", "" };
@@ -507,7 +487,16 @@ acl_others(const char *path, int fd, char *who, size_t wlen, unsigned *perm)
 	return 0;
 }
 
-int
+/* The one check of a key file, for every program and the wrapper (through
+ * the programs' --check-credentials): a regular file, owned by the user
+ * running this or root, that neither group nor others may read, write or
+ * run. A file with a POSIX ACL (as systemd hands credentials to a service's
+ * user) is judged by its entries: it may name the user running this, no
+ * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
+ * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
+ * in err, in the words of ls -l ("mode -rw-r----- lets group members read
+ * it"). */
+static int
 secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen)
 {
 	char mode[11], owner[64], me[64], who[96];

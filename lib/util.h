@@ -33,7 +33,6 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* print then exit(status) */
 void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vlogmsg(enum log_level lvl, const char *fmt, va_list ap);
 
 /* Log lines carry text from outside (schedule and user names, emails,
  * servers' messages): escaped, one log line can never pass for two, and
@@ -62,8 +61,6 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
-/* log_escape's escaping, appended to b (never cut). */
-void buf_escape(struct buf *b, const char *s, size_t n);
 
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);
@@ -73,17 +70,6 @@ int fshut_stdout(void);
  * secret_file_check refuses; a FIFO or a device is refused before it is
  * opened, and never waited on. */
 int read_secret_file(const char *path, char **out, char *err, size_t errlen);
-/* The one check of a key file, for every program and the wrapper (through
- * the programs' --check-credentials): a regular file, owned by the user
- * running this or root, that neither group nor others may read, write or
- * run. A file with a POSIX ACL (as systemd hands credentials to a service's
- * user) is judged by its entries: it may name the user running this, no
- * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
- * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
- * in err, in the words of ls -l ("mode -rw-r----- lets group members read
- * it"). */
-struct stat;
-int secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen);
 
 /* A credential from the environment: the variable NAME, or the file that
  * NAME_FILE names (read with read_secret_file). Surrounding white space is

@@ -158,13 +158,13 @@ group_name_equal(const char *a, const char *b)
 	return a && b && strcasecmp(a, b) == 0;
 }
 
-char *
+static char *
 plan_group_name(const char *prefix, const char *schedule_name)
 {
 	return easprintf("%s%s", prefix ? prefix : "", schedule_name ? schedule_name : "");
 }
 
-char *
+static char *
 plan_schedule_group_name(const char *prefix, const struct plan_schedule *s)
 {
 	/* a spec names its group exactly: no prefix */
@@ -285,8 +285,6 @@ push(struct plan *p, enum change_action action, size_t sched_index)
 	c->status = CHANGE_PLANNED;
 	c->group_change = NO_CHANGE;
 	c->schedule_index = sched_index;
-	c->phase = action == CHANGE_CREATE_GROUP || action == CHANGE_RENAME_GROUP ? 1 :
-	           action == CHANGE_DELETE_GROUP ? 3 : 2;
 	return c;
 }
 
@@ -852,35 +850,6 @@ plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int a
 		if (p->v[i].status == CHANGE_PLANNED)
 			p->v[i].status = CHANGE_HELD;
 	return 1;
-}
-
-void
-plan_cascade_failures(struct plan *p, int phase)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->n; i++) {
-		struct change *c = &p->v[i];
-		if (c->phase != phase || c->status != CHANGE_PLANNED)
-			continue;
-		if (c->group_change != NO_CHANGE && p->v[c->group_change].status == CHANGE_FAILED) {
-			change_set_failed(c, "not attempted: %s of %s failed",
-			                  change_action_name(p->v[c->group_change].action), c->group_name);
-			c->code = "not_attempted";
-			continue;
-		}
-		if (c->action != CHANGE_DELETE_GROUP)
-			continue;
-		for (j = 0; j < p->n; j++)
-			if (p->v[j].action == CHANGE_REMOVE && p->v[j].status == CHANGE_FAILED &&
-			    p->v[j].schedule_index == NO_CHANGE &&
-			    strcmp(p->v[j].group_id, c->group_id) == 0) {
-				change_set_failed(c, "not attempted: a member of %s could not be removed",
-				                  c->group_name);
-				c->code = "not_attempted";
-				break;
-			}
-	}
 }
 
 cJSON *

@@ -72,13 +72,12 @@ walk(struct pb_reader *r, const uint8_t *start, const uint8_t *end, struct buf *
 		case PB_VARINT:
 		case PB_FIXED64:
 		case PB_FIXED32: {
-			uint64_t u;
 			int64_t i64;
 			int32_t i32;
 			int b;
 			int want = f.wt == PB_VARINT ? 0 : -1;
 
-			if (pb_get_uint64(&f, &u) != want || pb_get_int64(&f, &i64) != want ||
+			if (pb_get_int64(&f, &i64) != want ||
 			    pb_get_int32(&f, &i32) != want || pb_get_bool(&f, &b) != want)
 				abort();
 			if (f.wt == PB_FIXED32 && f.u > UINT32_MAX)

@@ -7,7 +7,6 @@
  *     group-create NAME [TAG=VALUE...]
  *     group-update ID NAME [TAG=VALUE...]
  *     group-delete ID
- *     group-get ID
  *     ag-list [--filter F] [--limit N]
  *     ag-create ACCOUNT GROUP
  *     ag-delete ID
@@ -298,7 +297,7 @@ usage(void)
 	        "  accounts-list|groups-list|ag-list|identity-sets-list|aliases-list [--filter F] [--limit N]\n"
 	        "  accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]\n"
 	        "  group-create NAME [TAG=VALUE...] | group-update ID NAME [TAG=VALUE...]\n"
-	        "  group-get ID | group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n"
+	        "  group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n"
 	        "  roles-list|gr-list [--filter F] [--limit N] | gr-create GROUP ROLE | gr-delete ID\n");
 	exit(EXIT_USAGE);
 }
@@ -399,8 +398,6 @@ main(int argc, char **argv)
 			tags_from_args(&g.tags, argc - 2, argv + 2);
 			sdm_group_update(c, &g, on_group, NULL);
 			sdm_tags_free(&g.tags);
-		} else if (!strcmp(cmd, "group-get") && argc == 1) {
-			sdm_group_get(c, argv[0], on_group, NULL);
 		} else if (!strcmp(cmd, "group-delete") && argc == 1) {
 			sdm_group_delete(c, argv[0], on_done, argv[0]);
 		} else if (!strcmp(cmd, "ag-create") && argc == 2) {

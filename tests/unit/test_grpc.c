@@ -151,9 +151,9 @@ status_details(int code, const char *message, const char *type_url, int64_t rese
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct buf out = { 0 };
 
-	pb_put_int64(&rl, 1, 500);
-	pb_put_int64(&rl, 2, 0);
-	pb_put_int64(&ts, 1, reset_s);
+	pb_put_uint64(&rl, 1, 500);
+	pb_put_uint64(&rl, 2, 0);
+	pb_put_uint64(&ts, 1, (uint64_t)reset_s);
 	pb_put_int32(&ts, 2, 250000000);
 	pb_put_message(&rl, 3, &ts);
 	pb_put_string(&rl, 4, "write");

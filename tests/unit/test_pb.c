@@ -71,7 +71,7 @@ test_varints(void)
 	ok(pb_next(&r, &f) == 1 && pb_get_int32(&f, &i32) == 0 && i32 == -1, "and reads back as -1");
 	b.len = 0;
 
-	pb_put_int64(&b, 2, INT64_MIN);
+	pb_put_uint64(&b, 2, (uint64_t)INT64_MIN);
 	pb_reader_init(&r, b.data, b.len);
 	ok(pb_next(&r, &f) == 1 && f.num == 2 && pb_get_int64(&f, &i64) == 0 && i64 == INT64_MIN,
 	   "INT64_MIN round-trips");
@@ -96,7 +96,6 @@ test_canonical(void)
 
 	pb_put_uint64(&b, 1, 0);
 	pb_put_int32(&b, 2, 0);
-	pb_put_bool(&b, 3, 0);
 	pb_put_string(&b, 4, "");
 	pb_put_string(&b, 5, NULL);
 	pb_put_bytes(&b, 6, "", 0);
@@ -106,7 +105,7 @@ test_canonical(void)
 	hex_is(&b, "0a00", "a present empty sub-message is written as 0a 00");
 	b.len = 0;
 
-	pb_put_bool(&b, 5, 1);
+	pb_put_uint64(&b, 5, 1);
 	pb_put_string(&b, 16, "x");
 	hex_is(&b, "280182010178", "bool true and a field number above 15 (two-byte key)");
 	buf_free(&b);
@@ -233,7 +232,7 @@ user(struct buf *items, const char *id, const char *email, int s5, int s10, int 
 	put_str(&u, 2, email);
 	put_str(&u, 3, "First");
 	put_str(&u, 4, "Last");
-	pb_put_bool(&u, 5, s5);
+	pb_put_uint64(&u, 5, (uint64_t)s5);
 	put_str(&pair, 1, "team");
 	put_str(&pair, 2, "sre");
 	put_sub(&tags, 1, &pair);
@@ -254,9 +253,9 @@ rate_limit(struct buf *b, uint32_t field, int64_t limit, int64_t remaining, int6
 {
 	struct buf rl = { 0 }, ts = { 0 };
 
-	pb_put_int64(&rl, 1, limit);
-	pb_put_int64(&rl, 2, remaining);
-	pb_put_int64(&ts, 1, reset_s);
+	pb_put_uint64(&rl, 1, (uint64_t)limit);
+	pb_put_uint64(&rl, 2, (uint64_t)remaining);
+	pb_put_uint64(&ts, 1, (uint64_t)reset_s);
 	pb_put_int32(&ts, 2, 500000000);
 	put_sub(&rl, 3, &ts);
 	put_str(&rl, 4, bucket);
@@ -280,7 +279,7 @@ test_accounts(void)
 	user(&resp, "a-4", "dave@example.com", 1, 0, 0);    /* only 5: fallback */
 	put_str(&svc, 1, "a-5");
 	put_str(&svc, 2, "robot");
-	pb_put_bool(&svc, 3, 1);
+	pb_put_uint64(&svc, 3, 1);
 	put_sub(&acc, 2, &svc);
 	put_sub(&resp, 2, &acc);
 	put_str(&tok, 1, "a-6");

@@ -126,9 +126,6 @@ main(void)
 		is_str(small, "ab\\ncd", "log_escape: the newline escaped");
 		is_int(log_escape(small, sizeof small, "abcdef\n", 7), 6, "log_escape: cut before an escape");
 		is_str(small, "abcdef", "log_escape: never half an escape");
-		buf_escape(&b, "x\\y\x01", 4);
-		is_str(b.data, "x\\\\y\\u0001", "buf_escape");
-		buf_free(&b);
 	}
 
 	ok(!log_enabled(LOG_INFO) && log_enabled(LOG_WARN), "default level is warn");
