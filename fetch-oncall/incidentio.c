@@ -449,11 +449,7 @@ void iio_api_init(struct iio_api *api, struct http_client *http, const char *bas
 void iio_api_free(struct iio_api *api)
 {
 	free(api->base);
-	if (api->auth) {
-		/* the key does not linger in freed memory */
-		memset(api->auth, 0, strlen(api->auth));
-		free(api->auth);
-	}
+	secret_free(api->auth);   /* the key does not linger in freed memory */
 	free(api->auth_error);
 	memset(api, 0, sizeof *api);
 }

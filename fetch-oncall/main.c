@@ -309,8 +309,7 @@ int main(int argc, char **argv)
 	if (check) {
 		/* the wrapper's check of the key: exactly what a run would do */
 		key = read_key();
-		explicit_bzero(key, strlen(key));
-		free(key);
+		secret_free(key);
 		free(values);
 		return EXIT_DONE;
 	}
@@ -343,8 +342,7 @@ int main(int argc, char **argv)
 	 * carry them only up to 25 schedules a page */
 	if (look_ms > 0 && now_mode)
 		api.list_page_size = IIO_SCHEDULES_NEXT_PAGE_SIZE;
-	memset(key, 0, strlen(key));
-	free(key);
+	secret_free(key);
 	memset(&listing, 0, sizeof listing);
 
 	/* resolve the selection */

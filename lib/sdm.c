@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "grpc.h"
 #include "http.h"
@@ -110,15 +109,6 @@ trimmed_dup(const char *s)
 	return estrndup(s, (size_t)(e - s));
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 /* The base URL for a host setting; NULL with a message if unusable. */
 static char *
 base_url(const char *host, char *err, size_t errlen)
@@ -184,7 +174,7 @@ sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "SDM_API_SECRET_KEY is not a base64 API secret key");
 		goto fail;
 	}
-	OPENSSL_cleanse(secret, slen);
+	secret_wipe(secret, slen);
 	free(secret);
 	return 0;
 fail:
@@ -198,8 +188,8 @@ sdm_config_free(struct sdm_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->host);
-	wipe_free(cfg->access_key);
-	wipe_free(cfg->secret_key);
+	secret_free(cfg->access_key);
+	secret_free(cfg->secret_key);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -259,10 +249,10 @@ sdm_client_free(struct sdm_client *c)
 	while (c->calls)
 		call_free(c->calls);
 	if (c->secret) {
-		OPENSSL_cleanse(c->secret, c->secret_len);
+		secret_wipe(c->secret, c->secret_len);
 		free(c->secret);
 	}
-	wipe_free(c->access_key);
+	secret_free(c->access_key);
 	free(c->base);
 	free(c);
 }

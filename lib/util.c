@@ -357,6 +357,21 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+void
+secret_wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+void
+secret_free(char *s)
+{
+	if (s) {
+		secret_wipe(s, strlen(s));
+		free(s);
+	}
+}
+
 int
 fshut_stdout(void)
 {
@@ -598,7 +613,7 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 	}
 	if (memchr(b.data, '\0', b.len)) {
 		snprintf(err, errlen, "%s: contains a NUL byte; not a key", path);
-		explicit_bzero(b.data, b.cap);
+		secret_wipe(b.data, b.cap);
 		buf_free(&b);
 		return -1;
 	}
@@ -608,7 +623,7 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 fail:
 	close(fd);
 	if (b.data)
-		explicit_bzero(b.data, b.cap);
+		secret_wipe(b.data, b.cap);
 	buf_free(&b);
 	return -1;
 }
@@ -661,7 +676,7 @@ read_credential(const char *name, char **out, char *err, size_t errlen)
 	*out = estrndup(b, (size_t)(e - b));
 	rc = 0;
 out:
-	explicit_bzero(raw, rawlen);
+	secret_wipe(raw, rawlen);
 	free(raw);
 	return rc;
 }

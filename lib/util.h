@@ -62,6 +62,13 @@ void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
+/* The one wipe of secrets (keys, derived keys, text holding them) before
+ * their memory is freed: explicit_bzero, which the compiler may not drop as
+ * a dead store (a plain memset before free may be). secret_free wipes a
+ * string up to its NUL and frees it; NULL is fine. */
+void secret_wipe(void *p, size_t n);
+void secret_free(char *s);
+
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);
 

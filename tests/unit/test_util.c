@@ -173,6 +173,14 @@ main(void)
 	ok(b.data[b.len] == '\0' && strncmp(b.data, "hello, 0123", 11) == 0, "buf content and NUL");
 	buf_free(&b);
 	ok(b.data == NULL && b.len == 0, "buf_free resets");
+	{
+		char key[] = "sk-secret";
+		secret_wipe(key, sizeof key - 1);
+		ok(memcmp(key, "\0\0\0\0\0\0\0\0\0", sizeof key) == 0, "secret_wipe zeroes every byte");
+	}
+	secret_free(NULL);
+	secret_free(estrdup("sk-secret"));
+	ok(1, "secret_free takes NULL and a string");
 
 	if (!mkdtemp(dir))
 		return 1;
