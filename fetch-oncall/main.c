@@ -5,9 +5,7 @@
  * leaves the selection unknown (a rejected key, an unreadable schedule list
  * with --all) writes no stream at all, so nothing downstream acts on it. */
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,28 +72,11 @@ static void usage(FILE *fp)
 	        "Exit status: 0 done, 1 a schedule or the API failed, 2 usage or configuration.\n");
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[512];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	weprintf("%s", msg);   /* escaped: it may quote an argument */
-	fprintf(stderr, "Try '%s --help'.\n", progname);
-	exit(EXIT_USAGE);
-}
-
 static long parse_int(const char *opt, const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
+	if (parse_long_range(s, lo, hi, &v))
 		usage_error("%s: expected a number from %ld to %ld, got \"%s\"", opt, lo, hi, s);
 	return v;
 }

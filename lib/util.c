@@ -199,6 +199,32 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("", fmt, ap);   /* escaped: it may quote an argument */
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", progname);
+	exit(EXIT_USAGE);
+}
+
+int
+parse_long_range(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static void
 vlogmsg(enum log_level lvl, const char *fmt, va_list ap)
 {

@@ -33,6 +33,15 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* print then exit(status) */
 void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error, the same in every program: "prog: message", then
+ * "Try 'prog --help'.", and exit 2 (EXIT_USAGE). */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* An option's whole number: text is a decimal number (strtol's syntax, all
+ * of it) from min to max. 0 and *out; -1, *out untouched, when it is
+ * empty, has anything after the digits, overflows a long, or lies out of
+ * range. */
+int parse_long_range(const char *text, long min, long max, long *out);
 
 /* Log lines carry text from outside (schedule and user names, emails,
  * servers' messages): escaped, one log line can never pass for two, and

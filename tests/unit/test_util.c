@@ -1,6 +1,7 @@
 /* test_util.c: messages, buffers, secret files, clocks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,18 @@ main(void)
 		char key[] = "sk-secret";
 		secret_wipe(key, sizeof key - 1);
 		ok(memcmp(key, "\0\0\0\0\0\0\0\0\0", sizeof key) == 0, "secret_wipe zeroes every byte");
+	}
+	{
+		long v = 7;
+		ok(parse_long_range("42", 0, 100, &v) == 0 && v == 42, "parse_long_range: 42 in 0..100");
+		ok(parse_long_range("0", 0, 100, &v) == 0 && v == 0, "parse_long_range: the bounds are in");
+		v = 7;
+		ok(parse_long_range("101", 0, 100, &v) == -1 && v == 7, "parse_long_range: above max refused, nothing stored");
+		ok(parse_long_range("-1", 0, 100, &v) == -1, "parse_long_range: below min refused");
+		ok(parse_long_range("", 0, 100, &v) == -1, "parse_long_range: empty refused");
+		ok(parse_long_range("4x", 0, 100, &v) == -1, "parse_long_range: trailing text refused");
+		ok(parse_long_range("99999999999999999999", 0, LONG_MAX, &v) == -1 && v == 7,
+		   "parse_long_range: a number a long cannot hold is refused, not clamped");
 	}
 	secret_free(NULL);
 	secret_free(estrdup("sk-secret"));
