@@ -76,9 +76,7 @@ const char *match_person_key(const struct match_index *idx, const char *incident
 long match_need(struct match_index *idx, const char *key);
 /* The same for a key of len bytes (not NUL-terminated; no NUL in it). */
 long match_need_n(struct match_index *idx, const char *key, size_t len);
-/* The same for n keys at once (a NULL key: none, -1), faster than one by
- * one: their cache misses overlap. */
-#define MATCH_BATCH 64
+/* The same for n keys (a NULL key: none, -1). */
 void match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens,
                      size_t n, int32_t *out);
 size_t match_key_count(const struct match_index *idx);
