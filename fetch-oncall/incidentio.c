@@ -446,7 +446,7 @@ void iio_api_init(struct iio_api *api, struct http_client *http, const char *bas
 	api->auth = easprintf("Authorization: Bearer %s", key);
 }
 
-void iio_api_free(struct iio_api *api)
+void iio_api_clear(struct iio_api *api)
 {
 	free(api->base);
 	secret_free(api->auth);   /* the key does not linger in freed memory */

@@ -87,7 +87,7 @@ struct iio_api {
 
 void iio_api_init(struct iio_api *api, struct http_client *http, const char *base_url,
                   const char *key);
-void iio_api_free(struct iio_api *api);
+void iio_api_clear(struct iio_api *api);
 
 /* Every schedule, page after page (GET /v2/schedules?page_size=250).
  * Complete only when proven so: every page read, no cursor left, and as

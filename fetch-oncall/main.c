@@ -514,7 +514,7 @@ done:
 	free(shows);
 	if (listed)
 		iio_listing_clear(&listing);
-	iio_api_free(&api);
+	iio_api_clear(&api);
 	http_client_free(http);
 	free(values);
 	if (fshut_stdout() < 0 && status == EXIT_DONE)

@@ -380,7 +380,7 @@ http_request_free(struct http_request *req)
 	curl_slist_free_all(req->headers);
 	curl_slist_free_all(req->attempt_headers);
 	free(req->body);
-	buf_free(&req->resp);
+	buf_clear(&req->resp);
 	free_headers(req);
 	free(req);
 }

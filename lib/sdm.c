@@ -178,12 +178,12 @@ sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen)
 	free(secret);
 	return 0;
 fail:
-	sdm_config_free(cfg);
+	sdm_config_clear(cfg);
 	return -1;
 }
 
 void
-sdm_config_free(struct sdm_config *cfg)
+sdm_config_clear(struct sdm_config *cfg)
 {
 	if (!cfg)
 		return;
@@ -330,13 +330,13 @@ call_free(struct sdm_call *call)
 		c->calls = call->next;
 	if (call->next)
 		call->next->prev = call->prev;
-	buf_free(&call->body);
+	buf_clear(&call->body);
 	free(call->filter);
 	free(call->cursor);
 	for (size_t i = 0; i < call->nseen; i++)
 		free(call->seen[i]);
 	free(call->seen);
-	sdm_items_free(&call->items);
+	sdm_items_clear(&call->items);
 	free(call);
 }
 
@@ -545,7 +545,7 @@ call_fail(struct sdm_call *call, const struct sdm_error *err)
 	logmsg(LOG_DEBUG, "%s", err->message);
 	switch (call->type) {
 	case CALL_LIST:
-		sdm_items_free(&call->items);
+		sdm_items_clear(&call->items);
 		if (call->paged) {
 			page_to(call, NULL, 0, 0, err);
 			break;
@@ -756,7 +756,7 @@ build_request(struct sdm_call *call)
 	req->headers = grpc_sdm_headers(req->headers, c->access_key, SDM_API_VERSION, SDM_USER_AGENT);
 	grpc_frame(&framed, call->body.data, call->body.len);
 	http_request_body(req, framed.data, framed.len);
-	buf_free(&framed);
+	buf_clear(&framed);
 	req->prepare = sdm_prepare;
 	req->classify = sdm_classify;
 	req->done = sdm_done;

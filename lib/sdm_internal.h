@@ -54,7 +54,7 @@ struct sdm_items {
 	void *v;
 	size_t n, cap;
 };
-void sdm_items_free(struct sdm_items *it);   /* frees the entities and the array */
+void sdm_items_clear(struct sdm_items *it);   /* frees the entities and the array */
 
 /* A list response: items are appended to it; *next_cursor is set (new
  * string, NULL when the listing is done); rl filled when present.

@@ -376,7 +376,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
-buf_free(struct buf *b)
+buf_clear(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -634,13 +634,13 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 		b.len--;
 	if (b.len == 0) {
 		snprintf(err, errlen, "%s: empty", path);
-		buf_free(&b);
+		buf_clear(&b);
 		return -1;
 	}
 	if (memchr(b.data, '\0', b.len)) {
 		snprintf(err, errlen, "%s: contains a NUL byte; not a key", path);
 		secret_wipe(b.data, b.cap);
-		buf_free(&b);
+		buf_clear(&b);
 		return -1;
 	}
 	b.data[b.len] = '\0';
@@ -650,7 +650,7 @@ fail:
 	close(fd);
 	if (b.data)
 		secret_wipe(b.data, b.cap);
-	buf_free(&b);
+	buf_clear(&b);
 	return -1;
 }
 

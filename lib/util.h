@@ -61,7 +61,11 @@ char *estrdup(const char *s);
 char *estrndup(const char *s, size_t n);
 char *easprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A growable byte buffer. */
+/* A growable byte buffer.
+ *
+ * Names, here and in every program: x_free(p) frees p itself (and what it
+ * holds); x_clear(p) frees what p holds and leaves it empty, for a struct
+ * the caller owns (on the stack, in an array, inside another). */
 struct buf {
 	char *data;
 	size_t len, cap;
@@ -69,7 +73,7 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_free(struct buf *b);
+void buf_clear(struct buf *b);
 
 /* The one wipe of secrets (keys, derived keys, text holding them) before
  * their memory is freed: explicit_bzero, which the compiler may not drop as

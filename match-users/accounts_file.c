@@ -315,7 +315,7 @@ resolve_set(struct file_ctx *f, const char *want)
 	}
 	weprintf("identity set %s not found in %s; the sets there: %s", want, f->name,
 	         known.len ? known.data : "none");
-	buf_free(&known);
+	buf_clear(&known);
 	return -1;
 }
 

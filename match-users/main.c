@@ -286,8 +286,8 @@ read_input(FILE *spool, struct match_index *idx, char **selection)
 	*selection = r.end_selection ? estrdup(r.end_selection) : NULL;
 	ndjson_reader_free(&r);
 	fj_roster_free(&p.fr);
-	buf_free(&scratch);
-	buf_free(&keys);
+	buf_clear(&scratch);
+	buf_clear(&keys);
 	return rc;
 }
 
@@ -460,8 +460,8 @@ write_output(FILE *spool, const struct match_index *idx, struct ndjson_writer *w
 	out_flush(&out, w);
 	warn_flush();
 	roster_verdicts_free(&v);
-	buf_free(&out);
-	buf_free(&scratch);
+	buf_clear(&out);
+	buf_clear(&scratch);
 	free(sr.buf);
 	return failed;
 }
@@ -491,7 +491,7 @@ main(int argc, char **argv)
 		rc = sdm_config_from_env(&cfg, err, sizeof err);
 		if (rc)
 			weprintf("%s", err);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return rc ? EXIT_USAGE : EXIT_DONE;
 	}
 	/* Set up: everything that can fail for configuration, before input. */
@@ -504,12 +504,12 @@ main(int argc, char **argv)
 	} else {
 		if (sdm_config_from_env(&cfg, err, sizeof err)) {
 			weprintf("%s", err);
-			sdm_config_free(&cfg);
+			sdm_config_clear(&cfg);
 			return EXIT_USAGE;
 		}
 		if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 			weprintf("%s", err);
-			sdm_config_free(&cfg);
+			sdm_config_clear(&cfg);
 			return EXIT_USAGE;
 		}
 	}
@@ -566,6 +566,6 @@ out:
 	match_index_free(idx);
 	if (client)
 		sdm_client_free(client);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	return status;
 }

@@ -132,7 +132,7 @@ match_index_free(struct match_index *idx)
 	map_clear(&idx->accids);
 	free(idx->av);
 	free(idx->al);
-	buf_free(&idx->scratch);
+	buf_clear(&idx->scratch);
 	free(idx);
 }
 

@@ -173,7 +173,7 @@ warn_person(const struct match_index *idx, const char *label, const cJSON *e,
 	buf_printf(&w, "%s): ", id);
 	match_hint(idx, res, &w);
 	warn(user, w.data);
-	buf_free(&w);
+	buf_clear(&w);
 }
 
 const char *
@@ -223,7 +223,7 @@ roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratc
 				warn_person(idx, roster_schedule_label(roster), e, &res, warn, user);
 		}
 	}
-	buf_free(&reason);
+	buf_clear(&reason);
 	return NULL;
 }
 
@@ -319,7 +319,7 @@ verdict_text(const struct match_index *idx, const struct match_result *res, size
 	if (!(s = cJSON_PrintUnformatted(o)))
 		die(EXIT_FAILED, "out of memory");
 	cJSON_Delete(o);
-	buf_free(&reason);
+	buf_clear(&reason);
 	/* "{...}" -> ",...": the braces go, a comma leads. */
 	*len = strlen(s) - 1;
 	s[0] = ',';
@@ -361,8 +361,8 @@ roster_verdicts_free(struct roster_verdicts *v)
 	free(v->hint_len);
 	free(v->hint_none);
 	free(v->ents);
-	buf_free(&v->warning);
-	buf_free(&v->hint_scratch);
+	buf_clear(&v->warning);
+	buf_clear(&v->hint_scratch);
 	free(v->text);
 	free(v->len);
 	free(v->status);
@@ -571,6 +571,6 @@ roster_write_fast(FILE *out, const char *line, size_t len, const int32_t *keys, 
 	rc = roster_write_at(&b, line, len, v->ents, n, label, v, warn, user);
 	if (rc == 0 && fwrite(b.data, 1, b.len, out) != b.len)
 		rc = -1;
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }

@@ -188,7 +188,7 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	ndjson_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, 1);
 	log_summary(&plan, NULL);
-	plan_free(&plan);
+	plan_clear(&plan);
 	groups_file_free(&gf);
 	input_free(&in);
 	if (fshut_stdout() && status == EXIT_DONE)
@@ -218,7 +218,7 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 	}
 	ndjson_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, o->dry_run);
-	plan_free(&plan);
+	plan_clear(&plan);
 	input_free(&in);
 	if (fshut_stdout() && status == EXIT_DONE)
 		status = EXIT_FAILED;
@@ -334,14 +334,14 @@ main(int argc, char **argv)
 	catch_stop_signals();
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 		weprintf("%s", err);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return EXIT_USAGE;
 	}
 
 	if (adopt || release) {
 		status = run_one_group(client, adopt, release, &o);
 		sdm_client_free(client);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return status;
 	}
 
@@ -351,7 +351,7 @@ main(int argc, char **argv)
 	if (refused) {
 		weprintf("refused: nothing changed");
 		sdm_client_free(client);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return EXIT_REFUSED;
 	}
 	write_output(&w, &in, &plan, o.dry_run);
@@ -359,10 +359,10 @@ main(int argc, char **argv)
 		status = EXIT_FAILED;
 	log_summary(&plan, client);
 
-	plan_free(&plan);
+	plan_clear(&plan);
 	input_free(&in);
 	sdm_client_free(client);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	if (fshut_stdout() && status == EXIT_DONE)
 		status = EXIT_FAILED;
 	return status;

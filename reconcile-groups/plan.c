@@ -195,8 +195,8 @@ push(struct plan *p, enum change_action action, size_t sched_index)
 	return c;
 }
 
-static void
-change_free(struct change *c)
+void
+change_clear(struct change *c)
 {
 	free(c->error);
 	free(c->schedule_id);
@@ -212,22 +212,16 @@ change_free(struct change *c)
 	free(c->attachment_id);
 	free(c->schedules_json);
 	free(c->roles_json);
-}
-
-void
-change_clear(struct change *c)
-{
-	change_free(c);
 	memset(c, 0, sizeof *c);
 }
 
 void
-plan_free(struct plan *p)
+plan_clear(struct plan *p)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		change_free(&p->v[i]);
+		change_clear(&p->v[i]);
 	free(p->v);
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
@@ -523,7 +517,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 			buf_printf(&ids, "%s%s", ids.len ? ", " : "", in->groups[j].id);
 		note(p, "schedule %s (%s) has %zu managed groups (%s); changing none of them",
 		     s->name, s->id, n, ids.data);
-		buf_free(&ids);
+		buf_clear(&ids);
 		p->failed_schedules++;
 		return;
 	}

@@ -161,7 +161,7 @@ struct plan {
  * Changes the planner already knows cannot be made (a name taken) are
  * CHANGE_FAILED with an error; the rest CHANGE_PLANNED. */
 void plan_changes(const struct plan_input *in, struct plan *out);
-void plan_free(struct plan *p);
+void plan_clear(struct plan *p);
 
 /* Whether a group key (plan_group.schedule_id) is a spec group's. */
 int plan_key_is_group(const char *key);

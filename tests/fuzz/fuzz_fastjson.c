@@ -133,7 +133,7 @@ roster_mode(enum match_by by, const char *line, size_t len)
 		cJSON_Delete(rec);
 	}
 	fj_roster_free(&fr);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	match_index_free(idx);
 }
 

@@ -143,13 +143,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof p);
 		plan_changes(&pi, &p);
 		check_plan(&in, &pi, &p);
-		plan_free(&p);
+		plan_clear(&p);
 		/* And without --prune: nothing is deleted. */
 		pi.prune = 0;
 		memset(&p, 0, sizeof p);
 		plan_changes(&pi, &p);
 		check_plan(&in, &pi, &p);
-		plan_free(&p);
+		plan_clear(&p);
 		input_free(&in);
 	}
 	fclose(fp);

@@ -87,7 +87,7 @@ check(const char *line, size_t len, const cJSON *rec)
 			abort();
 		cJSON_Delete(rest);
 		cJSON_Delete(spliced);
-		buf_free(&out);
+		buf_clear(&out);
 	}
 	free(starts);
 	free(ends);

@@ -66,9 +66,9 @@ slow(struct match_index *idx, const char *line, size_t len, struct buf *keys, st
 	cJSON_Delete(rec);
 	ndjson_reader_free(&r);
 	fclose(fp);
-	buf_free(&text);
-	buf_free(&scratch);
-	buf_free(&kb);
+	buf_clear(&text);
+	buf_clear(&scratch);
+	buf_clear(&kb);
 	return rc;
 }
 
@@ -125,10 +125,10 @@ compare(const char *line, size_t len, enum match_by by, int verbose)
 	fj_roster_free(&fr);
 	match_index_free(a);
 	match_index_free(b);
-	buf_free(&ka);
-	buf_free(&kb);
-	buf_free(&la);
-	buf_free(&lb);
+	buf_clear(&ka);
+	buf_clear(&kb);
+	buf_clear(&la);
+	buf_clear(&lb);
 	free(copy);
 	return f;
 }
@@ -227,7 +227,7 @@ test_cases(void)
 		buf_puts(&deep, "]");
 	buf_puts(&deep, "}");
 	is_int(compare(deep.data, deep.len, MATCH_BY_EMAIL, 1), 0, "70 levels deep: declined");
-	buf_free(&deep);
+	buf_clear(&deep);
 	/* more keys than the fast path keeps track of */
 	struct buf many = { 0 };
 	buf_puts(&many, "{\"type\":\"roster\",\"schedule\":{\"id\":\"S\"},\"oncall\":[]");
@@ -235,7 +235,7 @@ test_cases(void)
 		buf_printf(&many, ",\"k%d\":%d", i, i);
 	buf_puts(&many, "}");
 	is_int(compare(many.data, many.len, MATCH_BY_EMAIL, 1), 0, "43 keys in one object: declined");
-	buf_free(&many);
+	buf_clear(&many);
 }
 
 static uint32_t rng = 12345;
@@ -292,7 +292,7 @@ test_mutations(void)
 		}
 		compare(b.data, b.len, rnd(2) ? MATCH_BY_EMAIL : MATCH_BY_ALIAS, 0);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	is_int(mismatches, 0, "%d mutated lines: the fast path never accepts what the usual one refuses",
 	       compared);
 	ok(fast_taken > 100 && fast_taken < compared, "and it was taken for some (%d) of them",
@@ -330,7 +330,7 @@ test_write_at(void)
 	match_add_account(idx, "a-2", MATCH_USER, "b@x.com", 1);
 	roster_verdicts_init(&v, idx);
 	warnings = 0;
-	buf_free(&warned);
+	buf_clear(&warned);
 	buf_puts(&warned, "");
 	is_int(roster_write_at(&out, copy, strlen(copy), fr.ents, fr.n, "Sched", &v, collect, NULL), 0,
 	       "written with known offsets");
@@ -353,9 +353,9 @@ test_write_at(void)
 	   "no name, no email: the id stands in");
 	free(mem);
 	free(copy);
-	buf_free(&out);
-	buf_free(&w1);
-	buf_free(&warned);
+	buf_clear(&out);
+	buf_clear(&w1);
+	buf_clear(&warned);
 	roster_verdicts_free(&v);
 	fj_roster_free(&fr);
 	match_index_free(idx);

@@ -87,8 +87,8 @@ compare_paths(struct match_index *idx, const char *line, const char *desc)
 	free(fast);
 	cJSON_Delete(rec);
 	roster_verdicts_free(&v);
-	buf_free(&scratch);
-	buf_free(&keys);
+	buf_clear(&scratch);
+	buf_clear(&keys);
 }
 
 static void
@@ -106,8 +106,8 @@ test_fast_equals_slow(void)
 	/* Note the keys first, then add accounts, as a run does. */
 	roster_need(idx, rec, &scratch, &keys);
 	cJSON_Delete(rec);
-	buf_free(&scratch);
-	buf_free(&keys);
+	buf_clear(&scratch);
+	buf_clear(&keys);
 	match_add_account(idx, "a-1", MATCH_USER, "a@X.com", 0);
 	match_add_account(idx, "a-4", MATCH_USER, "s@x.com", 1);
 	compare_paths(idx, l1, "mixed roster");
@@ -149,8 +149,8 @@ test_fast_declines_failures(void)
 	ok(roster_need(idx, rec, &scratch, &keys) == 0, "an annotated roster takes the slow path");
 	cJSON_Delete(rec);
 	roster_verdicts_free(&v);
-	buf_free(&scratch);
-	buf_free(&keys);
+	buf_clear(&scratch);
+	buf_clear(&keys);
 	fclose(null);
 	match_index_free(idx);
 }

@@ -172,8 +172,8 @@ main(void)
 		buf_printf(&b, "%d", i % 10);
 	is_int(b.len, 1007, "buf grows");
 	ok(b.data[b.len] == '\0' && strncmp(b.data, "hello, 0123", 11) == 0, "buf content and NUL");
-	buf_free(&b);
-	ok(b.data == NULL && b.len == 0, "buf_free resets");
+	buf_clear(&b);
+	ok(b.data == NULL && b.len == 0, "buf_clear resets");
 	{
 		char key[] = "sk-secret";
 		secret_wipe(key, sizeof key - 1);
