@@ -189,14 +189,9 @@ match_person_key(const struct match_index *idx, const char *incident_id, const c
 	return match_normalize_email(email, scratch) ? scratch->data : NULL;
 }
 
-long
-match_need(struct match_index *idx, const char *key)
-{
-	return match_need_n(idx, key, strlen(key));
-}
-
-long
-match_need_n(struct match_index *idx, const char *key, size_t len)
+/* The index of key (len bytes), noted now if it is new. */
+static long
+need_n(struct match_index *idx, const char *key, size_t len)
 {
 	size_t k = map_get_n(&idx->keys, key, len);
 
@@ -209,12 +204,18 @@ match_need_n(struct match_index *idx, const char *key, size_t len)
 	return (long)k;
 }
 
+long
+match_need(struct match_index *idx, const char *key)
+{
+	return need_n(idx, key, strlen(key));
+}
+
 void
 match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens, size_t n,
                 int32_t *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = keys[i] ? (int32_t)match_need_n(idx, keys[i], lens[i]) : -1;
+		out[i] = keys[i] ? (int32_t)need_n(idx, keys[i], lens[i]) : -1;
 }
 
 size_t

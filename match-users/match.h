@@ -74,9 +74,8 @@ const char *match_person_key(const struct match_index *idx, const char *incident
 /* Pass 1: note that key is needed. Returns its index (0, 1, ... in the
  * order keys were first noted). */
 long match_need(struct match_index *idx, const char *key);
-/* The same for a key of len bytes (not NUL-terminated; no NUL in it). */
-long match_need_n(struct match_index *idx, const char *key, size_t len);
-/* The same for n keys (a NULL key: none, -1). */
+/* The same for n keys of lens[i] bytes each (not NUL-terminated; no NUL
+ * in them; a NULL key: none, -1). */
 void match_need_many(struct match_index *idx, const char *const *keys, const size_t *lens,
                      size_t n, int32_t *out);
 size_t match_key_count(const struct match_index *idx);
