@@ -10,7 +10,7 @@
  * give the entry's id, email and name; and an accounts-file line it takes
  * must hold the fields cJSON finds there. Checked in email and alias mode,
  * on an exactly sized copy of the line (so an over-read shows).
- * fuzz-sources: match-users/fastjson.c match-users/roster.c match-users/match.c lib/ndjson.c lib/util.c
+ * fuzz-sources: match-users/fastjson.c match-users/roster.c match-users/match.c lib/map.c lib/ndjson.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>

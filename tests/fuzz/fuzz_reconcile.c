@@ -7,7 +7,7 @@
  * schedule that failed upstream, no delete without --prune or while an error
  * names no schedule, adds only of on-call people and removes only of others.
  * Every change record written must be read back by the next reader.
- * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c reconcile-groups/spec.c lib/ndjson.c lib/util.c
+ * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c lib/map.c reconcile-groups/spec.c lib/ndjson.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>

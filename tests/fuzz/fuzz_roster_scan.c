@@ -7,7 +7,7 @@
  * agree with cJSON: when it answers, it finds exactly the array's entries,
  * each slice parses to the same object, and text spliced in before each
  * closing brace gives a valid record whose entries gained exactly that field.
- * fuzz-sources: match-users/roster.c match-users/fastjson.c match-users/match.c lib/ndjson.c lib/util.c
+ * fuzz-sources: match-users/roster.c match-users/fastjson.c match-users/match.c lib/map.c lib/ndjson.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>
