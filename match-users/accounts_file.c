@@ -320,7 +320,7 @@ resolve_set(struct file_ctx *f, const char *want)
 }
 
 static void
-ctx_free(struct file_ctx *f)
+ctx_clear(struct file_ctx *f)
 {
 	for (size_t i = 0; i < f->ncand; i++) {
 		free(f->cand[i].set);
@@ -382,6 +382,6 @@ accounts_read_file(struct match_index *idx, FILE *fp, const char *name,
 out:
 	if (copy)
 		fclose(copy);
-	ctx_free(&f);
+	ctx_clear(&f);
 	return rc;
 }

@@ -44,7 +44,7 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 }
 
 static void
-arena_free(struct arena *a)
+arena_clear(struct arena *a)
 {
 	struct chunk *c, *next;
 
@@ -125,7 +125,7 @@ match_index_free(struct match_index *idx)
 {
 	if (!idx)
 		return;
-	arena_free(&idx->arena);
+	arena_clear(&idx->arena);
 	map_clear(&idx->keys);
 	free(idx->kv);
 	free(idx->acc);

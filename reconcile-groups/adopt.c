@@ -64,7 +64,7 @@ on_ags(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error
 }
 
 static void
-one_free(struct one *o)
+one_clear(struct one *o)
 {
 	sdm_groups_free(o->listed, o->n_listed);
 	sdm_groups_free(o->found, o->n_found);
@@ -309,7 +309,7 @@ out:
 	free(members);
 	role_reads_clear(&rr);
 	spec_units_clear(&u);
-	one_free(&o);
+	one_clear(&o);
 	return status;
 }
 
@@ -417,6 +417,6 @@ release_group(struct sdm_client *c, const char *key, const struct apply_opts *op
 	status = plan->v[n_removes].status == CHANGE_DONE ? EXIT_DONE : EXIT_FAILED;
 out:
 	role_reads_clear(&rr);
-	one_free(&o);
+	one_clear(&o);
 	return status;
 }

@@ -1263,7 +1263,7 @@ fill_emails(struct state *st, struct plan *p)
 /* ---------------------------------------------------------------- all */
 
 static void
-state_free(struct state *st)
+state_clear(struct state *st)
 {
 	size_t i;
 
@@ -1447,7 +1447,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		pthread_join(th, NULL);
 	if (job.rc) {
 		*input_refused = 1;
-		state_free(&st);
+		state_clear(&st);
 		return EXIT_REFUSED;
 	}
 	if (st.read_failed)
@@ -1542,7 +1542,7 @@ out:
 	free(members);
 	spec_units_clear(&units);
 	role_reads_clear(&rr);
-	state_free(&st);
+	state_clear(&st);
 	return status;
 }
 

@@ -50,7 +50,7 @@ pindex_build(struct pindex *x, const struct plan_input *in)
 }
 
 static void
-pindex_free(struct pindex *x)
+pindex_clear(struct pindex *x)
 {
 	map_clear(&x->by_sid);
 	map_clear(&x->by_name);
@@ -636,7 +636,7 @@ plan_changes(const struct plan_input *in, struct plan *out)
 	free(claimed);
 	free(taken);
 	map_clear(&claimed_by);
-	pindex_free(&x);
+	pindex_clear(&x);
 }
 
 size_t
@@ -667,7 +667,7 @@ plan_wanted_names(const struct plan_input *in, char ***names)
 		v[n++] = want;
 	}
 	map_clear(&seen_names);
-	pindex_free(&x);
+	pindex_clear(&x);
 	*names = v;
 	return n;
 }
