@@ -83,7 +83,7 @@ static void shift_clear(struct iio_shift *s)
 	memset(s, 0, sizeof *s);
 }
 
-void iio_shifts_free(struct iio_shift *s, size_t n)
+static void iio_shifts_free(struct iio_shift *s, size_t n)
 {
 	size_t i;
 
@@ -446,14 +446,10 @@ void iio_api_init(struct iio_api *api, struct http_client *http, const char *bas
 	api->auth = easprintf("Authorization: Bearer %s", key);
 }
 
-void iio_api_free(struct iio_api *api)
+void iio_api_clear(struct iio_api *api)
 {
 	free(api->base);
-	if (api->auth) {
-		/* the key does not linger in freed memory */
-		memset(api->auth, 0, strlen(api->auth));
-		free(api->auth);
-	}
+	secret_free(api->auth);   /* the key does not linger in freed memory */
 	free(api->auth_error);
 	memset(api, 0, sizeof *api);
 }

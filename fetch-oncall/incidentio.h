@@ -53,7 +53,6 @@ int iio_parse_schedule_show(const char *body, size_t len, struct iio_schedule *o
 int iio_parse_entries(const char *body, size_t len, struct iio_entries_page *out,
                       char *err, size_t errlen);
 
-void iio_shifts_free(struct iio_shift *s, size_t n);
 void iio_schedule_clear(struct iio_schedule *s);
 void iio_schedule_page_clear(struct iio_schedule_page *p);
 void iio_entries_page_clear(struct iio_entries_page *p);
@@ -88,7 +87,7 @@ struct iio_api {
 
 void iio_api_init(struct iio_api *api, struct http_client *http, const char *base_url,
                   const char *key);
-void iio_api_free(struct iio_api *api);
+void iio_api_clear(struct iio_api *api);
 
 /* Every schedule, page after page (GET /v2/schedules?page_size=250).
  * Complete only when proven so: every page read, no cursor left, and as

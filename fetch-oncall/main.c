@@ -5,9 +5,7 @@
  * leaves the selection unknown (a rejected key, an unreadable schedule list
  * with --all) writes no stream at all, so nothing downstream acts on it. */
 #include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,28 +72,11 @@ static void usage(FILE *fp)
 	        "Exit status: 0 done, 1 a schedule or the API failed, 2 usage or configuration.\n");
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[512];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	weprintf("%s", msg);   /* escaped: it may quote an argument */
-	fprintf(stderr, "Try '%s --help'.\n", progname);
-	exit(EXIT_USAGE);
-}
-
 static long parse_int(const char *opt, const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
+	if (parse_long_range(s, lo, hi, &v))
 		usage_error("%s: expected a number from %ld to %ld, got \"%s\"", opt, lo, hi, s);
 	return v;
 }
@@ -309,8 +290,7 @@ int main(int argc, char **argv)
 	if (check) {
 		/* the wrapper's check of the key: exactly what a run would do */
 		key = read_key();
-		explicit_bzero(key, strlen(key));
-		free(key);
+		secret_free(key);
 		free(values);
 		return EXIT_DONE;
 	}
@@ -343,8 +323,7 @@ int main(int argc, char **argv)
 	 * carry them only up to 25 schedules a page */
 	if (look_ms > 0 && now_mode)
 		api.list_page_size = IIO_SCHEDULES_NEXT_PAGE_SIZE;
-	memset(key, 0, strlen(key));
-	free(key);
+	secret_free(key);
 	memset(&listing, 0, sizeof listing);
 
 	/* resolve the selection */
@@ -535,7 +514,7 @@ done:
 	free(shows);
 	if (listed)
 		iio_listing_clear(&listing);
-	iio_api_free(&api);
+	iio_api_clear(&api);
 	http_client_free(http);
 	free(values);
 	if (fshut_stdout() < 0 && status == EXIT_DONE)

@@ -36,7 +36,7 @@ enum select_result select_resolve(const struct iio_schedule *all, size_t n, cons
 		buf_printf(&ids, "%s%s", found > 1 ? ", " : "", all[i].id);
 	}
 	if (found == 1) {
-		buf_free(&ids);
+		buf_clear(&ids);
 		return SELECT_FOUND;
 	}
 	if (found == 0) {
@@ -45,6 +45,6 @@ enum select_result select_resolve(const struct iio_schedule *all, size_t n, cons
 	}
 	*message = easprintf("%zu incident.io schedules are named \"%s\" (%s): select one by id",
 	                     found, value, ids.data);
-	buf_free(&ids);
+	buf_clear(&ids);
 	return SELECT_MANY;
 }

@@ -10,6 +10,7 @@
  * never a walk over everything waiting. Plaintext HTTP/2
  * (h2c, loopback test servers only) works around a libcurl 7.88 bug: see
  * h2c_version(). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
@@ -231,56 +232,54 @@ http_backoff_ms(const struct http_client *c, int n)
 
 /* ---- URLs ---- */
 
+/* A plaintext host must be loopback as written: localhost, 127.0.0.0/8 in
+ * plain dotted decimal (not 127.1, 0177.0.0.1 or 0x7f.1: curl reads those
+ * as IPv4, other parsers may not), or ::1. */
 static int
-is_loopback_ipv4(const char *h, size_t n)
+is_loopback(const char *host, size_t n)
 {
-	int parts = 0, first = -1;
-	size_t i = 0;
+	char text[64];
+	struct in6_addr a6;
+	struct in_addr a4;
 
-	while (i < n) {
-		int v = 0;
-		size_t start = i;
-		while (i < n && isdigit((unsigned char)h[i])) {
-			v = v * 10 + (h[i] - '0');
-			if (v > 255)
-				return 0;
-			i++;
-		}
-		/* no empty part and no leading zero (octal to some parsers) */
-		if (i == start || (h[start] == '0' && i - start > 1))
+	if (n == 0 || n >= sizeof text)
+		return 0;
+	if (host[0] == '[') {
+		if (n < 2 || host[n - 1] != ']')
 			return 0;
-		if (parts == 0)
-			first = v;
-		parts++;
-		if (i < n) {
-			if (h[i] != '.' || parts == 4)
-				return 0;
-			i++;
-			if (i == n)
-				return 0;
-		}
+		memcpy(text, host + 1, n - 2);
+		text[n - 2] = '\0';
+		return inet_pton(AF_INET6, text, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 	}
-	return parts == 4 && first == 127;
+	memcpy(text, host, n);
+	text[n] = '\0';
+	if (strcasecmp(text, "localhost") == 0 || strcasecmp(text, "localhost.") == 0)
+		return 1;
+	return inet_pton(AF_INET, text, &a4) == 1 && ntohl(a4.s_addr) >> 24 == 127;
 }
 
-static int
-is_loopback_ipv6(const char *h, size_t n)
+static const char *
+url_error(CURLUcode rc)
 {
-	/* Only the usual spellings of ::1; anything fancier is refused. */
-	static const char *const ok[] = { "::1", "0:0:0:0:0:0:0:1", "::0:1" };
-
-	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-		if (strlen(ok[i]) == n && strncmp(h, ok[i], n) == 0)
-			return 1;
-	return 0;
+	switch (rc) {
+	case CURLUE_BAD_IPV6: return "malformed IPv6 address in URL";
+	case CURLUE_BAD_PORT_NUMBER: return "URL has an invalid port";
+	case CURLUE_NO_HOST: return "URL has no host";
+	case CURLUE_BAD_SCHEME:
+	case CURLUE_BAD_SLASHES: return "only https:// URLs (and http:// to a loopback host) are allowed";
+	default: return curl_url_strerror(rc);
+	}
 }
 
 int
 http_url_check(const char *url, char *err, size_t errlen)
 {
-	const char *p, *auth, *end, *host, *port = NULL;
-	size_t hostlen;
-	int https;
+	CURLU *u;
+	CURLUcode rc;
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *pass = NULL;
+	const char *auth, *p;
+	size_t alen, hlen;
+	int ret = -1;
 
 	if (!url) {
 		snprintf(err, errlen, "no URL");
@@ -291,75 +290,60 @@ http_url_check(const char *url, char *err, size_t errlen)
 			snprintf(err, errlen, "URL contains white space or a control character");
 			return -1;
 		}
-	if (!strncasecmp(url, "https://", 8)) {
-		https = 1;
-		auth = url + 8;
-	} else if (!strncasecmp(url, "http://", 7)) {
-		https = 0;
-		auth = url + 7;
-	} else {
-		snprintf(err, errlen, "only https:// URLs (and http:// to a loopback host) are allowed");
-		return -1;
+	if (!(u = curl_url()))
+		die(EXIT_FAILED, "out of memory");
+	/* any scheme parses, so that a wrong one gets the message below */
+	if ((rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME))) {
+		snprintf(err, errlen, "%s", url_error(rc));
+		goto out;
 	}
-	end = auth + strcspn(auth, "/?#");
-	if (memchr(auth, '@', (size_t)(end - auth))) {
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    (strcmp(scheme, "https") && strcmp(scheme, "http")) ||
+	    strncmp(url + strlen(scheme), "://", 3)) {
+		snprintf(err, errlen, "%s", url_error(CURLUE_BAD_SCHEME));
+		goto out;
+	}
+	if (!curl_url_get(u, CURLUPART_USER, &user, 0) ||
+	    !curl_url_get(u, CURLUPART_PASSWORD, &pass, 0)) {
 		/* Never echo the URL: userinfo may be a password. */
 		snprintf(err, errlen, "URLs with a user name or password are refused (put credentials in the key settings)");
-		return -1;
+		goto out;
 	}
-	host = auth;
-	if (*host == '[') {
-		const char *rb = memchr(host, ']', (size_t)(end - host));
-		if (!rb) {
-			snprintf(err, errlen, "malformed IPv6 address in URL");
-			return -1;
-		}
-		host++;
-		hostlen = (size_t)(rb - host);
-		if (rb + 1 < end) {
-			if (rb[1] != ':') {
-				snprintf(err, errlen, "malformed URL authority");
-				return -1;
-			}
-			port = rb + 2;
-		}
-	} else {
-		const char *colon = memchr(host, ':', (size_t)(end - host));
-		hostlen = (size_t)((colon ? colon : end) - host);
-		if (colon)
-			port = colon + 1;
-	}
-	if (hostlen == 0) {
+	/* curl forgives what is refused here: no host (https:///path), an
+	 * empty port, port 0 */
+	auth = url + strlen(scheme) + 3;
+	alen = hlen = strcspn(auth, "/?#");
+	if (alen == 0 || curl_url_get(u, CURLUPART_HOST, &host, 0) || !*host) {
 		snprintf(err, errlen, "URL has no host");
-		return -1;
+		goto out;
 	}
-	if (port) {
-		long v = 0;
-		if (port == end) {
-			snprintf(err, errlen, "URL has an empty port");
-			return -1;
-		}
-		for (p = port; p < end; p++) {
-			if (!isdigit((unsigned char)*p) || (v = v * 10 + (*p - '0')) > 65535) {
-				snprintf(err, errlen, "URL has an invalid port");
-				return -1;
-			}
-		}
-		if (v == 0) {
+	if (auth[alen - 1] == ':') {
+		snprintf(err, errlen, "URL has an empty port");
+		goto out;
+	}
+	if (!curl_url_get(u, CURLUPART_PORT, &port, 0)) {
+		if (strtol(port, NULL, 10) == 0) {
 			snprintf(err, errlen, "URL has an invalid port");
-			return -1;
+			goto out;
 		}
+		while (hlen > 0 && auth[hlen - 1] != ':')
+			hlen--;
+		hlen--;
 	}
-	if (https)
-		return 0;
-	if ((hostlen == 9 && !strncasecmp(host, "localhost", 9)) ||
-	    (hostlen == 10 && !strncasecmp(host, "localhost.", 10)) ||
-	    (auth[0] != '[' && is_loopback_ipv4(host, hostlen)) ||
-	    (auth[0] == '[' && is_loopback_ipv6(host, hostlen)))
-		return 0;
-	snprintf(err, errlen, "plaintext http:// is allowed only to a loopback host, not %.*s; use https://",
-	         (int)(hostlen > 200 ? 200 : hostlen), host);
-	return -1;
+	if (strcmp(scheme, "http") == 0 && !is_loopback(auth, hlen)) {
+		snprintf(err, errlen, "plaintext http:// is allowed only to a loopback host, not %.*s; use https://",
+		         (int)(hlen > 200 ? 200 : hlen), auth);
+		goto out;
+	}
+	ret = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	curl_free(pass);
+	curl_url_cleanup(u);
+	return ret;
 }
 
 /* ---- requests ---- */
@@ -396,7 +380,7 @@ http_request_free(struct http_request *req)
 	curl_slist_free_all(req->headers);
 	curl_slist_free_all(req->attempt_headers);
 	free(req->body);
-	buf_free(&req->resp);
+	buf_clear(&req->resp);
 	free_headers(req);
 	free(req);
 }

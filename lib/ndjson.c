@@ -24,7 +24,7 @@ ndjson_reader_init(struct ndjson_reader *r, FILE *fp, const char *name)
 }
 
 void
-ndjson_reader_free(struct ndjson_reader *r)
+ndjson_reader_clear(struct ndjson_reader *r)
 {
 	free(r->line);
 	free(r->in);

@@ -23,7 +23,7 @@ struct ndjson_reader {
 };
 
 void ndjson_reader_init(struct ndjson_reader *r, FILE *fp, const char *name);
-void ndjson_reader_free(struct ndjson_reader *r);
+void ndjson_reader_clear(struct ndjson_reader *r);
 
 /* Read the next line into r->line (newline included, NUL-terminated): 1,
  * 0 at the end of the input, -1 on a read error or a line longer than

@@ -36,22 +36,10 @@ pb_put_uint64(struct buf *b, uint32_t field, uint64_t v)
 }
 
 void
-pb_put_int64(struct buf *b, uint32_t field, int64_t v)
-{
-	pb_put_uint64(b, field, (uint64_t)v);
-}
-
-void
 pb_put_int32(struct buf *b, uint32_t field, int32_t v)
 {
 	/* proto3 int32: a negative value is sign-extended to 64 bits. */
 	pb_put_uint64(b, field, (uint64_t)(int64_t)v);
-}
-
-void
-pb_put_bool(struct buf *b, uint32_t field, int v)
-{
-	pb_put_uint64(b, field, v ? 1 : 0);
 }
 
 void
@@ -234,15 +222,6 @@ pb_sub(const struct pb_reader *parent, const struct pb_field *f, struct pb_reade
 	sub->p = f->data;
 	sub->end = f->data + f->len;
 	sub->depth = parent->depth + 1;
-	return 0;
-}
-
-int
-pb_get_uint64(const struct pb_field *f, uint64_t *v)
-{
-	if (f->wt != PB_VARINT)
-		return -1;
-	*v = f->u;
 	return 0;
 }
 

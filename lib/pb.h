@@ -33,9 +33,7 @@ enum pb_wire {
 void pb_put_varint(struct buf *b, uint64_t v);
 void pb_put_key(struct buf *b, uint32_t field, enum pb_wire wt);
 void pb_put_uint64(struct buf *b, uint32_t field, uint64_t v);  /* left out if 0 */
-void pb_put_int64(struct buf *b, uint32_t field, int64_t v);    /* left out if 0 */
 void pb_put_int32(struct buf *b, uint32_t field, int32_t v);    /* left out if 0; negative: 10 bytes */
-void pb_put_bool(struct buf *b, uint32_t field, int v);         /* left out if false */
 void pb_put_string(struct buf *b, uint32_t field, const char *s); /* left out if NULL or "" */
 void pb_put_bytes(struct buf *b, uint32_t field, const void *p, size_t n); /* left out if n == 0 */
 /* A sub-message: always written, even when empty (presence). */
@@ -68,7 +66,6 @@ int pb_next(struct pb_reader *r, struct pb_field *f);
 int pb_sub(const struct pb_reader *parent, const struct pb_field *f, struct pb_reader *sub);
 
 /* Typed views of a field; -1 when the wire type does not fit. */
-int pb_get_uint64(const struct pb_field *f, uint64_t *v);
 int pb_get_int64(const struct pb_field *f, int64_t *v);
 int pb_get_int32(const struct pb_field *f, int32_t *v);   /* truncates like proto3 */
 int pb_get_bool(const struct pb_field *f, int *v);

@@ -21,7 +21,7 @@ record_reader_init(struct record_reader *r, FILE *fp, const char *name, unsigned
 void
 record_reader_clear(struct record_reader *r)
 {
-	ndjson_reader_free(&r->nd);
+	ndjson_reader_clear(&r->nd);
 	free(r->end_stage);
 	free(r->end_selection);
 	r->end_stage = r->end_selection = NULL;

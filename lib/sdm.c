@@ -13,7 +13,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "grpc.h"
 #include "http.h"
@@ -110,15 +109,6 @@ trimmed_dup(const char *s)
 	return estrndup(s, (size_t)(e - s));
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 /* The base URL for a host setting; NULL with a message if unusable. */
 static char *
 base_url(const char *host, char *err, size_t errlen)
@@ -184,22 +174,22 @@ sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "SDM_API_SECRET_KEY is not a base64 API secret key");
 		goto fail;
 	}
-	OPENSSL_cleanse(secret, slen);
+	secret_wipe(secret, slen);
 	free(secret);
 	return 0;
 fail:
-	sdm_config_free(cfg);
+	sdm_config_clear(cfg);
 	return -1;
 }
 
 void
-sdm_config_free(struct sdm_config *cfg)
+sdm_config_clear(struct sdm_config *cfg)
 {
 	if (!cfg)
 		return;
 	free(cfg->host);
-	wipe_free(cfg->access_key);
-	wipe_free(cfg->secret_key);
+	secret_free(cfg->access_key);
+	secret_free(cfg->secret_key);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -259,10 +249,10 @@ sdm_client_free(struct sdm_client *c)
 	while (c->calls)
 		call_free(c->calls);
 	if (c->secret) {
-		OPENSSL_cleanse(c->secret, c->secret_len);
+		secret_wipe(c->secret, c->secret_len);
 		free(c->secret);
 	}
-	wipe_free(c->access_key);
+	secret_free(c->access_key);
 	free(c->base);
 	free(c);
 }
@@ -340,13 +330,13 @@ call_free(struct sdm_call *call)
 		c->calls = call->next;
 	if (call->next)
 		call->next->prev = call->prev;
-	buf_free(&call->body);
+	buf_clear(&call->body);
 	free(call->filter);
 	free(call->cursor);
 	for (size_t i = 0; i < call->nseen; i++)
 		free(call->seen[i]);
 	free(call->seen);
-	sdm_items_free(&call->items);
+	sdm_items_clear(&call->items);
 	free(call);
 }
 
@@ -555,7 +545,7 @@ call_fail(struct sdm_call *call, const struct sdm_error *err)
 	logmsg(LOG_DEBUG, "%s", err->message);
 	switch (call->type) {
 	case CALL_LIST:
-		sdm_items_free(&call->items);
+		sdm_items_clear(&call->items);
 		if (call->paged) {
 			page_to(call, NULL, 0, 0, err);
 			break;
@@ -766,7 +756,7 @@ build_request(struct sdm_call *call)
 	req->headers = grpc_sdm_headers(req->headers, c->access_key, SDM_API_VERSION, SDM_USER_AGENT);
 	grpc_frame(&framed, call->body.data, call->body.len);
 	http_request_body(req, framed.data, framed.len);
-	buf_free(&framed);
+	buf_clear(&framed);
 	req->prepare = sdm_prepare;
 	req->classify = sdm_classify;
 	req->done = sdm_done;
@@ -914,17 +904,6 @@ sdm_identity_aliases_list_pages(struct sdm_client *c, const char *filter, int li
 
 	call->paged = 1;
 	call->cb.identity_aliases_page = cb;
-	call->user = user;
-	submit(call);
-}
-
-void
-sdm_group_get(struct sdm_client *c, const char *id, sdm_group_cb cb, void *user)
-{
-	struct sdm_call *call = call_new(c, "Groups.Get", "/v1.Groups/Get", CALL_GROUP);
-
-	sdm_enc_id_request(&call->body, id);
-	call->cb.group = cb;
 	call->user = user;
 	submit(call);
 }

@@ -4,8 +4,9 @@
  * through every page by cursor before its callback runs); sdm_run runs
  * everything queued, up to max_inflight calls at once on one HTTP/2
  * connection, and returns when all callbacks have run. Callbacks may queue
- * more calls. Items passed to a callback belong to the callback (free them
- * with the matching sdm_*_free / sdm_*_array_free).
+ * more calls. Items passed to a callback belong to the callback: an array
+ * goes with the matching sdm_*s_free (the items' members and the array),
+ * one entity with its sdm_*_clear (its members) and free.
  *
  * Retries follow StrongDM's SDKs: RESOURCE_EXHAUSTED waits until reset_at
  * (or backs off 1 s × 1.6^n, capped at 120 s, ±20 % jitter when absent);
@@ -51,7 +52,7 @@ struct sdm_config {
  * is not base64, a key file readable by others, or a plaintext host that is
  * not loopback is an error (-1, message in err, never containing a secret). */
 int sdm_config_from_env(struct sdm_config *cfg, char *err, size_t errlen);
-void sdm_config_free(struct sdm_config *cfg);
+void sdm_config_clear(struct sdm_config *cfg);
 
 struct sdm_client;
 struct sdm_client *sdm_client_new(const struct sdm_config *cfg, char *err, size_t errlen);
@@ -71,7 +72,7 @@ struct sdm_error {
 	                           read the state before concluding */
 };
 
-/* Counters: calls by method, attempts, retries, waits for rate limits. */
+/* Counters: calls, attempts, waits for rate limits, retries, pages. */
 struct sdm_stats {
 	long calls;
 	long attempts;
@@ -110,21 +111,21 @@ struct sdm_role {
 };
 struct sdm_group_role { char *id, *group_id, *role_id; };
 
-void sdm_tags_free(struct sdm_tags *t);
+void sdm_tags_clear(struct sdm_tags *t);
 const char *sdm_tags_get(const struct sdm_tags *t, const char *name);
 void sdm_tags_set(struct sdm_tags *t, const char *name, const char *value);
-void sdm_account_free(struct sdm_account *a);          /* frees members, not a */
-void sdm_group_free(struct sdm_group *g);
-void sdm_identity_set_free(struct sdm_identity_set *s);
-void sdm_identity_alias_free(struct sdm_identity_alias *a);
-void sdm_account_group_free(struct sdm_account_group *ag);
+void sdm_account_clear(struct sdm_account *a);
+void sdm_group_clear(struct sdm_group *g);
+void sdm_identity_set_clear(struct sdm_identity_set *s);
+void sdm_identity_alias_clear(struct sdm_identity_alias *a);
+void sdm_account_group_clear(struct sdm_account_group *ag);
 void sdm_accounts_free(struct sdm_account *v, size_t n);  /* frees members and v */
 void sdm_groups_free(struct sdm_group *v, size_t n);
 void sdm_identity_sets_free(struct sdm_identity_set *v, size_t n);
 void sdm_identity_aliases_free(struct sdm_identity_alias *v, size_t n);
 void sdm_account_groups_free(struct sdm_account_group *v, size_t n);
-void sdm_role_free(struct sdm_role *r);
-void sdm_group_role_free(struct sdm_group_role *gr);
+void sdm_role_clear(struct sdm_role *r);
+void sdm_group_role_clear(struct sdm_group_role *gr);
 void sdm_roles_free(struct sdm_role *v, size_t n);
 void sdm_group_roles_free(struct sdm_group_role *v, size_t n);
 
@@ -173,13 +174,12 @@ void sdm_identity_aliases_list_pages(struct sdm_client *c, const char *filter, i
                                      sdm_identity_aliases_page_cb cb, void *user);
 
 /* Single-entity calls. The group passed in is copied; the callback gets the
- * server's answer (NULL on error) and owns it: sdm_group_free(g); free(g)
+ * server's answer (NULL on error) and owns it: sdm_group_clear(g); free(g)
  * (or sdm_groups_free(g, 1)). */
 typedef void (*sdm_group_cb)(void *user, struct sdm_group *g, const struct sdm_error *err);
 typedef void (*sdm_account_group_cb)(void *user, struct sdm_account_group *ag, const struct sdm_error *err);
 typedef void (*sdm_done_cb)(void *user, const struct sdm_error *err);
 
-void sdm_group_get(struct sdm_client *c, const char *id, sdm_group_cb cb, void *user);
 void sdm_group_create(struct sdm_client *c, const struct sdm_group *g, sdm_group_cb cb, void *user);
 void sdm_group_update(struct sdm_client *c, const struct sdm_group *g, sdm_group_cb cb, void *user); /* g->id names it */
 void sdm_group_delete(struct sdm_client *c, const char *id, sdm_done_cb cb, void *user);

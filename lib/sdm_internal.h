@@ -36,8 +36,6 @@ void sdm_enc_group_create(struct buf *out, const struct sdm_group *g);
 void sdm_enc_group_update(struct buf *out, const struct sdm_group *g);
 void sdm_enc_account_group_create(struct buf *out, const char *account_id, const char *group_id);
 void sdm_enc_group_role_create(struct buf *out, const char *group_id, const char *role_id);
-void sdm_enc_group(struct buf *out, const struct sdm_group *g);
-void sdm_enc_tags(struct buf *out, const struct sdm_tags *t);
 
 /* ---- Responses. */
 enum sdm_kind {
@@ -56,8 +54,7 @@ struct sdm_items {
 	void *v;
 	size_t n, cap;
 };
-size_t sdm_item_size(enum sdm_kind kind);
-void sdm_items_free(struct sdm_items *it);   /* frees the entities and the array */
+void sdm_items_clear(struct sdm_items *it);   /* frees the entities and the array */
 
 /* A list response: items are appended to it; *next_cursor is set (new
  * string, NULL when the listing is done); rl filled when present.
@@ -65,8 +62,8 @@ void sdm_items_free(struct sdm_items *it);   /* frees the entities and the array
 int sdm_dec_list_response(const uint8_t *p, size_t n, struct sdm_items *it,
                           char **next_cursor, struct grpc_rate_limit *rl);
 
-/* A response holding one entity in field 2 (GroupCreate/Get/Update,
- * AccountGroupCreate/Get) and rate_limit in field 3. The entity is filled
+/* A response holding one entity in field 2 (Groups.Create and
+ * .Update, AccountsGroups.Create, GroupsRoles.Create) and rate_limit in field 3. The entity is filled
  * (zeroed first). */
 int sdm_dec_group_response(const uint8_t *p, size_t n, struct sdm_group *g,
                            struct grpc_rate_limit *rl);
@@ -84,7 +81,6 @@ int sdm_dec_account_group(const uint8_t *p, size_t n, struct sdm_account_group *
 int sdm_dec_identity_set(const uint8_t *p, size_t n, struct sdm_identity_set *s);
 int sdm_dec_identity_alias(const uint8_t *p, size_t n, struct sdm_identity_alias *a);
 int sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r);
-int sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr);
 
 /* For tests: the request a call with this message would send (not
  * submitted: prepare() may be called on it to sign it), and its release.
@@ -92,8 +88,5 @@ int sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr);
 struct http_request *sdm_request_new(struct sdm_client *c, const char *method, const char *path,
                                      const void *msg, size_t n);
 void sdm_request_free(struct http_request *req);
-
-/* JSON string quoting for filters (appends "..." to out). */
-void sdm_json_quote(struct buf *out, const char *s);
 
 #endif

@@ -10,7 +10,7 @@
 /* ---------------------------------------------------------------- entities */
 
 void
-sdm_tags_free(struct sdm_tags *t)
+sdm_tags_clear(struct sdm_tags *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].name);
@@ -47,7 +47,7 @@ sdm_tags_set(struct sdm_tags *t, const char *name, const char *value)
 }
 
 void
-sdm_account_free(struct sdm_account *a)
+sdm_account_clear(struct sdm_account *a)
 {
 	if (!a)
 		return;
@@ -56,12 +56,12 @@ sdm_account_free(struct sdm_account *a)
 	free(a->first_name);
 	free(a->last_name);
 	free(a->name);
-	sdm_tags_free(&a->tags);
+	sdm_tags_clear(&a->tags);
 	memset(a, 0, sizeof *a);
 }
 
 void
-sdm_group_free(struct sdm_group *g)
+sdm_group_clear(struct sdm_group *g)
 {
 	if (!g)
 		return;
@@ -69,12 +69,12 @@ sdm_group_free(struct sdm_group *g)
 	free(g->name);
 	free(g->description);
 	free(g->source);
-	sdm_tags_free(&g->tags);
+	sdm_tags_clear(&g->tags);
 	memset(g, 0, sizeof *g);
 }
 
 void
-sdm_identity_set_free(struct sdm_identity_set *s)
+sdm_identity_set_clear(struct sdm_identity_set *s)
 {
 	if (!s)
 		return;
@@ -84,7 +84,7 @@ sdm_identity_set_free(struct sdm_identity_set *s)
 }
 
 void
-sdm_identity_alias_free(struct sdm_identity_alias *a)
+sdm_identity_alias_clear(struct sdm_identity_alias *a)
 {
 	if (!a)
 		return;
@@ -96,7 +96,7 @@ sdm_identity_alias_free(struct sdm_identity_alias *a)
 }
 
 void
-sdm_account_group_free(struct sdm_account_group *ag)
+sdm_account_group_clear(struct sdm_account_group *ag)
 {
 	if (!ag)
 		return;
@@ -107,19 +107,19 @@ sdm_account_group_free(struct sdm_account_group *ag)
 }
 
 void
-sdm_role_free(struct sdm_role *r)
+sdm_role_clear(struct sdm_role *r)
 {
 	if (!r)
 		return;
 	free(r->id);
 	free(r->name);
 	free(r->managed_by);
-	sdm_tags_free(&r->tags);
+	sdm_tags_clear(&r->tags);
 	memset(r, 0, sizeof *r);
 }
 
 void
-sdm_group_role_free(struct sdm_group_role *gr)
+sdm_group_role_clear(struct sdm_group_role *gr)
 {
 	if (!gr)
 		return;
@@ -136,17 +136,17 @@ sdm_group_role_free(struct sdm_group_role *gr)
 			one(&v[i]); \
 		free(v); \
 	}
-ARRAY_FREE(sdm_accounts_free, struct sdm_account, sdm_account_free)
-ARRAY_FREE(sdm_groups_free, struct sdm_group, sdm_group_free)
-ARRAY_FREE(sdm_identity_sets_free, struct sdm_identity_set, sdm_identity_set_free)
-ARRAY_FREE(sdm_identity_aliases_free, struct sdm_identity_alias, sdm_identity_alias_free)
-ARRAY_FREE(sdm_account_groups_free, struct sdm_account_group, sdm_account_group_free)
-ARRAY_FREE(sdm_roles_free, struct sdm_role, sdm_role_free)
-ARRAY_FREE(sdm_group_roles_free, struct sdm_group_role, sdm_group_role_free)
+ARRAY_FREE(sdm_accounts_free, struct sdm_account, sdm_account_clear)
+ARRAY_FREE(sdm_groups_free, struct sdm_group, sdm_group_clear)
+ARRAY_FREE(sdm_identity_sets_free, struct sdm_identity_set, sdm_identity_set_clear)
+ARRAY_FREE(sdm_identity_aliases_free, struct sdm_identity_alias, sdm_identity_alias_clear)
+ARRAY_FREE(sdm_account_groups_free, struct sdm_account_group, sdm_account_group_clear)
+ARRAY_FREE(sdm_roles_free, struct sdm_role, sdm_role_clear)
+ARRAY_FREE(sdm_group_roles_free, struct sdm_group_role, sdm_group_role_clear)
 
 /* ---------------------------------------------------------------- filters */
 
-void
+static void
 sdm_json_quote(struct buf *out, const char *s)
 {
 	buf_append(out, "\"", 1);
@@ -215,7 +215,7 @@ sdm_enc_list_request(struct buf *out, const char *cursor, int limit, const char 
 	pb_put_int32(&meta, 3, limit);
 	pb_put_message(out, 1, &meta);
 	pb_put_string(out, 2, filter);
-	buf_free(&meta);
+	buf_clear(&meta);
 }
 
 void
@@ -225,7 +225,7 @@ sdm_enc_id_request(struct buf *out, const char *id)
 	pb_put_string(out, 2, id);
 }
 
-void
+static void
 sdm_enc_tags(struct buf *out, const struct sdm_tags *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -234,13 +234,13 @@ sdm_enc_tags(struct buf *out, const struct sdm_tags *t)
 		pb_put_string(&pair, 1, t->v[i].name);
 		pb_put_string(&pair, 2, t->v[i].value);
 		pb_put_message(out, 1, &pair);
-		buf_free(&pair);
+		buf_clear(&pair);
 	}
 }
 
 /* A group as a client sends it: source is read-only and left out; tags are
  * written only when there are some. */
-void
+static void
 sdm_enc_group(struct buf *out, const struct sdm_group *g)
 {
 	pb_put_string(out, 1, g->id);
@@ -251,7 +251,7 @@ sdm_enc_group(struct buf *out, const struct sdm_group *g)
 
 		sdm_enc_tags(&tags, &g->tags);
 		pb_put_message(out, 5, &tags);
-		buf_free(&tags);
+		buf_clear(&tags);
 	}
 }
 
@@ -263,7 +263,7 @@ sdm_enc_group_create(struct buf *out, const struct sdm_group *g)
 	put_empty_meta(out);
 	sdm_enc_group(&sub, g);
 	pb_put_message(out, 2, &sub);
-	buf_free(&sub);
+	buf_clear(&sub);
 }
 
 void
@@ -275,7 +275,7 @@ sdm_enc_group_update(struct buf *out, const struct sdm_group *g)
 	pb_put_string(out, 2, g->id);
 	sdm_enc_group(&sub, g);
 	pb_put_message(out, 3, &sub);
-	buf_free(&sub);
+	buf_clear(&sub);
 }
 
 void
@@ -287,7 +287,7 @@ sdm_enc_account_group_create(struct buf *out, const char *account_id, const char
 	pb_put_string(&sub, 2, account_id);
 	pb_put_string(&sub, 3, group_id);
 	pb_put_message(out, 2, &sub);
-	buf_free(&sub);
+	buf_clear(&sub);
 }
 
 /* GroupRoleCreateRequest: 1 meta, 2 group_role {2 group_id, 3 role_id}. */
@@ -300,7 +300,7 @@ sdm_enc_group_role_create(struct buf *out, const char *group_id, const char *rol
 	pb_put_string(&sub, 2, group_id);
 	pb_put_string(&sub, 3, role_id);
 	pb_put_message(out, 2, &sub);
-	buf_free(&sub);
+	buf_clear(&sub);
 }
 
 /* ---------------------------------------------------------------- decoding */
@@ -412,7 +412,7 @@ sdm_dec_account(const uint8_t *p, size_t n, struct sdm_account *a)
 		if (f.wt != PB_LEN)
 			goto bad;
 		/* A oneof: the last member seen wins, as in protobuf. */
-		sdm_account_free(a);
+		sdm_account_clear(a);
 		a->kind = (enum sdm_account_kind)f.num;
 		if (f.num == 1)
 			rc = dec_user(&f, a);
@@ -427,7 +427,7 @@ sdm_dec_account(const uint8_t *p, size_t n, struct sdm_account *a)
 		goto bad;
 	return a->kind ? 1 : 0;
 bad:
-	sdm_account_free(a);
+	sdm_account_clear(a);
 	return -1;
 }
 
@@ -453,7 +453,7 @@ sdm_dec_group(const uint8_t *p, size_t n, struct sdm_group *g)
 			break;
 	}
 	if (rc < 0) {
-		sdm_group_free(g);
+		sdm_group_clear(g);
 		return -1;
 	}
 	return 0;
@@ -482,7 +482,7 @@ sdm_dec_account_group(const uint8_t *p, size_t n, struct sdm_account_group *ag)
 
 	memset(ag, 0, sizeof *ag);
 	if (dec_strings(p, n, fields, 3) < 0) {
-		sdm_account_group_free(ag);
+		sdm_account_group_clear(ag);
 		return -1;
 	}
 	return 0;
@@ -495,7 +495,7 @@ sdm_dec_identity_set(const uint8_t *p, size_t n, struct sdm_identity_set *s)
 
 	memset(s, 0, sizeof *s);
 	if (dec_strings(p, n, fields, 2) < 0) {
-		sdm_identity_set_free(s);
+		sdm_identity_set_clear(s);
 		return -1;
 	}
 	return 0;
@@ -508,7 +508,7 @@ sdm_dec_identity_alias(const uint8_t *p, size_t n, struct sdm_identity_alias *a)
 
 	memset(a, 0, sizeof *a);
 	if (dec_strings(p, n, fields, 4) < 0) {
-		sdm_identity_alias_free(a);
+		sdm_identity_alias_clear(a);
 		return -1;
 	}
 	return 0;
@@ -536,7 +536,7 @@ sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r)
 			break;
 	}
 	if (rc < 0) {
-		sdm_role_free(r);
+		sdm_role_clear(r);
 		return -1;
 	}
 	return 0;
@@ -544,20 +544,20 @@ sdm_dec_role(const uint8_t *p, size_t n, struct sdm_role *r)
 
 /* GroupRole: 1 id, 2 group_id, 3 role_id (4 group_name and 5 role_name are
  * not part of the SDKs' interface: not read). */
-int
+static int
 sdm_dec_group_role(const uint8_t *p, size_t n, struct sdm_group_role *gr)
 {
 	char **fields[] = { &gr->id, &gr->group_id, &gr->role_id };
 
 	memset(gr, 0, sizeof *gr);
 	if (dec_strings(p, n, fields, 3) < 0) {
-		sdm_group_role_free(gr);
+		sdm_group_role_clear(gr);
 		return -1;
 	}
 	return 0;
 }
 
-size_t
+static size_t
 sdm_item_size(enum sdm_kind kind)
 {
 	switch (kind) {
@@ -576,18 +576,18 @@ static void
 item_free(enum sdm_kind kind, void *item)
 {
 	switch (kind) {
-	case SDM_KIND_ACCOUNT: sdm_account_free(item); break;
-	case SDM_KIND_IDENTITY_SET: sdm_identity_set_free(item); break;
-	case SDM_KIND_IDENTITY_ALIAS: sdm_identity_alias_free(item); break;
-	case SDM_KIND_GROUP: sdm_group_free(item); break;
-	case SDM_KIND_ACCOUNT_GROUP: sdm_account_group_free(item); break;
-	case SDM_KIND_ROLE: sdm_role_free(item); break;
-	case SDM_KIND_GROUP_ROLE: sdm_group_role_free(item); break;
+	case SDM_KIND_ACCOUNT: sdm_account_clear(item); break;
+	case SDM_KIND_IDENTITY_SET: sdm_identity_set_clear(item); break;
+	case SDM_KIND_IDENTITY_ALIAS: sdm_identity_alias_clear(item); break;
+	case SDM_KIND_GROUP: sdm_group_clear(item); break;
+	case SDM_KIND_ACCOUNT_GROUP: sdm_account_group_clear(item); break;
+	case SDM_KIND_ROLE: sdm_role_clear(item); break;
+	case SDM_KIND_GROUP_ROLE: sdm_group_role_clear(item); break;
 	}
 }
 
 void
-sdm_items_free(struct sdm_items *it)
+sdm_items_clear(struct sdm_items *it)
 {
 	size_t sz = sdm_item_size(it->kind);
 

@@ -3,7 +3,6 @@
  *   sig = base64(HMAC(k2, SHA256(method "\n" body))). */
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -44,7 +43,7 @@ sdm_secret_decode(const char *secret_b64, uint8_t **out, size_t *outlen)
 	raw = emalloc(cap);
 	n = grpc_b64_decode(s, (size_t)(e - s), raw, cap);
 	if (n <= 0) {
-		OPENSSL_cleanse(raw, cap);
+		secret_wipe(raw, cap);
 		free(raw);
 		return -1;
 	}
@@ -84,8 +83,8 @@ sdm_sign_raw(const uint8_t *secret, size_t secret_len, const char *date,
 	rc = 0;
 out:
 	EVP_MD_CTX_free(md);
-	OPENSSL_cleanse(k1, sizeof k1);
-	OPENSSL_cleanse(k2, sizeof k2);
+	secret_wipe(k1, sizeof k1);
+	secret_wipe(k2, sizeof k2);
 	return rc;
 }
 
@@ -101,7 +100,7 @@ sdm_sign(const char *secret_b64, const char *date, const char *method,
 	if (sdm_secret_decode(secret_b64, &secret, &n) < 0)
 		return -1;
 	rc = sdm_sign_raw(secret, n, date, method, body, len, out);
-	OPENSSL_cleanse(secret, n);
+	secret_wipe(secret, n);
 	free(secret);
 	return rc;
 }

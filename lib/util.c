@@ -141,26 +141,6 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t n)
 	return o;
 }
 
-void
-buf_escape(struct buf *b, const char *src, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, start = 0, len, elen;
-	char e[8];
-
-	while (i < n) {
-		if (!(elen = escape_one(s + i, n - i, e, &len))) {
-			i += len;
-			continue;
-		}
-		buf_append(b, src + start, i - start);
-		buf_append(b, e, elen);
-		i += len;
-		start = i;
-	}
-	buf_append(b, src + start, n - start);
-}
-
 /* "prog: [prefix]message[: strerror]\n" in one write, so that lines from
  * concurrent processes sharing stderr do not interleave. The message is
  * escaped (log_escape): whatever text from outside it holds, it stays one
@@ -220,6 +200,32 @@ die(int status, const char *fmt, ...)
 }
 
 void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("", fmt, ap);   /* escaped: it may quote an argument */
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", progname);
+	exit(EXIT_USAGE);
+}
+
+int
+parse_long_range(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
 vlogmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *const prefix[] = { "debug: ", "info: ", "", "" };
@@ -370,11 +376,26 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
-buf_free(struct buf *b)
+buf_clear(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+void
+secret_wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+void
+secret_free(char *s)
+{
+	if (s) {
+		secret_wipe(s, strlen(s));
+		free(s);
+	}
 }
 
 int
@@ -507,7 +528,16 @@ acl_others(const char *path, int fd, char *who, size_t wlen, unsigned *perm)
 	return 0;
 }
 
-int
+/* The one check of a key file, for every program and the wrapper (through
+ * the programs' --check-credentials): a regular file, owned by the user
+ * running this or root, that neither group nor others may read, write or
+ * run. A file with a POSIX ACL (as systemd hands credentials to a service's
+ * user) is judged by its entries: it may name the user running this, no
+ * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
+ * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
+ * in err, in the words of ls -l ("mode -rw-r----- lets group members read
+ * it"). */
+static int
 secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen)
 {
 	char mode[11], owner[64], me[64], who[96];
@@ -604,13 +634,13 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 		b.len--;
 	if (b.len == 0) {
 		snprintf(err, errlen, "%s: empty", path);
-		buf_free(&b);
+		buf_clear(&b);
 		return -1;
 	}
 	if (memchr(b.data, '\0', b.len)) {
 		snprintf(err, errlen, "%s: contains a NUL byte; not a key", path);
-		explicit_bzero(b.data, b.cap);
-		buf_free(&b);
+		secret_wipe(b.data, b.cap);
+		buf_clear(&b);
 		return -1;
 	}
 	b.data[b.len] = '\0';
@@ -619,8 +649,8 @@ read_secret_file(const char *path, char **out, char *err, size_t errlen)
 fail:
 	close(fd);
 	if (b.data)
-		explicit_bzero(b.data, b.cap);
-	buf_free(&b);
+		secret_wipe(b.data, b.cap);
+	buf_clear(&b);
 	return -1;
 }
 
@@ -672,7 +702,7 @@ read_credential(const char *name, char **out, char *err, size_t errlen)
 	*out = estrndup(b, (size_t)(e - b));
 	rc = 0;
 out:
-	explicit_bzero(raw, rawlen);
+	secret_wipe(raw, rawlen);
 	free(raw);
 	return rc;
 }

@@ -33,7 +33,15 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* print then exit(status) */
 void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void logmsg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vlogmsg(enum log_level lvl, const char *fmt, va_list ap);
+/* A usage error, the same in every program: "prog: message", then
+ * "Try 'prog --help'.", and exit 2 (EXIT_USAGE). */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* An option's whole number: text is a decimal number (strtol's syntax, all
+ * of it) from min to max. 0 and *out; -1, *out untouched, when it is
+ * empty, has anything after the digits, overflows a long, or lies out of
+ * range. */
+int parse_long_range(const char *text, long min, long max, long *out);
 
 /* Log lines carry text from outside (schedule and user names, emails,
  * servers' messages): escaped, one log line can never pass for two, and
@@ -53,7 +61,11 @@ char *estrdup(const char *s);
 char *estrndup(const char *s, size_t n);
 char *easprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A growable byte buffer. */
+/* A growable byte buffer.
+ *
+ * Names, here and in every program: x_free(p) frees p itself (and what it
+ * holds); x_clear(p) frees what p holds and leaves it empty, for a struct
+ * the caller owns (on the stack, in an array, inside another). */
 struct buf {
 	char *data;
 	size_t len, cap;
@@ -61,9 +73,14 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_free(struct buf *b);
-/* log_escape's escaping, appended to b (never cut). */
-void buf_escape(struct buf *b, const char *s, size_t n);
+void buf_clear(struct buf *b);
+
+/* The one wipe of secrets (keys, derived keys, text holding them) before
+ * their memory is freed: explicit_bzero, which the compiler may not drop as
+ * a dead store (a plain memset before free may be). secret_free wipes a
+ * string up to its NUL and frees it; NULL is fine. */
+void secret_wipe(void *p, size_t n);
+void secret_free(char *s);
 
 /* fflush+ferror+fclose of stdout; returns 0 or prints an error and returns -1. */
 int fshut_stdout(void);
@@ -73,17 +90,6 @@ int fshut_stdout(void);
  * secret_file_check refuses; a FIFO or a device is refused before it is
  * opened, and never waited on. */
 int read_secret_file(const char *path, char **out, char *err, size_t errlen);
-/* The one check of a key file, for every program and the wrapper (through
- * the programs' --check-credentials): a regular file, owned by the user
- * running this or root, that neither group nor others may read, write or
- * run. A file with a POSIX ACL (as systemd hands credentials to a service's
- * user) is judged by its entries: it may name the user running this, no
- * one else. st is the file's stat; fd its open descriptor, or -1 (the ACL
- * is then read by path). 0, or -1 with "PATH: what is wrong; what to run"
- * in err, in the words of ls -l ("mode -rw-r----- lets group members read
- * it"). */
-struct stat;
-int secret_file_check(const char *path, int fd, const struct stat *st, char *err, size_t errlen);
 
 /* A credential from the environment: the variable NAME, or the file that
  * NAME_FILE names (read with read_secret_file). Surrounding white space is

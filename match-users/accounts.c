@@ -182,7 +182,7 @@ start_users(struct ctx *x)
 
 	sdm_filter_add(&f, "type", "user");
 	sdm_accounts_list_pages(x->c, f.data, ACCOUNTS_PAGE, accounts_page, x);
-	buf_free(&f);
+	buf_clear(&f);
 }
 
 static void
@@ -199,7 +199,7 @@ lookup_emails(struct ctx *x, size_t p)
 		sdm_accounts_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, email_one_done, &ones[i]);
 	}
 	sdm_run(x->c);
-	buf_free(&f);
+	buf_clear(&f);
 	free(ones);
 }
 
@@ -276,7 +276,7 @@ find_set(struct ctx *x, const char *want, struct set_lookup *l)
 	sdm_filter_add(&f, strncmp(want, "ig-", 3) == 0 ? "id" : "name", want);
 	sdm_identity_sets_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, sets_done, l);
 	sdm_run(x->c);
-	buf_free(&f);
+	buf_clear(&f);
 	if (!l->found && !l->failed) {
 		/* Name the sets there are, to help the user choose. */
 		l->known.len = 0;
@@ -328,7 +328,7 @@ queue_account_lookups(struct ctx *x)
 		sdm_filter_add(&f, "id", match_alias_account(x->idx, x->queued_accounts));
 		sdm_accounts_list(x->c, f.data, ACCOUNTS_LOOKUP_PAGE, account_one_done, o);
 	}
-	buf_free(&f);
+	buf_clear(&f);
 }
 
 static void
@@ -396,7 +396,7 @@ start_aliases(struct ctx *x)
 
 	sdm_filter_add(&f, "identitysetid", x->set_id);
 	sdm_identity_aliases_list_pages(x->c, f.data, ACCOUNTS_PAGE, aliases_page, x);
-	buf_free(&f);
+	buf_clear(&f);
 }
 
 static void
@@ -478,8 +478,8 @@ by_alias(struct ctx *x, const struct accounts_opts *o, struct accounts_report *r
 	sdm_run(x->c);
 out:
 	x->set_id = NULL;
-	buf_free(&f);
-	buf_free(&l.known);
+	buf_clear(&f);
+	buf_clear(&l.known);
 	free(l.id);
 	free(l.name);
 	free(ones);

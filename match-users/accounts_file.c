@@ -240,12 +240,12 @@ resolve_set(struct file_ctx *f, const char *want)
 	}
 	weprintf("identity set %s not found in %s; the sets there: %s", want, f->name,
 	         known.len ? known.data : "none");
-	buf_free(&known);
+	buf_clear(&known);
 	return -1;
 }
 
 static void
-ctx_free(struct file_ctx *f)
+ctx_clear(struct file_ctx *f)
 {
 	for (size_t i = 0; i < f->ncand; i++) {
 		free(f->cand[i].set);
@@ -307,6 +307,6 @@ accounts_read_file(struct match_index *idx, FILE *fp, const char *name,
 out:
 	if (copy)
 		fclose(copy);
-	ctx_free(&f);
+	ctx_clear(&f);
 	return rc;
 }

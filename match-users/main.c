@@ -65,7 +65,7 @@ struct opts {
 	int check_credentials;
 };
 
-static int
+static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -79,7 +79,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
-	char *end;
 
 	o->by = MATCH_BY_EMAIL;
 	o->lookup_max = ACCOUNTS_LOOKUP_MAX;
@@ -91,26 +90,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 			} else if (strcmp(optarg, "alias") == 0 || strcmp(optarg, "identity-alias") == 0) {
 				o->by = MATCH_BY_ALIAS;
 			} else {
-				weprintf("--by %s: expected email or alias", optarg);
-				return -1;
+				usage_error("--by %s: expected email or alias", optarg);
 			}
 			break;
 		case 'i':
-			if (!*optarg) {
-				weprintf("--identity-set: empty name");
-				return -1;
-			}
+			if (!*optarg)
+				usage_error("--identity-set: empty name");
 			o->identity_set = optarg;
 			break;
 		case 'A':
 			o->accounts_file = optarg;
 			break;
 		case 'M':
-			o->lookup_max = strtol(optarg, &end, 10);
-			if (end == optarg || *end || o->lookup_max < 0 || o->lookup_max > 1000000) {
-				weprintf("--lookup-max %s: expected a whole number from 0 to 1000000", optarg);
-				return -1;
-			}
+			if (parse_long_range(optarg, 0, 1000000, &o->lookup_max))
+				usage_error("--lookup-max %s: expected a whole number from 0 to 1000000",
+				            optarg);
 			break;
 		case 'C':
 			o->check_credentials = 1;
@@ -123,23 +117,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 			exit(fshut_stdout() ? EXIT_FAILED : EXIT_DONE);
 		default:
 			usage(stderr);
-			return -1;
+			exit(EXIT_USAGE);
 		}
 	}
-	if (optind < argc) {
-		weprintf("unexpected argument: %s", argv[optind]);
-		usage(stderr);
-		return -1;
-	}
-	if (o->by == MATCH_BY_ALIAS && !o->identity_set) {
-		weprintf("--by alias needs --identity-set NAME|ID");
-		return -1;
-	}
-	if (o->by == MATCH_BY_EMAIL && o->identity_set) {
-		weprintf("--identity-set is for --by alias");
-		return -1;
-	}
-	return 0;
+	if (optind < argc)
+		usage_error("unexpected argument: %s", argv[optind]);
+	if (o->by == MATCH_BY_ALIAS && !o->identity_set)
+		usage_error("--by alias needs --identity-set NAME|ID");
+	if (o->by == MATCH_BY_EMAIL && o->identity_set)
+		usage_error("--identity-set is for --by alias");
 }
 
 /* ------------------------------------------------------------ warnings
@@ -222,7 +208,7 @@ read_input(FILE *spool, struct match_index *idx, char **selection)
 	/* passed on in our own end record: reconcile-groups needs it */
 	*selection = r.end_selection ? estrdup(r.end_selection) : NULL;
 	record_reader_clear(&r);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	return rc;
 }
 
@@ -280,7 +266,7 @@ write_output(FILE *spool, const struct match_index *idx, struct record_writer *w
 		die(EXIT_FAILED, "temporary file: read error");
 	warn_flush();
 	free(line);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	return failed;
 }
 
@@ -302,15 +288,14 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	atexit(warn_flush);   /* on die(): the warnings before its message are not lost */
-	if (parse_opts(argc, argv, &o))
-		return EXIT_USAGE;
+	parse_opts(argc, argv, &o);
 
 	if (o.check_credentials) {
 		/* the wrapper's check of the keys: exactly what a run would do */
 		rc = sdm_config_from_env(&cfg, err, sizeof err);
 		if (rc)
 			weprintf("%s", err);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return rc ? EXIT_USAGE : EXIT_DONE;
 	}
 	/* Set up: everything that can fail for configuration, before input. */
@@ -323,12 +308,12 @@ main(int argc, char **argv)
 	} else {
 		if (sdm_config_from_env(&cfg, err, sizeof err)) {
 			weprintf("%s", err);
-			sdm_config_free(&cfg);
+			sdm_config_clear(&cfg);
 			return EXIT_USAGE;
 		}
 		if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 			weprintf("%s", err);
-			sdm_config_free(&cfg);
+			sdm_config_clear(&cfg);
 			return EXIT_USAGE;
 		}
 	}
@@ -385,6 +370,6 @@ out:
 	match_index_free(idx);
 	if (client)
 		sdm_client_free(client);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	return status;
 }

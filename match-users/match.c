@@ -1,11 +1,11 @@
 /* match.c: the index of needed accounts and the decision for one person.
  *
- * Strings live in an arena and are found through open-addressing hash
- * tables, so a run of a million on-call entries costs no allocation per
+ * Strings live in an arena and are found through lib's maps, so a run of a million on-call entries costs no allocation per
  * entry: only each distinct key and each kept account is stored once. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "map.h"
 #include "match.h"
 
 /* ------------------------------------------------------------ arena */
@@ -44,7 +44,7 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 }
 
 static void
-arena_free(struct arena *a)
+arena_clear(struct arena *a)
 {
 	struct chunk *c, *next;
 
@@ -55,126 +55,13 @@ arena_free(struct arena *a)
 	a->head = NULL;
 }
 
-/* ------------------------------------------------------------ hash map:
- * string -> index into a parallel array, keys owned by the arena. */
-
-struct slot {
-	const char *key;   /* NULL: empty */
-	uint32_t hash;
-	int32_t val;
-};
-
-struct strmap {
-	struct slot *slots;
-	size_t cap, n;     /* cap: a power of two */
-};
-
-/* A word at a time: the keys are short, and a million look-ups add up. */
-static uint32_t
-hash_mem(const char *s, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (n) {
-		w = 0;
-		for (size_t i = 0; i < n; i++)   /* (a memcpy of n bytes is a call) */
-			w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	h ^= h >> 29;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
-/* key: len bytes, no NUL among them. */
-static struct slot *
-strmap_slot(const struct strmap *m, const char *key, size_t len, uint32_t h)
-{
-	size_t mask = m->cap - 1, i = h & mask;
-
-	for (;;) {
-		struct slot *sl = &m->slots[i];
-		if (!sl->key || (sl->hash == h && strncmp(sl->key, key, len) == 0 &&
-		                 sl->key[len] == '\0'))
-			return sl;
-		i = (i + 1) & mask;
-	}
-}
-
+/* The index a map holds for key, or -1. */
 static long
-strmap_get_n(const struct strmap *m, const char *key, size_t len)
+find(const struct map *m, const char *key)
 {
-	struct slot *sl;
+	size_t i = map_get(m, key);
 
-	if (!m->cap)
-		return -1;
-	sl = strmap_slot(m, key, len, hash_mem(key, len));
-	return sl->key ? sl->val : -1;
-}
-
-static long
-strmap_get(const struct strmap *m, const char *key)
-{
-	return strmap_get_n(m, key, strlen(key));
-}
-
-static void
-strmap_grow(struct strmap *m)
-{
-	struct strmap bigger = { NULL, m->cap ? m->cap * 2 : 64, m->n };
-
-	bigger.slots = ecalloc(bigger.cap, sizeof *bigger.slots);
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct slot *o = &m->slots[i];
-		if (o->key) {
-			size_t j = o->hash & (bigger.cap - 1);
-			while (bigger.slots[j].key)   /* keys are distinct: the first free slot */
-				j = (j + 1) & (bigger.cap - 1);
-			bigger.slots[j] = *o;
-		}
-	}
-	free(m->slots);
-	*m = bigger;
-}
-
-/* Finds key (len bytes), or inserts it (copied into the arena) with value
- * val. Returns the slot; *added tells which. */
-static struct slot *
-strmap_put_h(struct strmap *m, struct arena *a, const char *key, size_t len, uint32_t h,
-             int32_t val, int *added)
-{
-	struct slot *sl;
-
-	if ((m->n + 1) * 2 > m->cap)
-		strmap_grow(m);
-	sl = strmap_slot(m, key, len, h);
-	*added = !sl->key;
-	if (*added) {
-		sl->key = arena_strndup(a, key, len);
-		sl->hash = h;
-		sl->val = val;
-		m->n++;
-	}
-	return sl;
-}
-
-static struct slot *
-strmap_put_n(struct strmap *m, struct arena *a, const char *key, size_t len, int32_t val,
-             int *added)
-{
-	return strmap_put_h(m, a, key, len, hash_mem(key, len), val, added);
-}
-
-static struct slot *
-strmap_put(struct strmap *m, struct arena *a, const char *key, int32_t val, int *added)
-{
-	return strmap_put_n(m, a, key, strlen(key), val, added);
+	return i == MAP_NONE ? -1 : (long)i;
 }
 
 /* ------------------------------------------------------------ index */
@@ -201,12 +88,12 @@ struct alias {
 struct match_index {
 	enum match_by by;
 	struct arena arena;
-	struct strmap keys;
+	struct map keys;      /* key -> index into kv */
 	struct keyinfo *kv;
 	size_t nk, capk;
 	struct match_account *acc;
 	size_t nacc, capacc;
-	struct strmap accids;
+	struct map accids;    /* account id -> index into av */
 	struct accinfo *av;
 	size_t na, capa;
 	struct alias *al;
@@ -238,14 +125,14 @@ match_index_free(struct match_index *idx)
 {
 	if (!idx)
 		return;
-	arena_free(&idx->arena);
-	free(idx->keys.slots);
+	arena_clear(&idx->arena);
+	map_clear(&idx->keys);
 	free(idx->kv);
 	free(idx->acc);
-	free(idx->accids.slots);
+	map_clear(&idx->accids);
 	free(idx->av);
 	free(idx->al);
-	buf_free(&idx->scratch);
+	buf_clear(&idx->scratch);
 	free(idx);
 }
 
@@ -302,19 +189,25 @@ match_person_key(const struct match_index *idx, const char *incident_id, const c
 	return match_normalize_email(email, scratch) ? scratch->data : NULL;
 }
 
+/* The index of key (len bytes), noted now if it is new. */
+static long
+need_n(struct match_index *idx, const char *key, size_t len)
+{
+	size_t k = map_get_n(&idx->keys, key, len);
+
+	if (k == MAP_NONE) {
+		k = idx->nk;
+		GROW(idx->kv, idx->nk, idx->capk);
+		idx->kv[idx->nk++] = (struct keyinfo){ arena_strndup(&idx->arena, key, len), -1, 0, NULL };
+		map_add(&idx->keys, idx->kv[k].key, k);
+	}
+	return (long)k;
+}
+
 long
 match_need(struct match_index *idx, const char *key)
 {
-	size_t len = strlen(key);
-	int added;
-	struct slot *sl = strmap_put_h(&idx->keys, &idx->arena, key, len, hash_mem(key, len),
-	                               (int32_t)idx->nk, &added);
-
-	if (added) {
-		GROW(idx->kv, idx->nk, idx->capk);
-		idx->kv[idx->nk++] = (struct keyinfo){ sl->key, -1, 0, NULL };
-	}
-	return sl->val;
+	return need_n(idx, key, strlen(key));
 }
 
 size_t
@@ -332,7 +225,7 @@ match_key(const struct match_index *idx, size_t i)
 long
 match_key_find(const struct match_index *idx, const char *key)
 {
-	return strmap_get(&idx->keys, key);
+	return find(&idx->keys, key);
 }
 
 static int32_t
@@ -377,7 +270,7 @@ add_email_account(struct match_index *idx, long want, const char *id, enum match
 
 	if (kind != MATCH_USER || !email || !match_normalize_email(email, &idx->scratch))
 		return 0;
-	k = strmap_get(&idx->keys, idx->scratch.data);
+	k = find(&idx->keys, idx->scratch.data);
 	if (k < 0 || (want >= 0 && k != want))
 		return 0;
 	return chain_account(idx, (size_t)k, id, kind, email, suspended);
@@ -387,7 +280,7 @@ static int
 add_alias_account(struct match_index *idx, const char *id, enum match_kind kind,
                   const char *email, int suspended)
 {
-	long j = strmap_get(&idx->accids, id);
+	long j = find(&idx->accids, id);
 
 	if (j < 0 || idx->av[j].account >= 0)
 		return 0;
@@ -421,27 +314,28 @@ match_add_account_for(struct match_index *idx, size_t i, const char *id,
 int
 match_add_alias(struct match_index *idx, const char *username, const char *account_id)
 {
-	long k;
-	int added;
-	struct slot *sl;
+	long k, j;
 	struct keyinfo *ki;
 
 	if (idx->by != MATCH_BY_ALIAS || !username || !account_id || !*account_id)
 		return 0;
-	if ((k = strmap_get(&idx->keys, username)) < 0)
+	if ((k = find(&idx->keys, username)) < 0)
 		return 0;
-	sl = strmap_put(&idx->accids, &idx->arena, account_id, (int32_t)idx->na, &added);
-	if (added) {
+	if ((j = find(&idx->accids, account_id)) < 0) {
+		j = (long)idx->na;
 		GROW(idx->av, idx->na, idx->capa);
-		idx->av[idx->na++] = (struct accinfo){ sl->key, -1, NULL };
+		idx->av[idx->na++] = (struct accinfo){
+			arena_strndup(&idx->arena, account_id, strlen(account_id)), -1, NULL
+		};
+		map_add(&idx->accids, idx->av[j].id, (size_t)j);
 	}
 	ki = &idx->kv[k];
 	/* The same alias seen twice (a retried page) counts once. */
 	for (int32_t a = ki->first; a >= 0; a = idx->al[a].next)
-		if (idx->al[a].acc == sl->val)
+		if (idx->al[a].acc == j)
 			return 0;
 	GROW(idx->al, idx->nal, idx->capal);
-	idx->al[idx->nal] = (struct alias){ sl->val, ki->first };
+	idx->al[idx->nal] = (struct alias){ (int32_t)j, ki->first };
 	ki->first = (int32_t)idx->nal++;
 	ki->count++;
 	return 1;
@@ -492,7 +386,7 @@ void
 match_fail_alias_account(struct match_index *idx, const char *account_id, const char *code,
                          const char *message)
 {
-	long j = strmap_get(&idx->accids, account_id);
+	long j = find(&idx->accids, account_id);
 
 	if (j >= 0 && !idx->av[j].fail)
 		idx->av[j].fail = intern_fail(idx, code, message);
@@ -621,7 +515,7 @@ match_person(const struct match_index *idx, const char *key)
 
 	if (!key)
 		return match_person_at(idx, -1);
-	if ((k = strmap_get(&idx->keys, key)) < 0) {
+	if ((k = find(&idx->keys, key)) < 0) {
 		/* Not noted in pass 1: nothing was looked up for it. */
 		if (idx->fail_all) {
 			r.status = MATCH_FAILED;

@@ -43,7 +43,7 @@ warn_person(const struct match_index *idx, const char *label, const cJSON *e,
 	buf_printf(&w, "%s): ", id);
 	match_hint(idx, res, &w);
 	warn(user, w.data);
-	buf_free(&w);
+	buf_clear(&w);
 }
 
 const char *
@@ -93,7 +93,7 @@ roster_annotate(const struct match_index *idx, cJSON *roster, struct buf *scratc
 				warn_person(idx, roster_schedule_label(roster), e, &res, warn, user);
 		}
 	}
-	buf_free(&reason);
+	buf_clear(&reason);
 	return NULL;
 }
 

@@ -64,7 +64,7 @@ on_ags(void *user, struct sdm_account_group *v, size_t n, const struct sdm_error
 }
 
 static void
-one_free(struct one *o)
+one_clear(struct one *o)
 {
 	sdm_groups_free(o->listed, o->n_listed);
 	sdm_groups_free(o->found, o->n_found);
@@ -180,17 +180,17 @@ adopt_group(struct sdm_client *c, const struct input *in, const char *group,
 	if (u.n != 1) {
 		weprintf("--adopt: the stream must hold the records of one group (one schedule, or the "
 		         "schedules of one group spec), not %zu", u.n);
-		spec_units_free(&u);
+		spec_units_clear(&u);
 		return EXIT_USAGE;
 	}
 	unit = &u.v[0];
 
 	sdm_filter_add_tag(&f, MANAGED_BY_TAG, MANAGED_BY_VALUE);
 	sdm_groups_list(c, f.data, LIST_LIMIT, on_listed, &o);
-	buf_free(&f);
+	buf_clear(&f);
 	sdm_filter_add(&f, strncmp(group, "group-", 6) == 0 ? "id" : "name", group);
 	sdm_groups_list(c, f.data, 0, on_found, &o);
-	buf_free(&f);
+	buf_clear(&f);
 	sdm_run(c);
 	if (o.failed)
 		goto out;
@@ -250,7 +250,7 @@ adopt_group(struct sdm_client *c, const struct input *in, const char *group,
 		push_change(plan, &adopt);
 		update_tags(c, g, &tags, &plan->v[0]);
 		sdm_run(c);
-		sdm_tags_free(&tags);
+		sdm_tags_clear(&tags);
 		status = plan->v[0].status == CHANGE_DONE ? EXIT_DONE : EXIT_FAILED;
 		goto out;
 	}
@@ -258,7 +258,7 @@ adopt_group(struct sdm_client *c, const struct input *in, const char *group,
 	/* Dry run: what the next sync will change in it, as if it were ours. */
 	sdm_filter_add(&f, "groupid", g->id);
 	sdm_account_groups_list(c, f.data, LIST_LIMIT, on_ags, &o);
-	buf_free(&f);
+	buf_clear(&f);
 	if (unit->roles_given)
 		role_reads_start(&rr, c, (const char *const *)&g->id, 1);
 	sdm_run(c);
@@ -302,14 +302,14 @@ adopt_group(struct sdm_client *c, const struct input *in, const char *group,
 	free(sub.v);
 	sub.v = NULL;
 	sub.n = 0;
-	plan_free(&sub);
+	plan_clear(&sub);
 	status = EXIT_DONE;
 out:
 	free(key);
 	free(members);
-	role_reads_free(&rr);
-	spec_units_free(&u);
-	one_free(&o);
+	role_reads_clear(&rr);
+	spec_units_clear(&u);
+	one_clear(&o);
 	return status;
 }
 
@@ -349,7 +349,7 @@ release_group(struct sdm_client *c, const char *key, const struct apply_opts *op
 	o.instance = opts->instance && *opts->instance ? opts->instance : NULL;
 	sdm_filter_add_tag(&f, MANAGED_BY_TAG, MANAGED_BY_VALUE);
 	sdm_groups_list(c, f.data, LIST_LIMIT, on_listed, &o);
-	buf_free(&f);
+	buf_clear(&f);
 	sdm_run(c);
 	if (o.failed)
 		goto out;
@@ -360,7 +360,7 @@ release_group(struct sdm_client *c, const char *key, const struct apply_opts *op
 	}
 	sdm_filter_add(&f, "groupid", g->id);
 	sdm_account_groups_list(c, f.data, LIST_LIMIT, on_ags, &o);
-	buf_free(&f);
+	buf_clear(&f);
 	role_reads_start(&rr, c, (const char *const *)&g->id, 1);
 	sdm_run(c);
 	if (o.failed || rr.failed)
@@ -412,11 +412,11 @@ release_group(struct sdm_client *c, const char *key, const struct apply_opts *op
 				sdm_tags_set(&tags, g->tags.v[i].name, g->tags.v[i].value);
 		update_tags(c, g, &tags, &plan->v[n_removes]);
 		sdm_run(c);
-		sdm_tags_free(&tags);
+		sdm_tags_clear(&tags);
 	}
 	status = plan->v[n_removes].status == CHANGE_DONE ? EXIT_DONE : EXIT_FAILED;
 out:
-	role_reads_free(&rr);
-	one_free(&o);
+	role_reads_clear(&rr);
+	one_clear(&o);
 	return status;
 }

@@ -108,7 +108,7 @@ static void
 free_single_group(struct sdm_group *g)
 {
 	if (g) {
-		sdm_group_free(g);
+		sdm_group_clear(g);
 		free(g);
 	}
 }
@@ -117,7 +117,7 @@ static void
 free_single_account_group(struct sdm_account_group *ag)
 {
 	if (ag) {
-		sdm_account_group_free(ag);
+		sdm_account_group_clear(ag);
 		free(ag);
 	}
 }
@@ -204,7 +204,7 @@ keep_memberships(struct state *st, struct sdm_account_group *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (!v[i].id || !v[i].account_id || managed_index(st, v[i].group_id) < 0) {
-			sdm_account_group_free(&v[i]);
+			sdm_account_group_clear(&v[i]);
 			continue;
 		}
 		if (st->n_ags == st->cap_ags) {
@@ -256,7 +256,7 @@ list_memberships_per_group(struct state *st)
 		struct buf f = {0};
 		sdm_filter_add(&f, "groupid", st->managed[i]->id);
 		sdm_account_groups_list(st->c, f.data, LIST_LIMIT, on_memberships, st);
-		buf_free(&f);
+		buf_clear(&f);
 	}
 }
 
@@ -327,7 +327,7 @@ static void
 add_other(struct state *st, struct sdm_group *g)
 {
 	if (!g->id || !g->name) {
-		sdm_group_free(g);
+		sdm_group_clear(g);
 		return;
 	}
 	if (st->n_others == st->cap_others) {
@@ -362,7 +362,7 @@ dedupe_others(struct state *st)
 		struct sdm_group *g = &st->others[i];
 		if ((n && strcmp(st->others[n - 1].id, g->id) == 0) ||
 		    (nl && bsearch(g->id, listed, nl, sizeof *listed, cmp_key_group_ptr))) {
-			sdm_group_free(g);
+			sdm_group_clear(g);
 			continue;
 		}
 		st->others[n++] = *g;
@@ -389,7 +389,7 @@ on_name(void *user, struct sdm_group *v, size_t n, const struct sdm_error *err)
 		/* the filter matches case-insensitively and takes '*' as a
 		 * wildcard: keep only the exact (case-insensitive) name */
 		if (!group_name_equal(v[i].name, lk->name)) {
-			sdm_group_free(&v[i]);
+			sdm_group_clear(&v[i]);
 			continue;
 		}
 		add_other(st, &v[i]);
@@ -457,7 +457,7 @@ on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error 
 	}
 	for (i = 0; i < n; i++) {
 		if (!v[i].id || !v[i].email) {
-			sdm_account_free(&v[i]);
+			sdm_account_clear(&v[i]);
 			continue;
 		}
 		push_account(st, &v[i]);
@@ -476,7 +476,7 @@ keep_wanted_accounts(struct state *st, struct sdm_account *v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!v[i].id || !v[i].email ||
 		    !bsearch(&v[i].id, st->want, st->n_want, sizeof *st->want, cmp_str_ptr)) {
-			sdm_account_free(&v[i]);
+			sdm_account_clear(&v[i]);
 			continue;
 		}
 		push_account(st, &v[i]);
@@ -511,7 +511,7 @@ look_up_accounts_by_id(struct state *st)
 		struct buf f = {0};
 		sdm_filter_add(&f, "id", st->want[i]);
 		sdm_accounts_list(st->c, f.data, 0, on_accounts, st);
-		buf_free(&f);
+		buf_clear(&f);
 	}
 }
 
@@ -814,7 +814,7 @@ check_create(struct call *k, const struct sdm_error *err)
 	else
 		sdm_filter_add_tag(&f, SCHEDULE_ID_TAG, c->schedule_id);
 	sdm_groups_list(k->st->c, f.data, 0, on_create_check, k);
-	buf_free(&f);
+	buf_clear(&f);
 }
 
 static void
@@ -900,7 +900,7 @@ check_membership(struct call *k, const struct sdm_error *err)
 	sdm_filter_add(&f, "accountid", c->account_id);
 	sdm_filter_add(&f, "groupid", c->group_id);
 	sdm_account_groups_list(k->st->c, f.data, 0, on_membership_check, k);
-	buf_free(&f);
+	buf_clear(&f);
 }
 
 /* delete_group: is the group gone? */
@@ -965,7 +965,7 @@ on_removed(void *user, const struct sdm_error *err)
 		keep_answer(k, err);
 		sdm_filter_add(&f, "id", c->group_id);
 		sdm_groups_list(k->st->c, f.data, 0, on_group_check, k);
-		buf_free(&f);
+		buf_clear(&f);
 		return;
 	}
 	/* already gone (a concurrent run): the goal holds */
@@ -1012,7 +1012,7 @@ retag_for_spec(struct sdm_tags *t, const char *key)
 		if (strcmp(t->v[i].name, SCHEDULE_ID_TAG) != 0 && strcmp(t->v[i].name, SCHEDULE_NAME_TAG) != 0)
 			sdm_tags_set(&keep, t->v[i].name, t->v[i].value);
 	sdm_tags_set(&keep, GROUP_TAG, key + strlen(GROUP_KEY_PREFIX));
-	sdm_tags_free(t);
+	sdm_tags_clear(t);
 	*t = keep;
 }
 
@@ -1135,7 +1135,7 @@ submit_change(struct state *st, size_t i)
 			sdm_tags_set(&g.tags, SCHEDULE_NAME_TAG, tagname);
 		free(tagname);
 		sdm_group_create(st->c, &g, on_created, k);
-		sdm_tags_free(&g.tags);
+		sdm_tags_clear(&g.tags);
 		break;
 	}
 	case CHANGE_RENAME_GROUP: {
@@ -1158,7 +1158,7 @@ submit_change(struct state *st, size_t i)
 			retag_for_spec(&g.tags, c->schedule_id);
 		free(tagname);
 		sdm_group_update(st->c, &g, on_renamed, k);
-		sdm_tags_free(&g.tags);
+		sdm_tags_clear(&g.tags);
 		break;
 	}
 	case CHANGE_ADD:
@@ -1263,7 +1263,7 @@ fill_emails(struct state *st, struct plan *p)
 /* ---------------------------------------------------------------- all */
 
 static void
-state_free(struct state *st)
+state_clear(struct state *st)
 {
 	size_t i;
 
@@ -1441,13 +1441,13 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		input_thread(&job);
 	sdm_filter_add_tag(&f, MANAGED_BY_TAG, MANAGED_BY_VALUE);
 	sdm_groups_list(c, f.data, LIST_LIMIT, on_managed, &st);
-	buf_free(&f);
+	buf_clear(&f);
 	sdm_run(c);
 	if (threaded)
 		pthread_join(th, NULL);
 	if (job.rc) {
 		*input_refused = 1;
-		state_free(&st);
+		state_clear(&st);
 		return EXIT_REFUSED;
 	}
 	if (st.read_failed)
@@ -1475,11 +1475,11 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 				lookups[i].name = names[i];
 				sdm_filter_add(&f, "name", names[i]);
 				sdm_groups_list(c, f.data, 0, on_name, &lookups[i]);
-				buf_free(&f);
+				buf_clear(&f);
 			}
 		}
 		queue_email_lookups(&st, plan);
-		plan_free(plan);
+		plan_clear(plan);
 		sdm_run(c);
 		if (st.read_failed)
 			goto read_failed;
@@ -1530,7 +1530,7 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	goto out;
 
 read_failed:
-	plan_free(plan);
+	plan_clear(plan);
 	weprintf("nothing changed: StrongDM could not be read");
 	status = EXIT_FAILED;
 out:
@@ -1540,8 +1540,8 @@ out:
 	free(lookups);
 	free(groups);
 	free(members);
-	spec_units_free(&units);
-	role_reads_free(&rr);
-	state_free(&st);
+	spec_units_clear(&units);
+	role_reads_clear(&rr);
+	state_clear(&st);
 	return status;
 }

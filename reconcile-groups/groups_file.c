@@ -207,12 +207,12 @@ out:
 	free(line);
 	fclose(fp);
 	if (rc)
-		groups_file_free(gf);
+		groups_file_clear(gf);
 	return rc;
 }
 
 void
-groups_file_free(struct groups_file *gf)
+groups_file_clear(struct groups_file *gf)
 {
 	free(gf->groups);
 	free(gf->members);
@@ -253,6 +253,6 @@ reconcile_offline(const struct input *in, const struct groups_file *gf, const st
 	}
 	plan_changes(&pin, plan);
 	status = apply_after_plan(plan, &pin, in, o, &held);
-	spec_units_free(&units);
+	spec_units_clear(&units);
 	return status;
 }

@@ -29,7 +29,7 @@ struct groups_file {
  * those of instance (NULL: the default; see instance_owns). */
 int groups_file_read(struct groups_file *gf, const char *path, const struct input *in,
                      const char *instance);
-void groups_file_free(struct groups_file *gf);
+void groups_file_clear(struct groups_file *gf);
 
 /* Plan against the groups of the file (always a dry run); the exit status
  * as reconcile's. */

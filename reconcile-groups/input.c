@@ -293,12 +293,12 @@ out:
 	free(seen);
 	record_reader_clear(&r);
 	if (rc)
-		input_free(in);
+		input_clear(in);
 	return rc;
 }
 
 void
-input_free(struct input *in)
+input_clear(struct input *in)
 {
 	size_t i;
 

@@ -62,7 +62,7 @@ struct input {
  * nothing on purpose (--allow-empty). */
 #define INPUT_ALLOW_EMPTY 1
 int input_read(struct input *in, FILE *fp, const char *name, int flags);
-void input_free(struct input *in);
+void input_clear(struct input *in);
 
 /* The account the input names with this id (its email, if it gave one), or
  * NULL. */

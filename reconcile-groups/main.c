@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,20 +83,6 @@ instance_name_ok(const char *s)
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
 			return 0;
 	return 1;
-}
-
-static int
-parse_count(const char *s, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* A share: a number from 0 to 1 ("0.5", "1", "0"). */
@@ -201,9 +188,9 @@ run_offline(const char *groups_path, const struct apply_opts *o)
 	record_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, 1);
 	log_summary(&plan, NULL);
-	plan_free(&plan);
-	groups_file_free(&gf);
-	input_free(&in);
+	plan_clear(&plan);
+	groups_file_clear(&gf);
+	input_clear(&in);
 	if (fshut_stdout() && status == EXIT_DONE)
 		status = EXIT_FAILED;
 	return status;
@@ -231,8 +218,8 @@ run_one_group(struct sdm_client *client, const char *adopt, const char *release,
 	}
 	record_writer_init(&w, stdout);
 	write_output(&w, &in, &plan, o->dry_run);
-	plan_free(&plan);
-	input_free(&in);
+	plan_clear(&plan);
+	input_clear(&in);
 	if (fshut_stdout() && status == EXIT_DONE)
 		status = EXIT_FAILED;
 	return status;
@@ -283,33 +270,25 @@ main(int argc, char **argv)
 			o.allow_empty = 1;
 			break;
 		case OPT_INSTANCE:
-			if (!instance_name_ok(optarg)) {
-				weprintf("--instance wants 1 to 64 letters, digits, '.', '_' or '-', not \"%s\"",
-				         optarg);
-				return EXIT_USAGE;
-			}
+			if (!instance_name_ok(optarg))
+				usage_error("--instance wants 1 to 64 letters, digits, '.', '_' or '-', not \"%s\"",
+				            optarg);
 			o.instance = optarg;
 			break;
 		case OPT_PREFIX:
 			o.group_prefix = optarg;
 			break;
 		case OPT_MAX:
-			if (parse_count(optarg, &o.max_changes)) {
-				weprintf("--max-changes wants a whole number ≥ 0, not \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
+			if (parse_long_range(optarg, 0, LONG_MAX, &o.max_changes))
+				usage_error("--max-changes wants a whole number ≥ 0, not \"%s\"", optarg);
 			break;
 		case OPT_PRUNE_SHARE:
-			if (parse_share(optarg, &o.max_prune_share)) {
-				weprintf("--max-prune-share wants a number from 0 to 1, not \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
+			if (parse_share(optarg, &o.max_prune_share))
+				usage_error("--max-prune-share wants a number from 0 to 1, not \"%s\"", optarg);
 			break;
 		case 'j':
-			if (parse_count(optarg, &jobs) || jobs < 1 || jobs > JOBS_MAX) {
-				weprintf("--jobs wants a whole number from 1 to %d, not \"%s\"", JOBS_MAX, optarg);
-				return EXIT_USAGE;
-			}
+			if (parse_long_range(optarg, 1, JOBS_MAX, &jobs))
+				usage_error("--jobs wants a whole number from 1 to %d, not \"%s\"", JOBS_MAX, optarg);
 			break;
 		case OPT_GROUPS:
 			groups_path = optarg;
@@ -331,24 +310,14 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		weprintf("unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-
-	if ((adopt || release) && (groups_path || o.prune || (adopt && release))) {
-		weprintf("--adopt and --release go alone (not with each other, --groups or --prune)");
-		return EXIT_USAGE;
-	}
-	if (adopt && !*adopt) {
-		weprintf("--adopt wants a group id or name");
-		return EXIT_USAGE;
-	}
-	if (release && !*release) {
-		weprintf("--release wants a schedule id, or group:NAME");
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if ((adopt || release) && (groups_path || o.prune || (adopt && release)))
+		usage_error("--adopt and --release go alone (not with each other, --groups or --prune)");
+	if (adopt && !*adopt)
+		usage_error("--adopt wants a group id or name");
+	if (release && !*release)
+		usage_error("--release wants a schedule id, or group:NAME");
 	if (groups_path) {
 		o.dry_run = 1;
 		return run_offline(groups_path, &o);
@@ -365,14 +334,14 @@ main(int argc, char **argv)
 	catch_stop_signals();
 	if (!(client = sdm_client_new(&cfg, err, sizeof err))) {
 		weprintf("%s", err);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return EXIT_USAGE;
 	}
 
 	if (adopt || release) {
 		status = run_one_group(client, adopt, release, &o);
 		sdm_client_free(client);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return status;
 	}
 
@@ -382,7 +351,7 @@ main(int argc, char **argv)
 	if (refused) {
 		weprintf("refused: nothing changed");
 		sdm_client_free(client);
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		return EXIT_REFUSED;
 	}
 	write_output(&w, &in, &plan, o.dry_run);
@@ -390,10 +359,10 @@ main(int argc, char **argv)
 		status = EXIT_FAILED;
 	log_summary(&plan, client);
 
-	plan_free(&plan);
-	input_free(&in);
+	plan_clear(&plan);
+	input_clear(&in);
 	sdm_client_free(client);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	if (fshut_stdout() && status == EXIT_DONE)
 		status = EXIT_FAILED;
 	return status;

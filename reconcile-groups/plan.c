@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "map.h"
 #include "util.h"
 #include "plan.h"
 
@@ -15,89 +16,15 @@ dup_or_null(const char *s)
 }
 
 /* ---------------------------------------------------------------- index
- * Open-addressing maps from a string to an index, so that planning stays
+ * Maps from a string to an index (lib/map.h), so that planning stays
  * linear in the number of schedules and groups. */
 
-#define NONE ((size_t)-1)
-
-struct sent {
-	const char *key;
-	size_t val;
-};
-
-struct smap {
-	struct sent *v;
-	size_t mask;
-	int icase;                  /* ASCII case-insensitive keys (group names) */
-};
-
-static void
-smap_init(struct smap *m, size_t n, int icase)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n + 2)
-		cap *= 2;
-	m->v = ecalloc(cap, sizeof *m->v);
-	m->mask = cap - 1;
-	m->icase = icase;
-}
-
-static void
-smap_free(struct smap *m)
-{
-	free(m->v);
-	memset(m, 0, sizeof *m);
-}
-
-static size_t
-smap_hash(const struct smap *m, const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (m->icase && ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch - 'A' + 'a');
-		h = (h ^ ch) * 1099511628211u;
-	}
-	/* FNV's low bits (the ones a table uses) see only the low bits of
-	 * each byte: mix the high bits down */
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93u;
-	h ^= h >> 32;
-	return h;
-}
-
-/* The entry for key: found, or empty (key NULL) where it would go. The map
- * never fills up: it is sized for twice what it will hold. */
-static struct sent *
-smap_slot(const struct smap *m, const char *key)
-{
-	size_t i = smap_hash(m, key) & m->mask;
-
-	for (;; i = (i + 1) & m->mask) {
-		struct sent *e = &m->v[i];
-		if (!e->key || (m->icase ? strcasecmp(e->key, key) : strcmp(e->key, key)) == 0)
-			return e;
-	}
-}
-
-static size_t
-smap_get(const struct smap *m, const char *key)
-{
-	const struct sent *e;
-
-	if (!m->v || !key)
-		return NONE;
-	e = smap_slot(m, key);
-	return e->key ? e->val : NONE;
-}
+#define NONE MAP_NONE
 
 /* Groups by schedule id and by name, each a chain in input order; the
  * input's schedule ids. */
 struct pindex {
-	struct smap by_sid, by_name, sched;
+	struct map by_sid, by_name, sched;
 	size_t *next_sid, *next_name;
 };
 
@@ -106,48 +33,28 @@ pindex_build(struct pindex *x, const struct plan_input *in)
 {
 	size_t i;
 
-	smap_init(&x->by_sid, in->n_groups, 0);
-	smap_init(&x->by_name, in->n_groups, 1);
-	smap_init(&x->sched, in->n_schedules, 0);
+	map_init(&x->by_sid, 0);
+	map_init(&x->by_name, 1);
+	map_init(&x->sched, 0);
 	x->next_sid = ecalloc(in->n_groups + 1, sizeof *x->next_sid);
 	x->next_name = ecalloc(in->n_groups + 1, sizeof *x->next_name);
+	/* backwards: each chain's head is its first group */
 	for (i = in->n_groups; i-- > 0;) {
 		const struct plan_group *g = &in->groups[i];
-		struct sent *e;
-		x->next_sid[i] = x->next_name[i] = NONE;
-		if (g->schedule_id) {
-			e = smap_slot(&x->by_sid, g->schedule_id);
-			if (e->key)
-				x->next_sid[i] = e->val;
-			e->key = g->schedule_id;
-			e->val = i;
-		}
-		if (g->name) {
-			e = smap_slot(&x->by_name, g->name);
-			if (e->key)
-				x->next_name[i] = e->val;
-			e->key = g->name;
-			e->val = i;
-		}
+		x->next_sid[i] = g->schedule_id ? map_put(&x->by_sid, g->schedule_id, i) : NONE;
+		x->next_name[i] = g->name ? map_put(&x->by_name, g->name, i) : NONE;
 	}
-	for (i = 0; i < in->n_schedules; i++) {
-		struct sent *e;
-		if (!in->schedules[i].id)
-			continue;
-		e = smap_slot(&x->sched, in->schedules[i].id);
-		if (!e->key) {
-			e->key = in->schedules[i].id;
-			e->val = i;
-		}
-	}
+	for (i = 0; i < in->n_schedules; i++)
+		if (in->schedules[i].id)
+			map_add(&x->sched, in->schedules[i].id, i);
 }
 
 static void
-pindex_free(struct pindex *x)
+pindex_clear(struct pindex *x)
 {
-	smap_free(&x->by_sid);
-	smap_free(&x->by_name);
-	smap_free(&x->sched);
+	map_clear(&x->by_sid);
+	map_clear(&x->by_name);
+	map_clear(&x->sched);
 	free(x->next_sid);
 	free(x->next_name);
 }
@@ -158,13 +65,13 @@ group_name_equal(const char *a, const char *b)
 	return a && b && strcasecmp(a, b) == 0;
 }
 
-char *
+static char *
 plan_group_name(const char *prefix, const char *schedule_name)
 {
 	return easprintf("%s%s", prefix ? prefix : "", schedule_name ? schedule_name : "");
 }
 
-char *
+static char *
 plan_schedule_group_name(const char *prefix, const struct plan_schedule *s)
 {
 	/* a spec names its group exactly: no prefix */
@@ -285,13 +192,11 @@ push(struct plan *p, enum change_action action, size_t sched_index)
 	c->status = CHANGE_PLANNED;
 	c->group_change = NO_CHANGE;
 	c->schedule_index = sched_index;
-	c->phase = action == CHANGE_CREATE_GROUP || action == CHANGE_RENAME_GROUP ? 1 :
-	           action == CHANGE_DELETE_GROUP ? 3 : 2;
 	return c;
 }
 
-static void
-change_free(struct change *c)
+void
+change_clear(struct change *c)
 {
 	free(c->error);
 	free(c->schedule_id);
@@ -307,22 +212,16 @@ change_free(struct change *c)
 	free(c->attachment_id);
 	free(c->schedules_json);
 	free(c->roles_json);
-}
-
-void
-change_clear(struct change *c)
-{
-	change_free(c);
 	memset(c, 0, sizeof *c);
 }
 
 void
-plan_free(struct plan *p)
+plan_clear(struct plan *p)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		change_free(&p->v[i]);
+		change_clear(&p->v[i]);
 	free(p->v);
 	for (i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
@@ -353,7 +252,7 @@ managed_groups_of(const struct plan_input *in, const struct pindex *x, const cha
 	size_t i, n = 0;
 
 	*first = NULL;
-	for (i = smap_get(&x->by_sid, schedule_id); i != NONE; i = x->next_sid[i]) {
+	for (i = map_get(&x->by_sid, schedule_id); i != NONE; i = x->next_sid[i]) {
 		if (!n)
 			*first = &in->groups[i];
 		n++;
@@ -387,7 +286,7 @@ name_holder(const struct plan_input *in, const struct pindex *x, const char *nam
             const struct plan_group *own)
 {
 	size_t i;
-	for (i = smap_get(&x->by_name, name); i != NONE; i = x->next_name[i])
+	for (i = map_get(&x->by_name, name); i != NONE; i = x->next_name[i])
 		if (&in->groups[i] != own)
 			return &in->groups[i];
 	return NULL;
@@ -405,7 +304,7 @@ name_blank(const char *s)
 static int
 schedule_known(const struct pindex *x, const char *id)
 {
-	return smap_get(&x->sched, id) != NONE;
+	return map_get(&x->sched, id) != NONE;
 }
 
 static void
@@ -592,7 +491,7 @@ own_group_to_take(const struct plan_input *in, const struct pindex *x, const str
 
 static void
 plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *x, size_t si,
-              char **claimed, struct smap *claimed_by, const struct plan_group **taken)
+              char **claimed, struct map *claimed_by, const struct plan_group **taken)
 {
 	const struct plan_schedule *s = &in->schedules[si];
 	const struct plan_group *g, *holder;
@@ -614,11 +513,11 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 	n = managed_groups_of(in, x, s->id, &g);
 	if (n > 1) {
 		struct buf ids = {0};
-		for (j = smap_get(&x->by_sid, s->id); j != NONE; j = x->next_sid[j])
+		for (j = map_get(&x->by_sid, s->id); j != NONE; j = x->next_sid[j])
 			buf_printf(&ids, "%s%s", ids.len ? ", " : "", in->groups[j].id);
 		note(p, "schedule %s (%s) has %zu managed groups (%s); changing none of them",
 		     s->name, s->id, n, ids.data);
-		buf_free(&ids);
+		buf_clear(&ids);
 		p->failed_schedules++;
 		return;
 	}
@@ -642,7 +541,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 			describe_holder(why, sizeof why, in, holder);
 			change_set_failed(c, "name %s is taken by %s", want, why);
 			c->code = "name_taken";
-		} else if ((j = smap_get(claimed_by, want)) != NONE) {
+		} else if ((j = map_get(claimed_by, want)) != NONE) {
 			change_set_failed(c, "name %s is also wanted by schedule %s (%s)",
 			                  want, in->schedules[j].name, in->schedules[j].id);
 			c->code = "name_taken";
@@ -655,13 +554,7 @@ plan_schedule(struct plan *p, const struct plan_input *in, const struct pindex *
 		}
 	}
 	claimed[si] = want;
-	{
-		struct sent *e = smap_slot(claimed_by, want);
-		if (!e->key) {
-			e->key = want;
-			e->val = si;
-		}
-	}
+	map_add(claimed_by, want, si);
 	plan_members(p, s, si, g, want, group_change);
 	plan_roles(p, s, si, g, want, group_change);
 }
@@ -726,12 +619,12 @@ plan_changes(const struct plan_input *in, struct plan *out)
 	const struct plan_group **taken;   /* own groups a spec's group takes over */
 	char **claimed;
 	struct pindex x;
-	struct smap claimed_by;
+	struct map claimed_by;
 	size_t i;
 
 	memset(out, 0, sizeof *out);
 	pindex_build(&x, in);
-	smap_init(&claimed_by, in->n_schedules, 1);
+	map_init(&claimed_by, 1);
 	claimed = ecalloc(in->n_schedules + 1, sizeof *claimed);
 	taken = ecalloc(in->n_groups + 1, sizeof *taken);
 	for (i = 0; i < in->n_schedules; i++)
@@ -742,8 +635,8 @@ plan_changes(const struct plan_input *in, struct plan *out)
 		free(claimed[i]);
 	free(claimed);
 	free(taken);
-	smap_free(&claimed_by);
-	pindex_free(&x);
+	map_clear(&claimed_by);
+	pindex_clear(&x);
 }
 
 size_t
@@ -752,15 +645,14 @@ plan_wanted_names(const struct plan_input *in, char ***names)
 	size_t i, n = 0;
 	char **v = ecalloc(in->n_schedules + 1, sizeof *v);
 	struct pindex x;
-	struct smap seen_names;
+	struct map seen_names;
 
 	pindex_build(&x, in);
-	smap_init(&seen_names, in->n_schedules, 1);
+	map_init(&seen_names, 1);
 	for (i = 0; i < in->n_schedules; i++) {
 		const struct plan_schedule *s = &in->schedules[i];
 		const struct plan_group *g;
 		char *want;
-		struct sent *e;
 		if (s->upstream_error || managed_groups_of(in, &x, s->id, &g) > 1)
 			continue;
 		want = plan_schedule_group_name(in->group_prefix, s);
@@ -768,16 +660,14 @@ plan_wanted_names(const struct plan_input *in, char ***names)
 			free(want);
 			continue;
 		}
-		e = smap_slot(&seen_names, want);
-		if (e->key || name_blank(want)) {
+		if (name_blank(want) || map_add(&seen_names, want, n) != NONE) {
 			free(want);
 			continue;
 		}
-		e->key = want;
 		v[n++] = want;
 	}
-	smap_free(&seen_names);
-	pindex_free(&x);
+	map_clear(&seen_names);
+	pindex_clear(&x);
 	*names = v;
 	return n;
 }
@@ -852,35 +742,6 @@ plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int a
 		if (p->v[i].status == CHANGE_PLANNED)
 			p->v[i].status = CHANGE_HELD;
 	return 1;
-}
-
-void
-plan_cascade_failures(struct plan *p, int phase)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->n; i++) {
-		struct change *c = &p->v[i];
-		if (c->phase != phase || c->status != CHANGE_PLANNED)
-			continue;
-		if (c->group_change != NO_CHANGE && p->v[c->group_change].status == CHANGE_FAILED) {
-			change_set_failed(c, "not attempted: %s of %s failed",
-			                  change_action_name(p->v[c->group_change].action), c->group_name);
-			c->code = "not_attempted";
-			continue;
-		}
-		if (c->action != CHANGE_DELETE_GROUP)
-			continue;
-		for (j = 0; j < p->n; j++)
-			if (p->v[j].action == CHANGE_REMOVE && p->v[j].status == CHANGE_FAILED &&
-			    p->v[j].schedule_index == NO_CHANGE &&
-			    strcmp(p->v[j].group_id, c->group_id) == 0) {
-				change_set_failed(c, "not attempted: a member of %s could not be removed",
-				                  c->group_name);
-				c->code = "not_attempted";
-				break;
-			}
-	}
 }
 
 cJSON *

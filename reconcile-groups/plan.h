@@ -138,7 +138,6 @@ struct change {
 	                               rename_group or (delete) the removes'
 	                               schedule change it waits for, or NO_CHANGE */
 	size_t schedule_index;      /* index into the input schedules, or NO_CHANGE (pruned) */
-	int phase;                  /* 1 create/rename, 2 add/remove, 3 delete_group */
 	int dropped;                /* not written: its create or rename found the
 	                               name taken (ALREADY_EXISTS), so the schedule
 	                               gets no change but that one */
@@ -162,14 +161,7 @@ struct plan {
  * Changes the planner already knows cannot be made (a name taken) are
  * CHANGE_FAILED with an error; the rest CHANGE_PLANNED. */
 void plan_changes(const struct plan_input *in, struct plan *out);
-void plan_free(struct plan *p);
-
-/* The group name a schedule wants: prefix + name (caller frees). */
-char *plan_group_name(const char *prefix, const char *schedule_name);
-
-/* The same for a planned schedule: its spec's group name as given, else
- * prefix + name (caller frees). */
-char *plan_schedule_group_name(const char *prefix, const struct plan_schedule *s);
+void plan_clear(struct plan *p);
 
 /* Whether a group key (plan_group.schedule_id) is a spec group's. */
 int plan_key_is_group(const char *key);
@@ -196,11 +188,6 @@ int plan_hold(struct plan *p, long max);
  * returns 1 then, else 0. *deletes and *managed get the counts. */
 int plan_hold_prune(struct plan *p, const struct plan_input *in, double share, int allow_empty,
                     size_t *deletes, size_t *managed);
-
-/* Mark every planned change as failed with this error when the change it
- * waits for (group_change) failed; for applying phase by phase (apply.c
- * instead starts each change when what it waits for is finished). */
-void plan_cascade_failures(struct plan *p, int phase);
 
 /* Free a change's strings (one not in a plan). */
 void change_clear(struct change *c);

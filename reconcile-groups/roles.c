@@ -33,7 +33,7 @@ on_attachments(void *user, struct sdm_group_role *v, size_t n, const struct sdm_
 	}
 	for (i = 0; i < n; i++) {
 		if (!v[i].id || !v[i].group_id || !v[i].role_id) {
-			sdm_group_role_free(&v[i]);
+			sdm_group_role_clear(&v[i]);
 			continue;
 		}
 		if (rr->n_atts == rr->cap_atts) {
@@ -62,7 +62,7 @@ on_all_attachments(void *user, struct sdm_group_role *v, size_t n, const struct 
 		for (i = 0; i < n; i++)
 			if (!v[i].group_id ||
 			    !bsearch(&v[i].group_id, rr->want, rr->n_want, sizeof *rr->want, cmp_str_ptr)) {
-				sdm_group_role_free(&v[i]);
+				sdm_group_role_clear(&v[i]);
 				v[i].group_id = NULL;
 			}
 	on_attachments(user, v, n, err);
@@ -89,7 +89,7 @@ role_reads_start(struct role_reads *rr, struct sdm_client *c, const char *const 
 		struct buf f = {0};
 		sdm_filter_add(&f, "groupid", group_ids[i]);
 		sdm_group_roles_list(c, f.data, LIST_LIMIT, on_attachments, rr);
-		buf_free(&f);
+		buf_clear(&f);
 	}
 }
 
@@ -143,7 +143,7 @@ role_reads_fill_groups(struct role_reads *rr, struct plan_group *g, size_t n)
 }
 
 void
-role_reads_free(struct role_reads *rr)
+role_reads_clear(struct role_reads *rr)
 {
 	sdm_roles_free(rr->roles, rr->n_roles);
 	sdm_group_roles_free(rr->atts, rr->n_atts);

@@ -36,6 +36,6 @@ const struct plan_role *role_reads_known(struct role_reads *rr, size_t *n);
 /* Give each group of g its attachments (those read for its id). */
 void role_reads_fill_groups(struct role_reads *rr, struct plan_group *g, size_t n);
 
-void role_reads_free(struct role_reads *rr);
+void role_reads_clear(struct role_reads *rr);
 
 #endif

@@ -201,7 +201,7 @@ spec_fold(const struct input *in, struct spec_units *u)
 }
 
 void
-spec_units_free(struct spec_units *u)
+spec_units_clear(struct spec_units *u)
 {
 	size_t i;
 
@@ -300,6 +300,6 @@ spec_resolve_roles(struct spec_units *u, const struct plan_role *known, size_t n
 			g->roles_error = keep(u, easprintf("%s %s %s not exist %s",
 			                                   n_missing == 1 ? "role" : "roles", missing.data,
 			                                   n_missing == 1 ? "does" : "do", where));
-		buf_free(&missing);
+		buf_clear(&missing);
 	}
 }

@@ -25,7 +25,7 @@ struct spec_units {
  * "roles" is planned as failed upstream (left as it is) with a message on
  * stderr; so is a group named by an error record without schedule id. */
 void spec_fold(const struct input *in, struct spec_units *u);
-void spec_units_free(struct spec_units *u);
+void spec_units_clear(struct spec_units *u);
 
 /* Whether some unit gives roles (they must be read and resolved). */
 int spec_any_roles(const struct spec_units *u);

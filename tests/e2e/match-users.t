@@ -260,6 +260,8 @@ run match-users --identity-set x
 is "$rc" 2 "--identity-set without --by alias: exit 2"
 run match-users --lookup-max -1
 is "$rc" 2 "--lookup-max -1: exit 2"
+is "$(cat "$T/err")" "match-users: --lookup-max -1: expected a whole number from 0 to 1000000
+Try 'match-users --help'." "a usage error says what and points to --help, as the other programs do"
 run match-users extra
 is "$rc" 2 "an operand: exit 2"
 run match-users -V

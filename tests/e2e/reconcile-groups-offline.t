@@ -99,5 +99,6 @@ rg -j 0 </dev/null
 is "$rc" 2 "-j 0 is a usage error"
 rg --jobs 257 </dev/null
 is "$rc" 2 "-j 257 is a usage error"
+like "$(cat "$T/err")" "Try 'reconcile-groups --help'" "and points to --help"
 
 done_testing

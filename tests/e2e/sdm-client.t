@@ -10,7 +10,7 @@ require_tool sdm-driver
 require_cmd jq /usr/bin/python3
 DRIVER=$BUILD_DIR/tests/tools/sdm-driver
 
-plan 80
+plan 77
 
 # A world: 1000 users (every 10th suspended), a service account, identity
 # sets and aliases, two groups.
@@ -105,11 +105,6 @@ is "$(grep -c . "$T/err")" 2 "with one error line (and the stats)"
 like "$(head -n 1 "$T/err")" '^sdm-driver: Groups\.Create: ALREADY_EXISTS: .+' "a clear ALREADY_EXISTS message"
 drv group-update "$gid" "Primary (renamed)" managed-by=oncall-sync
 is "$(jq -r .name "$T/out")" "Primary (renamed)" "group-update renames"
-drv group-get "$gid"
-is "$(jq -r '.name + " " + .tags["managed-by"]' "$T/out")" "Primary (renamed) oncall-sync" "group-get"
-drv group-get group-nope
-is "$rc" 1 "group-get of a missing group fails"
-like "$(head -n 1 "$T/err")" 'Groups\.Get: NOT_FOUND' "with NOT_FOUND"
 
 # ---- memberships
 drv ag-create a-10005 "$gid"

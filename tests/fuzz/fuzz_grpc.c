@@ -150,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data0, size_t size)
 		if (grpc_unframe(fr.data, fr.len, &msg, &msglen, err, sizeof err) != 0 ||
 		    msglen != size || (size && memcmp(msg, data, size) != 0))
 			abort();
-		buf_free(&fr);
+		buf_clear(&fr);
 	}
 
 	/* Percent-decoding into a large and a tiny buffer. */

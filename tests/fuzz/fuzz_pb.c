@@ -72,13 +72,12 @@ walk(struct pb_reader *r, const uint8_t *start, const uint8_t *end, struct buf *
 		case PB_VARINT:
 		case PB_FIXED64:
 		case PB_FIXED32: {
-			uint64_t u;
 			int64_t i64;
 			int32_t i32;
 			int b;
 			int want = f.wt == PB_VARINT ? 0 : -1;
 
-			if (pb_get_uint64(&f, &u) != want || pb_get_int64(&f, &i64) != want ||
+			if (pb_get_int64(&f, &i64) != want ||
 			    pb_get_int32(&f, &i32) != want || pb_get_bool(&f, &b) != want)
 				abort();
 			if (f.wt == PB_FIXED32 && f.u > UINT32_MAX)
@@ -182,7 +181,7 @@ list_kind(enum sdm_kind kind, const uint8_t *data, size_t size)
 	} else if (cursor || it.n != n1) {
 		abort();
 	}
-	sdm_items_free(&it);
+	sdm_items_clear(&it);
 }
 
 int
@@ -205,7 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data0, size_t size)
 		if (!same_fields(data, size, again.data ? (const uint8_t *)again.data : fuzz_empty, again.len))
 			abort();
 	}
-	buf_free(&again);
+	buf_clear(&again);
 
 	list_kind(SDM_KIND_ACCOUNT, data, size);
 	list_kind(SDM_KIND_IDENTITY_SET, data, size);
@@ -216,17 +215,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data0, size_t size)
 	list_kind(SDM_KIND_GROUP_ROLE, data, size);
 
 	if (sdm_dec_group_response(data, size, &g, &rl) == 0)
-		sdm_group_free(&g);
+		sdm_group_clear(&g);
 	if (sdm_dec_account_group_response(data, size, &ag, &rl) == 0)
-		sdm_account_group_free(&ag);
+		sdm_account_group_clear(&ag);
 	(void)sdm_dec_delete_response(data, size, &rl);
 	{
 		struct sdm_group_role gr;
 		struct sdm_role role;
 		if (sdm_dec_group_role_response(data, size, &gr, &rl) == 0)
-			sdm_group_role_free(&gr);
+			sdm_group_role_clear(&gr);
 		if (sdm_dec_role(data, size, &role) == 0)
-			sdm_role_free(&role);
+			sdm_role_clear(&role);
 	}
 
 	rc = sdm_dec_account(data, size, &acc);
@@ -238,14 +237,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data0, size_t size)
 				abort();
 	}
 	if (rc >= 0)
-		sdm_account_free(&acc);
+		sdm_account_clear(&acc);
 	if (sdm_dec_group(data, size, &g) == 0)
-		sdm_group_free(&g);
+		sdm_group_clear(&g);
 	if (sdm_dec_account_group(data, size, &ag) == 0)
-		sdm_account_group_free(&ag);
+		sdm_account_group_clear(&ag);
 	if (sdm_dec_identity_set(data, size, &is) == 0)
-		sdm_identity_set_free(&is);
+		sdm_identity_set_clear(&is);
 	if (sdm_dec_identity_alias(data, size, &ia) == 0)
-		sdm_identity_alias_free(&ia);
+		sdm_identity_alias_clear(&ia);
 	return 0;
 }

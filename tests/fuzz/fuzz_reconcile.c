@@ -7,7 +7,7 @@
  * schedule that failed upstream, no delete without --prune or while an error
  * names no schedule, adds only of on-call people and removes only of others.
  * Every change record written must be read back by the next reader.
- * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c reconcile-groups/spec.c lib/ndjson.c lib/record.c lib/util.c
+ * fuzz-sources: reconcile-groups/input.c reconcile-groups/plan.c lib/map.c reconcile-groups/spec.c lib/ndjson.c lib/record.c lib/util.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -143,14 +143,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof p);
 		plan_changes(&pi, &p);
 		check_plan(&in, &pi, &p);
-		plan_free(&p);
+		plan_clear(&p);
 		/* And without --prune: nothing is deleted. */
 		pi.prune = 0;
 		memset(&p, 0, sizeof p);
 		plan_changes(&pi, &p);
 		check_plan(&in, &pi, &p);
-		plan_free(&p);
-		input_free(&in);
+		plan_clear(&p);
+		input_clear(&in);
 	}
 	fclose(fp);
 	free(buf);

@@ -46,6 +46,6 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(copy, b.len);
 		free(copy);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	return status;
 }

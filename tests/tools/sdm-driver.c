@@ -7,7 +7,6 @@
  *     group-create NAME [TAG=VALUE...]
  *     group-update ID NAME [TAG=VALUE...]
  *     group-delete ID
- *     group-get ID
  *     ag-list [--filter F] [--limit N]
  *     ag-create ACCOUNT GROUP
  *     ag-delete ID
@@ -298,7 +297,7 @@ usage(void)
 	        "  accounts-list|groups-list|ag-list|identity-sets-list|aliases-list [--filter F] [--limit N]\n"
 	        "  accounts-pages|ag-pages [--filter F] [--limit N] [--pages K]\n"
 	        "  group-create NAME [TAG=VALUE...] | group-update ID NAME [TAG=VALUE...]\n"
-	        "  group-get ID | group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n"
+	        "  group-delete ID | ag-create ACCOUNT GROUP | ag-delete ID\n"
 	        "  roles-list|gr-list [--filter F] [--limit N] | gr-create GROUP ROLE | gr-delete ID\n");
 	exit(EXIT_USAGE);
 }
@@ -363,7 +362,7 @@ main(int argc, char **argv)
 	if (inflight > 0)
 		cfg.max_inflight = inflight;
 	if (!(c = sdm_client_new(&cfg, err, sizeof err))) {
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		die(EXIT_USAGE, "%s", err);
 	}
 	t0 = now_ms_monotonic();
@@ -389,7 +388,7 @@ main(int argc, char **argv)
 			g.name = name;
 			tags_from_args(&g.tags, argc - 1, argv + 1);
 			sdm_group_create(c, &g, on_group, NULL);
-			sdm_tags_free(&g.tags);
+			sdm_tags_clear(&g.tags);
 			free(name);
 		} else if (!strcmp(cmd, "group-update") && argc >= 2) {
 			struct sdm_group g = { 0 };
@@ -398,9 +397,7 @@ main(int argc, char **argv)
 			g.name = argv[1];
 			tags_from_args(&g.tags, argc - 2, argv + 2);
 			sdm_group_update(c, &g, on_group, NULL);
-			sdm_tags_free(&g.tags);
-		} else if (!strcmp(cmd, "group-get") && argc == 1) {
-			sdm_group_get(c, argv[0], on_group, NULL);
+			sdm_tags_clear(&g.tags);
 		} else if (!strcmp(cmd, "group-delete") && argc == 1) {
 			sdm_group_delete(c, argv[0], on_done, argv[0]);
 		} else if (!strcmp(cmd, "ag-create") && argc == 2) {
@@ -417,7 +414,7 @@ main(int argc, char **argv)
 			sdm_group_role_delete(c, argv[0], on_done, argv[0]);
 		} else {
 			sdm_client_free(c);
-			sdm_config_free(&cfg);
+			sdm_config_clear(&cfg);
 			usage();
 		}
 	}
@@ -428,7 +425,7 @@ main(int argc, char **argv)
 	        printed, st.calls, st.pages, st.attempts, st.retries, st.rate_limited,
 	        now_ms_monotonic() - t0);
 	sdm_client_free(c);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	if (fshut_stdout() < 0)
 		return EXIT_FAILED;
 	return failures ? EXIT_FAILED : EXIT_DONE;

@@ -172,7 +172,7 @@ static void long_error_messages_should_be_cut_between_characters(void)
 	iio_describe_error(422, b.data, b.len, msg, sizeof msg, NULL, 0);
 	is_int(utf8_check(msg, strlen(msg), NULL), strlen(msg), "a cut message is still UTF-8");
 	ok(strstr(msg, "aaa...") != NULL, "cut before the character, and marked: %.40s", msg + strlen(msg) - 40);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* JSON is UTF-8; cJSON does not check. A name that is not would make a

@@ -69,7 +69,7 @@ test_framing(void)
 		grpc_frame(&b, big, sizeof big);
 		ok(b.data[3] == 0x01 && (unsigned char)b.data[4] == 0x2c, "lengths are big-endian");
 	}
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -124,8 +124,8 @@ status_message_should_be_cut_between_characters(void)
 	is_int(grpc_parse_status_details((const uint8_t *)st.data, st.len, &code, out, sizeof out, &rl),
 	       0, "status details parsed");
 	is_str(out, "abcdef", "cut before the character that does not fit");
-	buf_free(&st);
-	buf_free(&msg);
+	buf_clear(&st);
+	buf_clear(&msg);
 }
 
 static void
@@ -151,9 +151,9 @@ status_details(int code, const char *message, const char *type_url, int64_t rese
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct buf out = { 0 };
 
-	pb_put_int64(&rl, 1, 500);
-	pb_put_int64(&rl, 2, 0);
-	pb_put_int64(&ts, 1, reset_s);
+	pb_put_uint64(&rl, 1, 500);
+	pb_put_uint64(&rl, 2, 0);
+	pb_put_uint64(&ts, 1, (uint64_t)reset_s);
 	pb_put_int32(&ts, 2, 250000000);
 	pb_put_message(&rl, 3, &ts);
 	pb_put_string(&rl, 4, "write");
@@ -177,10 +177,10 @@ status_details(int code, const char *message, const char *type_url, int64_t rese
 		if (left > 2)
 			buf_append(&out, &tbl[v & 63], 1);
 	}
-	buf_free(&st);
-	buf_free(&any);
-	buf_free(&rl);
-	buf_free(&ts);
+	buf_clear(&st);
+	buf_clear(&any);
+	buf_clear(&rl);
+	buf_clear(&ts);
 	return out.data;
 }
 
@@ -268,7 +268,7 @@ test_responses(void)
 	h[1] = (struct http_header){ "grpc-status-details-bin", "!!!" };
 	grpc_parse_response(200, h, 2, "", 0, CURLE_OK, "", &r);
 	ok(r.code == 8 && !r.rl.present, "malformed details are ignored");
-	buf_free(&body);
+	buf_clear(&body);
 }
 
 /* A web page or another content-type where gRPC was expected: a captive
@@ -358,7 +358,7 @@ config_fails(const char *want, const char *desc)
 	int rc = sdm_config_from_env(&cfg, err, sizeof err);
 
 	if (rc == 0)
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 	return ok(rc < 0 && strstr(err, want) && !strstr(err, "s3cr3t") && !strstr(err, secret),
 	          "%s (%s)", desc, err);
 }
@@ -380,14 +380,14 @@ test_config(void)
 	ok(sdm_config_from_env(&cfg, err, sizeof err) == 0 &&
 	   strcmp(cfg.host, SDM_DEFAULT_HOST) == 0 && cfg.max_inflight == 8 &&
 	   strcmp(cfg.access_key, "ak-1") == 0, "defaults: %s, 8 in flight", SDM_DEFAULT_HOST);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	setenv("SDM_API_HOST", "http://api.example.com:80", 1);
 	config_fails("loopback", "plaintext to another host is refused");
 	setenv("SDM_API_HOST", "app.example.com:443/path", 1);
 	config_fails("SDM_API_HOST", "a host with a path is refused");
 	setenv("SDM_API_HOST", "http://127.0.0.1:9", 1);
 	ok(sdm_config_from_env(&cfg, err, sizeof err) == 0, "plaintext to loopback is fine");
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 	setenv("SDM_API_ACCESS_KEY", "ak\r\nx-evil: 1", 1);
 	config_fails("control", "an access key with a line break is refused");
 	setenv("SDM_API_ACCESS_KEY", "ak-1", 1);
@@ -403,7 +403,7 @@ test_config(void)
 		unsetenv("SDM_API_SECRET_KEY");
 		ok(sdm_config_from_env(&cfg, err, sizeof err) == 0 && strcmp(cfg.secret_key, secret) == 0,
 		   "the secret from a private file, trimmed");
-		sdm_config_free(&cfg);
+		sdm_config_clear(&cfg);
 		chmod(path, 0640);
 		config_fails("chmod 600", "a secret file the group may read is refused");
 		unlink(path);
@@ -567,7 +567,7 @@ list_should_stop_when_the_server_cycles_cursors(void)
 	   "a cursor cycle A, B, A ends the listing with an error: %s", r.message);
 	is_int(st.pages, 3, "after three pages");
 	sdm_client_free(c);
-	sdm_config_free(&cfg);
+	sdm_config_clear(&cfg);
 out:
 	if (fp)
 		fclose(fp);

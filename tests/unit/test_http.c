@@ -251,7 +251,8 @@ test_url_check(void)
 		"https://api.incident.io/v2/schedules", "https://app.strongdm.com:443",
 		"HTTPS://Example.COM", "http://127.0.0.1:8080/x", "http://127.1.2.3/",
 		"http://localhost:99", "http://LOCALHOST/", "http://[::1]:50051", "http://[::1]",
-		"https://[2001:db8::1]/", "https://example.com?x=1@2",
+		"https://[2001:db8::1]/", "https://example.com?x=1@2", "http://[0:0:0:0:0:0:0:1]/",
+		"http://localhost./", "https://example.com#a@b",
 	};
 	static const char *const bad[] = {
 		"http://api.incident.io/v2", "http://10.0.0.1/", "http://128.0.0.1/",
@@ -261,6 +262,8 @@ test_url_check(void)
 		"https://user:pass@example.com/", "http://user@127.0.0.1/", "https:///path",
 		"https://example.com:0/", "https://example.com:99999/", "https://example.com:/",
 		"https://exa mple.com/", "https://example.com/\n", "", "http://[::1/",
+		"https:/example.com", "http://[::1]:/", "http://127.0.0.%31/", "http://[::1%25eth0]/",
+		"http://@127.0.0.1/", "http://0x7f.0.0.1/", "http://2130706433/", "https://a:b:c/",
 	};
 
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)

@@ -18,7 +18,7 @@ reason_of(const struct match_index *idx, const struct match_result *r, int hint)
 	else
 		match_reason(idx, r, &b);
 	snprintf(reason, sizeof reason, "%s", b.data ? b.data : "");
-	buf_free(&b);
+	buf_clear(&b);
 	return reason;
 }
 
@@ -32,7 +32,7 @@ need(struct match_index *idx, const char *id, const char *email)
 
 	if (k)
 		match_need(idx, k);
-	buf_free(&b);
+	buf_clear(&b);
 	return copy;
 }
 
@@ -48,7 +48,7 @@ test_normalize(void)
 	is_int(match_normalize_email(NULL, &b), 0, "normalize_email should treat NULL as no email");
 	is_int(match_normalize_email("ÄBC@x", &b), 6, "normalize_email should keep non-ASCII bytes");
 	is_str(b.data, "Äbc@x", "normalize_email should lower-case only ASCII letters");
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void

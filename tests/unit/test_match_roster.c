@@ -59,7 +59,7 @@ test_annotate(void)
 	is_str(last_warning, "Sched: U4 (s@x.com, U4): StrongDM user a-4 (s@x.com) is suspended; "
 	       "check whether the user should be reactivated in StrongDM", "the warning text");
 	cJSON_Delete(rec);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	match_index_free(idx);
 }
 
@@ -86,7 +86,7 @@ test_failures(void)
 	free(s);
 	cJSON_Delete(err);
 	cJSON_Delete(rec);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	match_index_free(idx);
 
 	idx = match_index_new(MATCH_BY_EMAIL);
@@ -100,7 +100,7 @@ test_failures(void)
 	       "its old verdict is replaced");
 	free(s);
 	cJSON_Delete(rec);
-	buf_free(&scratch);
+	buf_clear(&scratch);
 	match_index_free(idx);
 }
 

@@ -71,7 +71,7 @@ test_varints(void)
 	ok(pb_next(&r, &f) == 1 && pb_get_int32(&f, &i32) == 0 && i32 == -1, "and reads back as -1");
 	b.len = 0;
 
-	pb_put_int64(&b, 2, INT64_MIN);
+	pb_put_uint64(&b, 2, (uint64_t)INT64_MIN);
 	pb_reader_init(&r, b.data, b.len);
 	ok(pb_next(&r, &f) == 1 && f.num == 2 && pb_get_int64(&f, &i64) == 0 && i64 == INT64_MIN,
 	   "INT64_MIN round-trips");
@@ -86,7 +86,7 @@ test_varints(void)
 	ok(walk("\x00\x01", 2) < 0, "field number 0 is an error");
 	ok(walk("\x0e\x01", 2) < 0, "wire type 6 is an error");
 	ok(walk("\x0f\x01", 2) < 0, "wire type 7 is an error");
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -96,7 +96,6 @@ test_canonical(void)
 
 	pb_put_uint64(&b, 1, 0);
 	pb_put_int32(&b, 2, 0);
-	pb_put_bool(&b, 3, 0);
 	pb_put_string(&b, 4, "");
 	pb_put_string(&b, 5, NULL);
 	pb_put_bytes(&b, 6, "", 0);
@@ -106,10 +105,10 @@ test_canonical(void)
 	hex_is(&b, "0a00", "a present empty sub-message is written as 0a 00");
 	b.len = 0;
 
-	pb_put_bool(&b, 5, 1);
+	pb_put_uint64(&b, 5, 1);
 	pb_put_string(&b, 16, "x");
 	hex_is(&b, "280182010178", "bool true and a field number above 15 (two-byte key)");
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -221,7 +220,7 @@ static void
 put_sub(struct buf *b, uint32_t n, struct buf *sub)
 {
 	pb_put_message(b, n, sub);
-	buf_free(sub);
+	buf_clear(sub);
 }
 
 static void
@@ -233,7 +232,7 @@ user(struct buf *items, const char *id, const char *email, int s5, int s10, int 
 	put_str(&u, 2, email);
 	put_str(&u, 3, "First");
 	put_str(&u, 4, "Last");
-	pb_put_bool(&u, 5, s5);
+	pb_put_uint64(&u, 5, (uint64_t)s5);
 	put_str(&pair, 1, "team");
 	put_str(&pair, 2, "sre");
 	put_sub(&tags, 1, &pair);
@@ -254,9 +253,9 @@ rate_limit(struct buf *b, uint32_t field, int64_t limit, int64_t remaining, int6
 {
 	struct buf rl = { 0 }, ts = { 0 };
 
-	pb_put_int64(&rl, 1, limit);
-	pb_put_int64(&rl, 2, remaining);
-	pb_put_int64(&ts, 1, reset_s);
+	pb_put_uint64(&rl, 1, (uint64_t)limit);
+	pb_put_uint64(&rl, 2, (uint64_t)remaining);
+	pb_put_uint64(&ts, 1, (uint64_t)reset_s);
 	pb_put_int32(&ts, 2, 500000000);
 	put_sub(&rl, 3, &ts);
 	put_str(&rl, 4, bucket);
@@ -280,7 +279,7 @@ test_accounts(void)
 	user(&resp, "a-4", "dave@example.com", 1, 0, 0);    /* only 5: fallback */
 	put_str(&svc, 1, "a-5");
 	put_str(&svc, 2, "robot");
-	pb_put_bool(&svc, 3, 1);
+	pb_put_uint64(&svc, 3, 1);
 	put_sub(&acc, 2, &svc);
 	put_sub(&resp, 2, &acc);
 	put_str(&tok, 1, "a-6");
@@ -329,7 +328,7 @@ test_accounts(void)
 			free(copy);
 		}
 		ok(errors > 0, "truncated responses: %d of %zu rejected, none crashed", errors, resp.len);
-		sdm_items_free(&it);
+		sdm_items_clear(&it);
 		it.kind = SDM_KIND_ACCOUNT;
 		(void)n0;
 	}
@@ -352,7 +351,7 @@ test_accounts(void)
 				free(cursor);
 		}
 		ok(1, "20000 random messages decoded without a crash (%d rejected)", errors);
-		sdm_items_free(&it);
+		sdm_items_clear(&it);
 	}
 	/* Mutations of a valid response. */
 	{
@@ -371,9 +370,9 @@ test_accounts(void)
 			free(copy);
 		}
 		ok(1, "20000 mutated responses decoded without a crash");
-		sdm_items_free(&it);
+		sdm_items_clear(&it);
 	}
-	buf_free(&resp);
+	buf_clear(&resp);
 }
 
 static void
@@ -413,8 +412,8 @@ test_other_entities(void)
 		is_str(sdm_tags_get(&gv[0].tags, "incidentio-schedule-id"), "01G0", "group tag");
 		is_int(gv[0].tags.n, 2, "two tags");
 	}
-	sdm_items_free(&it);
-	buf_free(&resp);
+	sdm_items_clear(&it);
+	buf_clear(&resp);
 
 	/* GroupCreateResponse: 1 meta, 2 group, 3 rate_limit */
 	put_sub(&resp, 1, &meta);
@@ -423,8 +422,8 @@ test_other_entities(void)
 	ok(sdm_dec_group_response((uint8_t *)resp.data, resp.len, &grp, &rl) == 0 &&
 	   strcmp(grp.id, "group-1") == 0 && rl.remaining == 0 && rl.limit == 500,
 	   "a group response with its rate limit");
-	sdm_group_free(&grp);
-	buf_free(&resp);
+	sdm_group_clear(&grp);
+	buf_clear(&resp);
 	ok(sdm_dec_group_response((const uint8_t *)"\x0a\x00", 2, &grp, &rl) < 0,
 	   "a group response without a group is an error");
 
@@ -435,13 +434,13 @@ test_other_entities(void)
 	ok(sdm_dec_account_group_response((uint8_t *)resp.data, resp.len, &agr, &rl) == 0 &&
 	   strcmp(agr.id, "accountgroup-1") == 0 && strcmp(agr.account_id, "a-1") == 0 &&
 	   strcmp(agr.group_id, "group-1") == 0, "an account group response");
-	sdm_account_group_free(&agr);
-	buf_free(&resp);
+	sdm_account_group_clear(&agr);
+	buf_clear(&resp);
 
 	rate_limit(&resp, 2, 500, 499, 1768435260, "write");
 	ok(sdm_dec_delete_response((uint8_t *)resp.data, resp.len, &rl) == 0 && rl.remaining == 499,
 	   "a delete response");
-	buf_free(&resp);
+	buf_clear(&resp);
 
 	{
 		struct buf alias = { 0 }, set = { 0 };
@@ -461,8 +460,8 @@ test_other_entities(void)
 		if (ai.n == 1)
 			ok(strcmp(av[0].username, "01HUSER") == 0 && strcmp(av[0].identity_set_id, "ig-1") == 0,
 			   "alias fields");
-		sdm_items_free(&ai);
-		buf_free(&resp);
+		sdm_items_clear(&ai);
+		buf_clear(&resp);
 		put_str(&set, 1, "ig-1");
 		put_str(&set, 2, "incident.io");
 		put_sub(&resp, 2, &set);
@@ -471,8 +470,8 @@ test_other_entities(void)
 		sv = si.v;
 		if (si.n == 1)
 			is_str(sv[0].name, "incident.io", "identity set name");
-		sdm_items_free(&si);
-		buf_free(&resp);
+		sdm_items_clear(&si);
+		buf_clear(&resp);
 	}
 }
 
@@ -494,7 +493,7 @@ test_requests(void)
 	sdm_enc_group_update(&b, &g);
 	hex_is(&b, "0a00120767726f75702d391a0c0a0767726f75702d3912016e",
 	       "update request: meta {}, id, the whole group (without source)");
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -506,10 +505,10 @@ test_filters(void)
 	sdm_filter_add_tag(&f, "managed-by", "oncall-sync");
 	is_str(f.data, "email:\"alice@example.com\" tag:\"managed-by\"=\"oncall-sync\"",
 	       "filter terms joined by a space, values JSON-quoted");
-	buf_free(&f);
+	buf_clear(&f);
 	sdm_filter_add(&f, "name", "a\"b\\c\nd\x01");
 	is_str(f.data, "name:\"a\\\"b\\\\c\\nd\\u0001\"", "quotes, backslashes and controls escaped");
-	buf_free(&f);
+	buf_clear(&f);
 	{
 		struct sdm_tags t = { 0 };
 
@@ -518,7 +517,7 @@ test_filters(void)
 		sdm_tags_set(&t, "j", "x");
 		ok(t.n == 2 && strcmp(sdm_tags_get(&t, "k"), "v2") == 0 && sdm_tags_get(&t, "z") == NULL,
 		   "tags_set replaces a value, tags_get finds it");
-		sdm_tags_free(&t);
+		sdm_tags_clear(&t);
 	}
 }
 

@@ -64,7 +64,7 @@ complete_stream_is_read(void)
 	is_int(in.n_passed, 2, "the other record and the error record are passed on");
 	is_str(cJSON_GetObjectItem(in.passed[0], "type")->valuestring, "note", "in input order");
 	is_int(in.error_records, 1, "one error record");
-	input_free(&in);
+	input_clear(&in);
 }
 
 static void
@@ -89,7 +89,7 @@ accounts_are_kept_once_by_id(void)
 	a = input_account(&in, "a-6");
 	ok(a && !a->email, "an account without email is found, without one");
 	ok(!input_account(&in, "a-7"), "an account the input does not name is not");
-	input_free(&in);
+	input_clear(&in);
 }
 
 static void
@@ -103,7 +103,7 @@ error_without_schedule_id(void)
 	is_int(rc, 0, "an error record without schedule id is accepted");
 	is_int(in.errors_without_id, 1, "and counted (it blocks --prune)");
 	is_int(in.n_schedules, 0, "it names no schedule");
-	input_free(&in);
+	input_clear(&in);
 }
 
 int

@@ -44,7 +44,7 @@ schedules_naming_one_group_fold_into_one(void)
 	is_str(u.v[0].schedules_json, "[{\"id\":\"S1\",\"name\":\"Payments Primary\"},"
 	       "{\"id\":\"S3\",\"name\":\"Payments Secondary\"}]", "its schedules, for the change records");
 	is_str(u.v[1].id, "S2", "a schedule without a group name stays itself");
-	spec_units_free(&u);
+	spec_units_clear(&u);
 }
 
 static void
@@ -67,7 +67,7 @@ one_schedule_failing_upstream_holds_the_group(void)
 	ok(u.v[0].upstream_error, "a schedule in error: the group is held");
 	ok(u.v[1].upstream_error && strcmp(u.v[1].id, "group:lone") == 0,
 	   "an error naming only the group holds it too (not pruned)");
-	spec_units_free(&u);
+	spec_units_clear(&u);
 }
 
 static void
@@ -91,7 +91,7 @@ different_roles_for_one_group_hold_it(void)
 	   "the same roles in another order, or none: one list");
 	ok(u.v[1].upstream_error && !u.v[1].roles_given, "different roles: the group is held");
 	is_int(u.conflicts, 1, "and counted");
-	spec_units_free(&u);
+	spec_units_clear(&u);
 }
 
 static void
@@ -116,7 +116,7 @@ roles_resolve_by_id_then_name(void)
 	ok(u.v[0].roles_error == NULL, "all found");
 	is_str(u.v[1].roles_error, "roles \"nope\", \"Twin\" do not exist in StrongDM",
 	       "an unknown role, and an ambiguous case-insensitive name, are named");
-	spec_units_free(&u);
+	spec_units_clear(&u);
 }
 
 static char *
@@ -153,12 +153,12 @@ planner_makes_roles_equal_to_the_spec(void)
 	free(got);
 	is_str(p.v[1].attachment_id, "grouprole-2", "a detach deletes the attachment by id");
 	is_int(plan_hold(&p, 1), 1, "role changes count for --max-changes");
-	plan_free(&p);
+	plan_clear(&p);
 
 	s[0].roles_given = 0;
 	plan_changes(&in, &p);
 	is_int(p.n, 0, "no roles given: the group's roles are not touched");
-	plan_free(&p);
+	plan_clear(&p);
 
 	s[0].roles_given = 1;
 	s[0].roles_error = "role \"nope\" does not exist in StrongDM";
@@ -167,7 +167,7 @@ planner_makes_roles_equal_to_the_spec(void)
 	is_str(got, "attach_role:failed:-", "a role that does not exist: one failed record, no other role change");
 	free(got);
 	is_int(p.failed_schedules, 1, "the group counts as failed");
-	plan_free(&p);
+	plan_clear(&p);
 }
 
 static void
@@ -194,7 +194,7 @@ new_group_gets_its_roles_after_it_is_created(void)
 	       "the record: its schedules, the group, the role");
 	free(txt);
 	cJSON_Delete(rec);
-	plan_free(&p);
+	plan_clear(&p);
 }
 
 static void
@@ -223,12 +223,12 @@ spec_group_takes_over_a_schedules_own_group(void)
 	ok(p.v[0].retag && strcmp(p.v[0].group_id, "group-1") == 0, "the rename retags group-1, kept");
 	is_str(p.v[1].group_id, "group-2", "only group-2 is deleted");
 	is_int(p.n, 2, "no member or role change: its people and role are the spec's already");
-	plan_free(&p);
+	plan_clear(&p);
 
 	s[0].upstream_error = 1;
 	plan_changes(&in, &p);
 	is_int(p.n, 0, "a schedule of the spec failed upstream: no change, nor a prune of their own groups");
-	plan_free(&p);
+	plan_clear(&p);
 }
 
 int

@@ -120,7 +120,7 @@ test_reader(void)
 			buf_printf(&b, "\"k%d\":%d,", i, i);
 		buf_puts(&b, "\"k57\":1}}\n");
 		refuses(b.data, b.len, "duplicate key \"k57\"", "duplicate key among many");
-		buf_free(&b);
+		buf_clear(&b);
 	}
 	REFUSES("{\"type\":\"sample\",\"n\":\"\xff\"}\n", "in.ndjson:1: invalid UTF-8 at byte 23", "invalid byte");
 	REFUSES("{\"type\":\"sample\",\"n\":\"\xc0\xaf\"}\n", "invalid UTF-8", "overlong 2-byte");
@@ -142,7 +142,7 @@ test_reader(void)
 			buf_puts(&b, "]");
 		buf_puts(&b, "}\n");
 		refuses(b.data, b.len, "nested too deeply", "65 levels refused");
-		buf_free(&b);
+		buf_clear(&b);
 
 		buf_puts(&b, "{\"type\":\"sample\",\"n\":");
 		for (int i = 0; i < 63; i++)
@@ -154,7 +154,7 @@ test_reader(void)
 		n = read_all(b.data, b.len, &msg);
 		is_int(n, 1, "64 levels and brackets inside strings are fine");
 		free(msg);
-		buf_free(&b);
+		buf_clear(&b);
 
 		/* 200000 levels would overflow a naive recursive parser. */
 		buf_puts(&b, "{\"type\":\"sample\",\"n\":");
@@ -162,7 +162,7 @@ test_reader(void)
 			buf_puts(&b, "[");
 		buf_puts(&b, "\n");
 		refuses(b.data, b.len, "nested too deeply", "deep nesting refused before parsing");
-		buf_free(&b);
+		buf_clear(&b);
 	}
 	{
 		struct buf b = { 0 };
@@ -171,7 +171,7 @@ test_reader(void)
 			buf_puts(&b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 		buf_puts(&b, "\"}\n{\"type\":\"end\",\"stage\":\"s\",\"records\":1}\n");
 		refuses(b.data, b.len, "in.ndjson:1: line is", "a line over 1 MiB is refused");
-		buf_free(&b);
+		buf_clear(&b);
 	}
 
 	/* End fields and sticky errors. */
@@ -323,7 +323,7 @@ line_limit_should_not_count_the_newline(void)
 	is_int(read_all(b.data, b.len, &msg), -1, "one byte more is refused");
 	ok(msg && strstr(msg, "longer than the limit"), "and says why");
 	free(msg);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* ------------------------------------------------------------ the contract
@@ -347,8 +347,8 @@ refuses_at_2(unsigned flags, const char *rec, const char *want, const char *desc
 	read_flags = flags;
 	refuses(b.data, b.len, w.data, desc);
 	read_flags = 0;
-	buf_free(&b);
-	buf_free(&w);
+	buf_clear(&b);
+	buf_clear(&w);
 }
 
 static void
@@ -367,7 +367,7 @@ reads(unsigned flags, const char *rec, const char *desc)
 	if (n != 1)
 		printf("#   stderr: %s", msg);
 	free(msg);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* Every stage: the roster fields' types. */
@@ -514,7 +514,7 @@ built_records_should_keep_the_contract(void)
 	       "\"code\":\"failed\",\"message\":\"StrongDM: down\"}", "record_error_new: the design's fields");
 	buf_printf(&b, "%s\n", s);
 	reads(RECORD_MATCHED, b.data, "record_error_new: read back");
-	buf_free(&b);
+	buf_clear(&b);
 	free(s);
 	cJSON_Delete(e);
 	e = record_error_new("fetch-oncall", NULL, "unauthenticated", "401");
