@@ -129,7 +129,8 @@ like "$(cat "$T/err")" "SDM_API_ACCESS_KEY_FILE=$T/etc/sdm-api-access-key: mode 
 # --- where the programs are found (make install rewrites one line)
 is "$(grep -c '^ONCALL_LIBEXEC_DEFAULT=' "$BIN/oncall-sync")" 1 "one ONCALL_LIBEXEC_DEFAULT= line for make install"
 mkdir -p "$T/inst/bin"
-sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT='"$T"'/inst/lib|' "$BIN/oncall-sync" >"$T/inst/bin/oncall-sync"
+sed -e 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT='"$T"'/inst/lib|' \
+	-e 's|^ONCALL_SHARE_DEFAULT=.*|ONCALL_SHARE_DEFAULT='"$ROOT"'/share/oncall-sync|' "$BIN/oncall-sync" >"$T/inst/bin/oncall-sync"
 chmod 755 "$T/inst/bin/oncall-sync"
 ocs_config '{"schedules": ["TestSchedule"]}'
 ONCALL_LIBEXEC='' run "$T/inst/bin/oncall-sync" sync
