@@ -37,6 +37,10 @@ check config-add "schedules added by id, one already listed by name replaced in 
 	--argjson ids '["01G0J1EXE7PLATFORM00000000","01G0J1EXE7SUPPORT000000000"]' \
 	--argjson names '{"01G0J1EXE7PLATFORM00000000":"Platform","01G0J1EXE7SUPPORT000000000":"Support"}' \
 	--argjson spec null config.json
+check config-add-said "what an add did: a schedule already synced by name, one added, the ids note" \
+	-r --argjson ids '["01G0J1EXE7PLATFORM00000000","01G0J1EXE7SUPPORT000000000"]' \
+	--argjson names '{"01G0J1EXE7PLATFORM00000000":"Platform","01G0J1EXE7SUPPORT000000000":"Sup\u001bport"}' \
+	--argjson spec null --argjson after '["01G0J1EXE7PLATFORM00000000"]' <<<'["Platform"]'
 check group-refs "the schedules of a spec's group" -r --arg r Platform config.json
 check retired-keys "the groups a removal retires: an id, a name (unknown), a spec's group" \
 	-r --argjson rm '["01G0J1EXE7AXZ2C93K61WBPYEH","Platform"]' config.json
