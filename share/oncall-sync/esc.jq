@@ -6,7 +6,8 @@
 # esc: one string. esc_raw: every string of a record still in JSON text (a
 # line read with -R, before fromjson): each escape \X becomes \\X, so that
 # the parsed strings hold the escapes themselves; far cheaper than walking
-# the records.
+# the records. esc_ctl: esc, but a backslash kept as it is (for a whole
+# message that the programs escaped already: not escaped twice).
 def _hex4: [(. / 4096 | floor) % 16, (. / 256 | floor) % 16, (. / 16 | floor) % 16, . % 16]
   | map("0123456789abcdef"[.:. + 1]) | join("");
 def _c1($pre): if utf8bytelength == length then .
@@ -15,3 +16,4 @@ def esc: tostring | tojson | .[1:-1] | gsub("\\\\\""; "\"") | _c1("\\");
 def esc_raw: (if index("\\") then gsub("\\\\(?<x>[\\\\/bfnrt]|u[0-9a-fA-F]{4})";
     "\\\\\(if .x == "\\" then "\\" else "" end)\(.x)") else . end)
   | _c1("\\\\");
+def esc_ctl: esc | gsub("\\\\\\\\"; "\\");

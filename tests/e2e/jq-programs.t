@@ -110,6 +110,8 @@ done
 # --- the modules
 is "$(jq -rn -L "$S" 'include "esc"; "a\nb\u001b\u0085\\ \"q\"" | esc')" 'a\nb\u001b\u0085\\ "q"' \
 	"esc.jq: control characters, C1 controls and a backslash escaped, a quote kept"
+is "$(jq -rn -L "$S" 'include "esc"; "a\nb\u007f\u2028\\n" | esc_ctl')" 'a\nb\u007f\u2028\n' \
+	"esc.jq: esc_ctl escapes the control characters of a message, its backslashes kept"
 is "$(printf '%s\n' '{"n":"a\nb\\c"}' | jq -rR -L "$S" 'include "esc"; esc_raw | fromjson | .n')" 'a\nb\\c' \
 	"esc.jq: esc_raw escapes every string of a record before it is parsed"
 is "$(jq -rn -L "$S" 'include "spec"; [{"schedule": "A", "group": "g", "roles": ["x"]}, {"schedule": "B", "group": "G"}] | spec_conflicts')" "" \
