@@ -1,9 +1,11 @@
 # explain.jq (jq -rnR, inputs: the last sync's matched and changes streams
 # and audit.ndjson): why $who (an email, name, incident.io id or StrongDM
 # account id) is or is not in which group. $run[0]: its run.json; $prefix:
-# the config's group_prefix. Every string is escaped (esc_raw).
+# the config's group_prefix; $lookup, $idset: its user_lookup and
+# identity_set; $prog: the wrapper's name. Every string is escaped (esc_raw).
 include "esc";
-$run[0] as $r | ($prefix | esc) as $prefix
+include "hints";
+$run[0] as $r | ($prefix | esc) as $prefix | ($idset | esc) as $set
 | ($who | ascii_downcase | gsub("^\\s+|\\s+$"; "")) as $w
 | [inputs | esc_raw | fromjson? | objects | . + {_f: (input_filename | split("/") | last | split(".") | first)}] as $all
 | ($all | map(select(._f == "matched" and .type == "roster"))) as $m
@@ -15,16 +17,8 @@ $run[0] as $r | ($prefix | esc) as $prefix
           or ((.account.id // "") | ascii_downcase) == $w
           or ((.account.email // "") | ascii_downcase) == $w;
   def acct: (.account.email // .account.id // "") | ascii_downcase;
-  def why($reason): {
-    no_user: "(no_user) they have no StrongDM user with this email: create one, or fix the email in either place",
-    suspended: "(suspended) their StrongDM user is suspended: reactivate it if they should get access",
-    ambiguous: "(ambiguous) several StrongDM users (or aliases) match them: oncall-sync does not guess; keep one",
-    no_email: "(no_email) incident.io has no email for them: add one, or match by identity alias",
-    no_alias: "(no_alias) they have no identity alias equal to their incident.io id in the configured identity set",
-    no_id: "(no_id) incident.io gave no id for them",
-    not_a_user: "(not_a_user) their identity alias names a service account or token, not a user",
-    failed: "(failed) StrongDM could not be read for them: see oncall-sync status"
-  }[$reason // ""] // "(\($reason // "no reason code")) see oncall-sync doctor";
+  # why an unmatched person is: their reason and what to do (hints.jq)
+  def why($x): "(\($x.reason // "no reason code")) \([$x | unmatched_hint($lookup; $set; $prog)] | join(" "))";
   ($c | map(select(.group and .schedule.id) | {key: .schedule.id, value: .group.name}) | from_entries) as $gname
 | def group($ros): $ros.group.name // $gname[$ros.schedule.id] // ($prefix + $ros.schedule.name);
   def roles($ros): if $ros.group.roles and ($ros.group.roles | length) > 0
@@ -45,7 +39,7 @@ $run[0] as $r | ($prefix | esc) as $prefix
        end
    else
      "  NOT in \"\($g)\": on call on \($ros.schedule.name), but no StrongDM user matched: \($x.unmatched)",
-     "    \(why($x.reason))"
+     "    \(why($x))"
    end),
 (if ($off | length) == 0 then empty
  elif ($off | length) <= 5 then

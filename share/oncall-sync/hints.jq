@@ -54,7 +54,7 @@ def unmatched_hint($lookup; $idset; $prog):
   elif .reason == "not_a_user" then
     "their identity alias names a StrongDM service account or token, not a user"
   elif .reason == "failed" then
-    "StrongDM could not be read for them: see the error above, and '\($prog) status' after a sync"
+    "StrongDM could not be read for them: the sync's error says why ('\($prog) status')"
   else
     "confirm the user exists in StrongDM (Principals > Users) with the email \(.email // "?"):",
     "it must equal their incident.io email (case and surrounding spaces are ignored);",

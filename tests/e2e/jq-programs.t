@@ -70,9 +70,11 @@ check refused-run "the run record of a refused sync" -cn --arg id X --arg starte
 check status "the text of status" -rRs --argjson now 1764399700 --arg prefix "" --arg dir /state/last \
 	status.json
 check explain:alice "explain: a member" -rnR --arg who ALICE@example.com --arg prefix "" \
+	--arg lookup email --arg idset "" --arg prog oncall-sync \
 	--slurpfile run run.json matched.ndjson changes.ndjson
 for reason in no_user suspended ambiguous no_alias no_id not_a_user no_email failed; do
 	check "explain:$reason" "explain: the unmatched reason $reason" -rnR --arg who "R-$reason" --arg prefix "" \
+		--arg lookup identity-alias --arg idset oncall --arg prog oncall-sync \
 		--slurpfile run run.json reasons/matched.ndjson
 done
 check daemon-next "the earliest next_change, rounded up to the second" -rnR roster.ndjson

@@ -57,7 +57,7 @@ for lookup in email identity-alias; do
 	hint no_email 'FAIL  unmatched: no_email <no email> .*
  +incident.io has no email for them: add one in incident.io' "a fault: add an email"
 	hint failed 'FAIL  unmatched: failed .*
- +StrongDM could not be read for them: see the error above' "a fault: StrongDM not read"
+ +StrongDM could not be read for them: the sync.s error says why' "a fault: StrongDM not read"
 	hint unauthenticated 'FAIL  schedule fetch-oncall unauthenticated: .*
  +incident.io did not accept the API key' "incident.io: the key"
 	hint permission_denied 'FAIL  schedule fetch-oncall permission_denied: .*
@@ -82,7 +82,8 @@ for lookup in email identity-alias; do
  +Check the key files and identity_set' "StrongDM: the identity set"
 done
 
-# --- explain: each reason, from the last sync's streams
+# --- explain: each reason, from the last sync's streams (the config's
+# identity-alias look-up: the advice names its identity set)
 cp "$J/run.json" "$T/state/last/run.json"
 cp "$J/reasons/matched.ndjson" "$T/state/last/matched.ndjson"
 : >"$T/state/last/changes.ndjson"
@@ -91,16 +92,16 @@ explained() { # REASON PATTERN
 	like "$(cat "$T/out")" "NOT in \"Reasons\": on call on Reasons, but no StrongDM user matched: .*
     \\($1\\) $2" "explain: the reason $1"
 }
-explained no_user 'they have no StrongDM user with this email: create one'
+explained no_user 'confirm the user exists in StrongDM \(Principals > Users\) with the email no_user@example.com'
 explained suspended 'their StrongDM user is suspended: reactivate it'
-explained ambiguous 'several StrongDM users \(or aliases\) match them: oncall-sync does not guess'
-explained no_alias 'they have no identity alias equal to their incident.io id'
-explained no_id 'incident.io gave no id for them'
-explained not_a_user 'their identity alias names a service account or token'
-explained no_email 'incident.io has no email for them'
+explained ambiguous 'several aliases in the identity set "oncall" have their incident.io id; keep one'
+explained no_alias 'confirm they exist in StrongDM and have an identity alias in the set "oncall" whose username is exactly their incident.io id: R-no_alias'
+explained no_id 'confirm they exist in StrongDM and have an identity alias in the set "oncall"'
+explained not_a_user 'their identity alias names a StrongDM service account or token, not a user'
+explained no_email 'incident.io has no email for them: add one in incident.io'
 explained failed 'StrongDM could not be read for them'
 # the message says "ambiguous", the code no_user: the code wins
 jq -c 'if .type == "roster" then .oncall |= map(.unmatched = "several users match: ambiguous, duplicate") else . end' \
 	"$J/reasons/matched.ndjson" >"$T/state/last/matched.ndjson"
-explained no_user 'they have no StrongDM user with this email'
+explained no_user 'confirm the user exists in StrongDM'
 done_testing
