@@ -15,9 +15,9 @@ cd "$J"
 export INCIDENT_API_URL= SDM_API_HOST=
 
 # check NAME DESC JQ-ARGS...: jq -L S -f S/PROG.jq JQ-ARGS (NAME is PROG or
-# PROG:case) against expected/NAME.out
+# PROG:CASE) against expected/PROG.out or expected/PROG.CASE.out
 check() {
-	local name=$1 desc=$2 prog=${1%%:*} out
+	local name=${1/:/.} desc=$2 prog=${1%%:*} out
 	shift 2
 	out=$(jq -L "$S" -f "$S/$prog.jq" "$@" 2>&1) || out+=$'\n'"(jq exit $?)"
 	if [[ -n ${JQ_REGEN:-} ]]; then
@@ -103,10 +103,10 @@ done
 check api-hint:first "the first error record's code" -rnR --arg api incidentio --arg code "" \
 	--arg config /c.json --arg prog oncall-sync errors.ndjson
 for code in unauthenticated permission_denied not_found unavailable rate_limited; do
-	like "$(cat "expected/api-hint:incidentio-$code.out")" . "incident.io's code $code has advice"
+	like "$(cat "expected/api-hint.incidentio-$code.out")" . "incident.io's code $code has advice"
 done
 for code in unauthenticated permission_denied unavailable rate_limited invalid; do
-	like "$(cat "expected/api-hint:strongdm-$code.out")" . "StrongDM's code $code has advice"
+	like "$(cat "expected/api-hint.strongdm-$code.out")" . "StrongDM's code $code has advice"
 done
 
 # --- the modules
