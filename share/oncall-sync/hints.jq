@@ -52,7 +52,7 @@ def unmatched_hint($lookup; $idset; $prog):
   elif .reason == "ambiguous" then
     "several StrongDM users have this email; keep one (Principals > Users)"
   elif .reason == "not_a_user" then
-    "their identity alias names a StrongDM service account or token, not a user"
+    "their identity alias names a service account or token, not a user"
   elif .reason == "failed" then
     "StrongDM could not be read for them: the sync's error says why ('\($prog) status')"
   else

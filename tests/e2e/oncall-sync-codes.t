@@ -53,7 +53,7 @@ for lookup in email identity-alias; do
 	hint no_id 'FAIL  unmatched: no_id .*
  +confirm they exist in StrongDM and have an identity alias' "a fault: the alias"
 	hint not_a_user 'FAIL  unmatched: not_a_user .*
- +their identity alias names a StrongDM service account or token, not a user' "a fault: the alias names no user"
+ +their identity alias names a service account or token, not a user' "a fault: the alias names no user"
 	hint no_email 'FAIL  unmatched: no_email <no email> .*
  +incident.io has no email for them: add one in incident.io' "a fault: add an email"
 	hint failed 'FAIL  unmatched: failed .*
@@ -97,7 +97,7 @@ explained suspended 'their StrongDM user is suspended: reactivate it'
 explained ambiguous 'several aliases in the identity set "oncall" have their incident.io id; keep one'
 explained no_alias 'confirm they exist in StrongDM and have an identity alias in the set "oncall" whose username is exactly their incident.io id: R-no_alias'
 explained no_id 'confirm they exist in StrongDM and have an identity alias in the set "oncall"'
-explained not_a_user 'their identity alias names a StrongDM service account or token, not a user'
+explained not_a_user 'their identity alias names a service account or token, not a user'
 explained no_email 'incident.io has no email for them: add one in incident.io'
 explained failed 'StrongDM could not be read for them'
 # the message says "ambiguous", the code no_user: the code wins
