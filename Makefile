@@ -5,6 +5,8 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/lib/oncall-sync
+# the wrapper's jq programs (share/oncall-sync/*.jq in the tree)
+DATADIR ?= $(PREFIX)/share/oncall-sync
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/oncall-sync
 SYSCONFDIR ?= /etc
@@ -164,12 +166,15 @@ fuzz:
 	@scripts/fuzz $(FUZZ_RUNS)
 
 MANS = $(wildcard man/*.1)
+JQ = $(wildcard share/oncall-sync/*.jq)
 DOCS = README.md LICENSE
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(LIBEXECDIR)/
-	sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT=$(LIBEXECDIR)|' bin/oncall-sync > $(DESTDIR)$(BINDIR)/oncall-sync
+	install -m 644 $(JQ) $(DESTDIR)$(DATADIR)/
+	sed -e 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT=$(LIBEXECDIR)|' \
+		-e 's|^ONCALL_SHARE_DEFAULT=.*|ONCALL_SHARE_DEFAULT=$(DATADIR)|' bin/oncall-sync > $(DESTDIR)$(BINDIR)/oncall-sync
 	chmod 755 $(DESTDIR)$(BINDIR)/oncall-sync
 	for p in $(PROGS); do ln -sf $(LIBEXECDIR)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do gzip -9n -c $$m > $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; done
@@ -190,7 +195,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oncall-sync $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
-	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)
 	rm -f $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%.gz) $(MANS:man/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.service $(DESTDIR)$(SYSTEMDDIR)/oncall-sync.timer
 	rm -f $(DESTDIR)$(SYSCONFDIR)/cron.d/oncall-sync

@@ -48,6 +48,7 @@ static void usage(FILE *fp)
 	        "       fetch-oncall [options] -a\n"
 	        "       fetch-oncall [options] --list\n"
 	        "       fetch-oncall --check-credentials\n"
+	        "       fetch-oncall [options] --check-options\n"
 	        "\n"
 	        "Write who is on call on incident.io schedules as NDJSON roster records.\n"
 	        "\n"
@@ -63,6 +64,7 @@ static void usage(FILE *fp)
 	        "      --retries N         retries of a failed request, 0..20 (default 5)\n"
 	        "  -v, --verbose           log every request to stderr\n"
 	        "      --check-credentials check the API key (variable or file) and exit\n"
+	        "      --check-options     check the options and exit; print their durations (ms)\n"
 	        "  -h, --help              this help\n"
 	        "  -V, --version           the version\n"
 	        "\n"
@@ -203,7 +205,8 @@ static int write_record(struct record_writer *w, cJSON *rec)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES, OPT_LOOK_AHEAD, OPT_CHECK };
+	enum { OPT_LIST = 256, OPT_AT, OPT_LEAD, OPT_GRACE, OPT_TIMEOUT, OPT_RETRIES, OPT_LOOK_AHEAD, OPT_CHECK,
+	       OPT_CHECK_OPTIONS };
 	static const struct option longopts[] = {
 		{ "schedule", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
@@ -217,13 +220,14 @@ int main(int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-credentials", no_argument, NULL, OPT_CHECK },
+		{ "check-options", no_argument, NULL, OPT_CHECK_OPTIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char **values = NULL;
 	size_t nvalues = 0, ntargets = 0, i, j;
-	int all = 0, list = 0, at_given = 0, verbose = 0, check = 0, c, status = EXIT_DONE, now_mode;
+	int all = 0, list = 0, at_given = 0, verbose = 0, check = 0, check_opts = 0, c, status = EXIT_DONE, now_mode;
 	int64_t at_ms = 0, lead_ms = 0, grace_ms = 0, look_ms = 0, timeout_ms = DEFAULT_TIMEOUT_MS;
 	long jobs = DEFAULT_JOBS, retries = DEFAULT_RETRIES;
 	const char *url;
@@ -273,6 +277,7 @@ int main(int argc, char **argv)
 		case OPT_RETRIES: retries = parse_int("--retries", optarg, 0, 20); break;
 		case 'v': verbose = 1; break;
 		case OPT_CHECK: check = 1; break;
+		case OPT_CHECK_OPTIONS: check_opts = 1; break;
 		case 'h': usage(stdout); free(values); return fshut_stdout() ? EXIT_FAILED : EXIT_DONE;
 		case 'V':
 			printf("fetch-oncall %s\n", ONCALL_VERSION);
@@ -287,6 +292,14 @@ int main(int argc, char **argv)
 	/* validate */
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\" (schedules are given with -s)", argv[optind]);
+	if (check_opts) {
+		/* the wrapper's check of its config and flags: the options parsed
+		 * as a run would, nothing read, nothing asked */
+		printf("{\"lead_ms\":%lld,\"grace_ms\":%lld,\"look_ahead_ms\":%lld,\"timeout_ms\":%lld}\n",
+		       (long long)lead_ms, (long long)grace_ms, (long long)look_ms, (long long)timeout_ms);
+		free(values);
+		return fshut_stdout() ? EXIT_FAILED : EXIT_DONE;
+	}
 	if (check) {
 		/* the wrapper's check of the key: exactly what a run would do */
 		key = read_key();

@@ -25,7 +25,7 @@ if [ -n "${VALGRIND:-}" ] && [ -z "${_TAP_VALGRIND_BIN:-}" ]; then
 			"$ROOT/bin/$_p" > "$_TAP_VALGRIND_BIN/$_p"
 		chmod +x "$_TAP_VALGRIND_BIN/$_p"
 	done
-	cp "$ROOT/bin/oncall-sync" "$_TAP_VALGRIND_BIN/oncall-sync"
+	ln -s "$ROOT/bin/oncall-sync" "$_TAP_VALGRIND_BIN/oncall-sync"   # its jq programs found beside the real one
 	BIN=$_TAP_VALGRIND_BIN
 	PATH="$BIN:$PATH"
 	ONCALL_LIBEXEC=$BIN

@@ -165,6 +165,14 @@ run fetch-oncall -a extra
 is "$rc" 2 "an operand: exit 2"
 
 # --- help and man page agree; the README points to the man page ------------
+# --check-options: the options checked as a run would, no key, no request
+INCIDENT_API_KEY= INCIDENT_API_KEY_FILE= run fetch-oncall --lead PT15M --grace 90 --look-ahead 1h --check-options
+is "$rc $(cat "$T/out")" '0 {"lead_ms":900000,"grace_ms":90000,"look_ahead_ms":3600000,"timeout_ms":30000}' \
+	"--check-options: the durations in milliseconds, without a key"
+run fetch-oncall --lead 32d --check-options
+is "$rc" 2 "--check-options: a lead over 31 days exits 2"
+like "$(cat "$T/err")" 'fetch-oncall: --lead: at most 31d, got "32d"' "naming the option"
+
 run fetch-oncall --help
 is "$rc" 0 "--help: exit 0"
 cp "$T/out" "$T/help"

@@ -16,7 +16,7 @@ san=
 mk() { make -s -C "$ROOT" $san DESTDIR="$T/inst" PREFIX=/usr SYSCONFDIR=/etc "$@" >"$T/make.out" 2>&1; }
 ok "make install into a DESTDIR" mk install
 D=$T/inst
-for f in usr/bin/oncall-sync usr/lib/oncall-sync/match-users usr/share/doc/oncall-sync/README.md \
+for f in usr/bin/oncall-sync usr/lib/oncall-sync/match-users usr/share/oncall-sync/status.jq usr/share/doc/oncall-sync/README.md \
 	usr/share/doc/oncall-sync/LICENSE usr/share/doc/oncall-sync/config.json.example \
 	etc/oncall-sync/config.json.example usr/share/man/man1/oncall-sync.1.gz \
 	usr/share/man/man1/match-users.1.gz; do
@@ -31,6 +31,26 @@ like "$(head -n 3 "$D/usr/share/doc/oncall-sync/LICENSE")" 'Apache License' "LIC
 ok "README carries the copyright notice" grep -q '^Copyright' "$ROOT/README.md"
 is "$(grep '^PATH=' "$D/etc/cron.d/oncall-sync")" "PATH=/usr/bin:/bin" "the cron file's PATH names each directory once"
 like "$(grep 'oncall-sync sync' "$D/etc/cron.d/oncall-sync")" ' oncall-sync oncall-sync sync' "the cron line (run as the system user oncall-sync)"
+
+is "$(cd "$ROOT/share/oncall-sync" && ls ./*.jq | wc -l)" "$(ls "$D"/usr/share/oncall-sync/*.jq | wc -l)" "installs every jq program"
+is "$(grep '^ONCALL_SHARE_DEFAULT=' "$D/usr/bin/oncall-sync")" "ONCALL_SHARE_DEFAULT=/usr/share/oncall-sync" \
+	"the installed wrapper looks for its jq programs where they are installed"
+
+# The installed wrapper runs from its directories (a PREFIX, not a DESTDIR):
+# its config checked (config.jq, and a lead only fetch-oncall knows), a
+# refused sync recorded (refused-run.jq, groups-after.jq) and shown by
+# status (status.jq with the module esc.jq).
+P=$T/prefix
+ok "make install into a PREFIX" mk install DESTDIR= PREFIX="$P" SYSCONFDIR="$P/etc" SYSTEMDDIR="$P/systemd"
+printf '{"schedules": [], "lead": "PT15M"}\n' >"$T/config.json"
+installed() { run env -u ONCALL_LIBEXEC -u INCIDENT_API_KEY -u INCIDENT_API_KEY_FILE \
+	ONCALL_SYNC_STATE_DIR="$T/state" "$P/bin/oncall-sync" -c "$T/config.json" "$@"; }
+installed sync
+is "$rc" 2 "the installed wrapper: a sync without a key exits 2"
+like "$(cat "$T/err")" "no incident.io API key" "after checking the config: the key is missing"
+installed status
+like "$(cat "$T/out")" "REFUSED \\(exit 2\\), nothing changed: .*no incident.io API key" "its status shows the refusal"
+mk uninstall DESTDIR= PREFIX="$P" SYSCONFDIR="$P/etc" SYSTEMDDIR="$P/systemd"
 
 ok "make uninstall" mk uninstall
 is "$(find "$D" -type f -o -type l | sed "s|^$D/||" | sort | paste -sd' ')" "" "make uninstall leaves no file behind"

@@ -19,6 +19,15 @@ run oncall-sync sync --at 2026-11-29T10:00:00Z
 is "$rc" 2 "sync --at without --dry-run is refused"
 run oncall-sync daemon --every soon
 is "$rc" 2 "daemon --every needs a duration"
+like "$(cat "$T/err")" 'daemon: --every soon: not a duration: "soon" \(e.g. 15m, 1h30m, 900, PT15M\)' \
+	"as fetch-oncall checks durations"
+run oncall-sync daemon --every 40d
+is "$rc" 2 "daemon --every: at most 31 days"
+like "$(cat "$T/err")" 'daemon: --every 40d: at most 31d, got "40d"' "saying so"
+run oncall-sync daemon --every 0
+like "$(cat "$T/err")" 'daemon: --every 0: must be more than 0' "daemon --every 0 is refused"
+run oncall-sync daemon --every PT10M --min-interval PT11M
+like "$(cat "$T/err")" 'daemon: --min-interval PT11M is longer than --every PT10M' "ISO 8601 durations compared as seconds"
 
 # --- bad configurations: exit 2, naming the file and the field
 ONCALL_SYNC_CONFIG=$T/missing.json run oncall-sync sync
@@ -48,6 +57,15 @@ check_field '{"schedules": [""]}' 'schedules\[0\]' "an empty schedule"
 check_field '{"schedules": [], "user_lookup": "phone"}' user_lookup "an unknown user_lookup"
 check_field '{"schedules": [], "user_lookup": "identity-alias"}' identity_set "identity-alias without identity_set"
 check_field '{"schedules": [], "lead": "soon"}' lead "a lead that is no duration"
+like "$(cat "$T/err")" "$ONCALL_SYNC_CONFIG: lead: fetch-oncall: --lead: not a duration: \"soon\"" \
+	"fetch-oncall's message: the config accepts the durations it accepts"
+check_field '{"schedules": [], "lead": "40d"}' lead "a lead longer than fetch-oncall allows"
+check_field '{"schedules": [], "lead": [15]}' lead "a lead that is neither a string nor a number"
+# what fetch-oncall --lead accepts, the config accepts (PT15M was refused)
+ocs_config '{"schedules": ["TestSchedule"], "lead": "PT15M", "grace": 90}'
+run oncall-sync env
+like "$(cat "$T/out")" "oncall-sync runs: fetch-oncall -s TestSchedule --lead PT15M --grace 90 \\|" \
+	"lead PT15M and grace 90 (seconds) are passed to fetch-oncall as written"
 check_field '{"schedules": [], "grace": -5}' grace "a negative grace"
 check_field '{"schedules": [], "max_changes": -1}' max_changes "a negative max_changes"
 check_field '{"schedules": [], "max_changes": 2.5}' max_changes "a fractional max_changes"
@@ -129,7 +147,8 @@ like "$(cat "$T/err")" "SDM_API_ACCESS_KEY_FILE=$T/etc/sdm-api-access-key: mode 
 # --- where the programs are found (make install rewrites one line)
 is "$(grep -c '^ONCALL_LIBEXEC_DEFAULT=' "$BIN/oncall-sync")" 1 "one ONCALL_LIBEXEC_DEFAULT= line for make install"
 mkdir -p "$T/inst/bin"
-sed 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT='"$T"'/inst/lib|' "$BIN/oncall-sync" >"$T/inst/bin/oncall-sync"
+sed -e 's|^ONCALL_LIBEXEC_DEFAULT=.*|ONCALL_LIBEXEC_DEFAULT='"$T"'/inst/lib|' \
+	-e 's|^ONCALL_SHARE_DEFAULT=.*|ONCALL_SHARE_DEFAULT='"$ROOT"'/share/oncall-sync|' "$BIN/oncall-sync" >"$T/inst/bin/oncall-sync"
 chmod 755 "$T/inst/bin/oncall-sync"
 ocs_config '{"schedules": ["TestSchedule"]}'
 ONCALL_LIBEXEC='' run "$T/inst/bin/oncall-sync" sync

@@ -58,7 +58,9 @@ cp "$T/good-secret" "$T/keys/sdm-api-secret-key"
 ocs_config '{"schedules": ["TestSchedule", "Platform", "Nope"]}'
 run oncall-sync doctor
 is "$rc" 1 "unmatched people and unknown schedules are problems"
-like "$(cat "$T/out")" "FAIL  schedule Nope: no incident.io schedule has the id or name 'Nope'" "an unknown schedule"
+like "$(cat "$T/out")" 'FAIL  schedule Nope: no incident.io schedule has the id or name "Nope"' "an unknown schedule (fetch-oncall's message)"
+like "$(cat "$T/out")" "Check the schedule in $ONCALL_SYNC_CONFIG against 'oncall-sync schedules' \\(give its id\\)" \
+	"what to do about it (code not_found)"
 like "$(cat "$T/out")" 'stored by name' "a schedule stored by name is pointed out"
 like "$(cat "$T/out")" 'warn  unmatched: Ivan <ivan@example.com> \(incident.io 01FCNDV6P870EA6S7TK1DSYDG6\) on Platform: no StrongDM user' \
 	"the unmatched person is named (a warning: no StrongDM user)"

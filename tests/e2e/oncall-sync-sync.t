@@ -115,10 +115,10 @@ like "$(cat "$T/out")" '
 cp "$ONCALL_SYNC_CONFIG" "$T/config.before"
 run oncall-sync add Nope
 is "$rc" 2 "add of an unknown schedule exits 2"
-like "$(cat "$T/err")" "no incident.io schedule has the id or name 'Nope'" "saying so"
+like "$(cat "$T/err")" 'Nope: no incident.io schedule has the id or name "Nope" \(see .oncall-sync schedules.\)' "saying so (fetch-oncall's message)"
 run oncall-sync add Weekend
 is "$rc" 2 "add of an ambiguous name exits 2"
-like "$(cat "$T/err")" "'Weekend' is ambiguous: 2 schedules have this name \\(01G0J1EXE7WEEKEND00000001, 01G0J1EXE7WEEKEND00000002\\)" \
+like "$(cat "$T/err")" 'Weekend: 2 incident.io schedules are named "Weekend" \(01G0J1EXE7WEEKEND00000001, 01G0J1EXE7WEEKEND00000002\): select one by id' \
 	"listing the ids"
 same_file "$ONCALL_SYNC_CONFIG" "$T/config.before" "the config is untouched by a refused add"
 
