@@ -414,14 +414,17 @@ on_all_groups(void *user, struct sdm_group *v, size_t n, const struct sdm_error 
  * every account first (a small organization: that is all). When more
  * follow, up to ACCOUNT_LOOKUP_MAX ids still unknown are looked up by id;
  * more are found by listing the users per first letter of the email
- * (email:"a*" .. email:"z*", all at once; StrongDM documents * as a
- * wildcard for email filters, and matches case-insensitively), which costs
- * about what the whole listing costs but takes a 26th of its time: each
- * listing is a chain of pages, each page's cursor naming the next. Any id
- * those do not find (an email starting otherwise, an account without one,
- * or a service that refuses the filter) is then looked up by id, or, more
- * than ACCOUNT_LOOKUP_MAX of them, in the listing of every account. Every
- * listing stops at the page after which no wanted id is unknown. */
+ * (email:"a*" .. email:"z*", all at once), which costs about what the whole
+ * listing costs but takes a 26th of its time: each listing is a chain of
+ * pages, each page's cursor naming the next. StrongDM documents * as a
+ * wildcard in email filters, case-insensitive (its CLI's and Terraform's
+ * example is a leading one, email:"*@example.com", quoted as the SDKs quote
+ * every value); a trailing one is not shown, so nothing depends on it: any
+ * id those do not find (an email starting otherwise, an account without
+ * one, a service that refuses the filter or reads * as a character) is then
+ * looked up by id, or, more than ACCOUNT_LOOKUP_MAX of them, in the listing
+ * of every account. Every listing stops at the page after which no wanted
+ * id is unknown. */
 
 static ssize_t
 want_index(const struct state *st, const char *id)
