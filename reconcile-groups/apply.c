@@ -67,6 +67,7 @@ struct state {
 	size_t *want_defer;         /* want[k]'s first remove waiting for it */
 	size_t n_want, n_unknown;   /* ids wanted; those without an email yet */
 	int letters_pending;        /* listings per first letter not ended */
+	char next_letter;           /* the next of them to start */
 
 	/* writes */
 	struct call *calls;
@@ -414,9 +415,10 @@ on_all_groups(void *user, struct sdm_group *v, size_t n, const struct sdm_error 
  * every account first (a small organization: that is all). When more
  * follow, up to ACCOUNT_LOOKUP_MAX ids still unknown are looked up by id;
  * more are found by listing the users per first letter of the email
- * (email:"a*" .. email:"z*", all at once), which costs about what the whole
- * listing costs but takes a 26th of its time: each listing is a chain of
- * pages, each page's cursor naming the next. StrongDM documents * as a
+ * (email:"a*" .. email:"z*", LETTER_LISTINGS_AT_ONCE at a time), which
+ * costs about what the whole listing costs but takes a fraction of its
+ * time: each listing is a chain of pages, each page's cursor naming the
+ * next. StrongDM documents * as a
  * wildcard in email filters, case-insensitive (its CLI's and Terraform's
  * example is a leading one, email:"*@example.com", quoted as the SDKs quote
  * every value); a trailing one is not shown, so nothing depends on it: any
@@ -544,6 +546,31 @@ look_up_rest(struct state *st)
 	}
 }
 
+static int on_letter_page(void *user, struct sdm_account *v, size_t n, int more,
+                          const struct sdm_error *err);
+
+/* The next listing per letter, unless every email wanted is known (then
+ * the letters not started count as ended). */
+static void
+start_letter(struct state *st)
+{
+	struct buf f = {0};
+	char value[3] = {st->next_letter, '*', '\0'};
+
+	if (st->next_letter > 'z')
+		return;
+	if (st->n_unknown == 0) {
+		st->letters_pending -= 'z' - st->next_letter + 1;
+		st->next_letter = 'z' + 1;
+		return;
+	}
+	st->next_letter++;
+	st->lookups_pending++;
+	sdm_filter_add(&f, "email", value);
+	sdm_accounts_list_pages(st->c, f.data, LIST_LIMIT, on_letter_page, st);
+	buf_free(&f);
+}
+
 /* A page of the users whose email starts with one letter. An error ends
  * that listing without a warning: what it would have found is looked up
  * another way when the last one ends (look_up_rest), which warns if that
@@ -556,7 +583,9 @@ on_letter_page(void *user, struct sdm_account *v, size_t n, int more, const stru
 	learn_all(st, v, n);
 	if (!(err && err->code != SDM_OK) && more && st->n_unknown > 0)
 		return 1;
-	if (--st->letters_pending == 0)
+	st->letters_pending--;
+	start_letter(st);
+	if (st->letters_pending == 0)
 		look_up_rest(st);
 	lookup_done(st);
 	return 0;
@@ -569,7 +598,7 @@ static int
 on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
 {
 	struct state *st = user;
-	char c;
+	int i;
 
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
@@ -578,15 +607,10 @@ on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const s
 	}
 	learn_all(st, v, n);
 	if (more && st->n_unknown > ACCOUNT_LOOKUP_MAX) {
-		for (c = 'a'; c <= 'z'; c++) {
-			struct buf f = {0};
-			char value[3] = {c, '*', '\0'};
-			st->lookups_pending++;
-			st->letters_pending++;
-			sdm_filter_add(&f, "email", value);
-			sdm_accounts_list_pages(st->c, f.data, LIST_LIMIT, on_letter_page, st);
-			buf_free(&f);
-		}
+		st->letters_pending = 26;
+		st->next_letter = 'a';
+		for (i = 0; i < LETTER_LISTINGS_AT_ONCE; i++)
+			start_letter(st);
 	} else if (more) {
 		look_up_unknown_by_id(st);
 	}

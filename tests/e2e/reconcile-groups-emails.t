@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/../tap.sh"
 . "$ROOT/tests/fixtures/reconcile-groups/lib.sh"
 
-plan 26
+plan 27
 
 # 1,100 users user1..user1100 (so every account past the 1,000th is one of
 # them) and 12 whose email starts with a digit, after them
@@ -36,7 +36,7 @@ accounts() {
 	jq -r 'select(.method == "Accounts.List") | (.filter // "") | if . == "" then "-" else . end' "$STRONGDM_SIM_LOG" |
 		LC_ALL=C sort | uniq -c | awk '{print $1, $2}' | paste -sd' '
 }
-letters() { # the 26 listings per letter, as accounts() prints them: U pages of u*
+letters() { # the listings per letter, as accounts() prints them: U pages of u*
 	local c
 	for c in {a..z}; do
 		if [ "$c" = u ]; then printf '%s email:"u*"\n' "$1"; else printf '1 email:"%s*"\n' "$c"; fi
@@ -64,8 +64,12 @@ is "$rc" 0 "15 removed members past the first page: exit 0"
 is "$(changes "$T/out" | sort)" "$(removes "${late[@]}")" "each change record carries the email"
 is "$(jq -r 'select(.type == "change") | .account.id' "$T/out" | grep -c '^a-2')" 15 \
 	"... and the account id"
-is "$(accounts)" "1 - $(letters 2)" \
-	"one page of every account, then one listing per letter: 2 pages of u*, 1 of each other"
+# the letters start in order, 8 at a time, and those not started when the
+# last email is learnt (in u*'s second page) never do
+got=$(accounts)
+is "$(sed 's/ [0-9]* email:"[v-z]\*".*//' <<<"$got")" "1 - $(letters 2 | sed 's/ 1 email:"v\*".*//')" \
+	"one page of every account, then the listings per letter from a* to u*: 2 pages of u*, 1 of each other"
+like "$got" '^[^v]* 2 email:"u\*"( 1 email:"[v-z]\*")*$' "(after u*, at most one page of a letter started before)"
 is "$(jq -r 'select(.method == "Accounts.List") | (.filter // "") | if . == "" then "-" else . end' "$STRONGDM_SIM_LOG" | head -n 1)" "-" \
 	"(the unfiltered page first)"
 is "$(cat "$T/err")" "" "no warning"

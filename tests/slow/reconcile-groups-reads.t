@@ -262,17 +262,17 @@ rg <"$T/in"
 is "$rc" 0 "big organization, 11 hand-added members past the first page: exit 0"
 is "$(changes "$T/out" | sort -V | paste -sd' ')" \
 	"$(printf 'remove done Sched-1 %s\n' "${eleven[@]}" | paste -sd' ')" "removed, named by email"
-is "$(reads)" "Accounts.List=28 AccountsGroups.List=4 Groups.List=1" \
-	"one page of every account, then the users per first letter at once (26, u* in 2 pages)"
+like "$(reads)" "^Accounts.List=2[3-8] AccountsGroups.List=4 Groups.List=1$" \
+	"one page of every account, then the users per first letter, 8 at a time (a* to u*, u* in 2 pages; those after u* not started when it ends are not listed)"
 # one call at a time (-j 1), so the log's order is the order started: the
 # listings of accounts do not queue behind writes, and the removes that
 # wait for their emails start after them
 setup 3 0 "$BIG | $(hand Sched-1 "${eleven[@]}")"
 rg -j 1 <"$T/in"
 is "$rc" 0 "one call at a time: exit 0"
-is "$(jq -r 'select(.method | test("^Accounts[.]List$|[.]Delete$")) | .method' "$STRONGDM_SIM_LOG" |
-	uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" "Accounts.List=28 AccountsGroups.Delete=11" \
-	"every page of accounts starts before the 11 removals that wait for them"
+like "$(jq -r 'select(.method | test("^Accounts[.]List$|[.]Delete$")) | .method' "$STRONGDM_SIM_LOG" |
+	uniq -c | awk '{print $2 "=" $1}' | paste -sd' ')" "^Accounts.List=2[3-8] AccountsGroups.Delete=11$" \
+	"the pages of accounts that find the emails start before the 11 removals that wait for them"
 
 # --- failed reads ----------------------------------------------------------
 # the first page of memberships fails: a read error, nothing written, exit 1
