@@ -62,10 +62,12 @@ struct state {
 	struct sdm_group *others;   /* unmanaged groups found by name (dry run) */
 	size_t n_others, cap_others;
 
-	struct sdm_account *accounts;   /* emails looked up; by id once sorted */
-	size_t n_accounts, cap_accounts;
 	char **want;                /* the ids whose email is wanted, sorted, unique */
-	size_t n_want;
+	char **want_email;          /* want[k]'s email once learnt, else NULL */
+	size_t *want_defer;         /* want[k]'s first remove waiting for it */
+	size_t n_want, n_unknown;   /* ids wanted; those without an email yet */
+	int letters_pending;        /* listings per first letter not ended */
+	char next_letter;           /* the next of them to start */
 
 	/* writes */
 	struct call *calls;
@@ -84,6 +86,7 @@ struct state {
 	size_t n_ready, next_ready;
 	int lookups_pending;        /* email look-ups not yet answered */
 	unsigned char *deferred;    /* a remove waiting for its member's email */
+	size_t *defer_next;         /* the next remove waiting for the same one */
 };
 
 volatile sig_atomic_t apply_stop;
@@ -151,20 +154,6 @@ managed_index(const struct state *st, const char *id)
 		return -1;
 	hit = bsearch(id, st->managed, st->n_managed, sizeof *st->managed, cmp_key_group_ptr);
 	return hit ? hit - st->managed : -1;
-}
-
-static int
-cmp_account_id(const void *a, const void *b)
-{
-	const char *x = ((const struct sdm_account *)a)->id, *y = ((const struct sdm_account *)b)->id;
-	return strcmp(x ? x : "", y ? y : "");
-}
-
-static int
-cmp_key_account(const void *key, const void *elem)
-{
-	const char *id = ((const struct sdm_account *)elem)->id;
-	return strcmp(key, id ? id : "");
 }
 
 static int
@@ -413,14 +402,72 @@ on_all_groups(void *user, struct sdm_group *v, size_t n, const struct sdm_error 
 	free(v);
 }
 
-static void
-push_account(struct state *st, struct sdm_account *a)
+/* ------------------------------------------------ emails of removed members
+ *
+ * The removes of members the input does not name wait for the member's
+ * email (their change records name it): each starts the moment its email
+ * is learnt, or when every look-up has ended (then without one). The ids
+ * wanted are st->want, sorted; st->want_email[k] is want[k]'s email once
+ * learnt. A failed look-up costs only emails: it warns, nothing else.
+ *
+ * How (fewer requests, and no long chain of pages, as far as possible):
+ * fewer than ACCOUNT_PROBE_MIN ids, a look-up by id each; else one page of
+ * every account first (a small organization: that is all). When more
+ * follow, up to ACCOUNT_LOOKUP_MAX ids still unknown are looked up by id;
+ * more are found by listing the users per first letter of the email
+ * (email:"a*" .. email:"z*", LETTER_LISTINGS_AT_ONCE at a time), which
+ * costs about what the whole listing costs but takes a fraction of its
+ * time: each listing is a chain of pages, each page's cursor naming the
+ * next. StrongDM documents * as a
+ * wildcard in email filters, case-insensitive (its CLI's and Terraform's
+ * example is a leading one, email:"*@example.com", quoted as the SDKs quote
+ * every value); a trailing one is not shown, so nothing depends on it: any
+ * id those do not find (an email starting otherwise, an account without
+ * one, a service that refuses the filter or reads * as a character) is then
+ * looked up by id, or, more than ACCOUNT_LOOKUP_MAX of them, in the listing
+ * of every account. Every listing stops at the page after which no wanted
+ * id is unknown. */
+
+static ssize_t
+want_index(const struct state *st, const char *id)
 {
-	if (st->n_accounts == st->cap_accounts) {
-		st->cap_accounts = st->cap_accounts ? 2 * st->cap_accounts : 64;
-		st->accounts = erealloc(st->accounts, st->cap_accounts * sizeof *st->accounts);
+	char **hit;
+
+	if (!st->n_want || !id)
+		return -1;
+	hit = bsearch(&id, st->want, st->n_want, sizeof *st->want, cmp_str_ptr);
+	return hit ? hit - st->want : -1;
+}
+
+/* An account answered: if its email is wanted, keep it and start the
+ * removes that waited for it. */
+static void
+learn(struct state *st, const struct sdm_account *a)
+{
+	ssize_t k = want_index(st, a->id);
+	size_t i, next;
+
+	if (k < 0 || !a->email || !*a->email || st->want_email[k])
+		return;
+	st->want_email[k] = estrdup(a->email);
+	st->n_unknown--;
+	if (!st->writing)
+		return;
+	for (i = st->want_defer[k], st->want_defer[k] = NO_CHANGE; i != NO_CHANGE; i = next) {
+		next = st->defer_next[i];
+		st->deferred[i] = 0;
+		queue_change(st, i);
 	}
-	st->accounts[st->n_accounts++] = *a;
+}
+
+static void
+learn_all(struct state *st, struct sdm_account *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		learn(st, &v[i]);
+	sdm_accounts_free(v, n);
 }
 
 /* Only for an email in a change record: say so, go on. */
@@ -431,10 +478,9 @@ accounts_error(const struct sdm_error *err)
 }
 
 static void emails_known(struct state *st);
-static void sort_accounts(struct state *st);
 
-/* One email look-up call answered: when it was the last, the removes that
- * waited for their member's email start. */
+/* One email look-up call (or listing) ended: when it was the last, the
+ * removes still waiting start, without an email. */
 static void
 lookup_done(struct state *st)
 {
@@ -447,95 +493,127 @@ static void
 on_accounts(void *user, struct sdm_account *v, size_t n, const struct sdm_error *err)
 {
 	struct state *st = user;
-	size_t i;
 
-	if (err && err->code != SDM_OK) {
+	if (err && err->code != SDM_OK)
 		accounts_error(err);
-		sdm_accounts_free(v, n);
-		lookup_done(st);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (!v[i].id || !v[i].email) {
-			sdm_account_clear(&v[i]);
-			continue;
-		}
-		push_account(st, &v[i]);
-	}
-	free(v);
+	learn_all(st, v, n);
 	lookup_done(st);
 }
 
-/* From a page of every account, keep those whose email is wanted; v is
- * consumed. */
-static void
-keep_wanted_accounts(struct state *st, struct sdm_account *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!v[i].id || !v[i].email ||
-		    !bsearch(&v[i].id, st->want, st->n_want, sizeof *st->want, cmp_str_ptr)) {
-			sdm_account_clear(&v[i]);
-			continue;
-		}
-		push_account(st, &v[i]);
-	}
-	free(v);
-}
-
+/* A page of every account: a listing that ends (returns 0) counts as done. */
 static int
 on_accounts_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
 {
 	struct state *st = user;
 
-	if (err && err->code != SDM_OK) {
+	if (err && err->code != SDM_OK)
 		accounts_error(err);
-		sdm_accounts_free(v, n);
-		lookup_done(st);
-		return 0;
-	}
-	keep_wanted_accounts(st, v, n);
-	if (!more)
-		lookup_done(st);
-	return 1;
+	learn_all(st, v, n);
+	if (more && st->n_unknown > 0)
+		return 1;
+	lookup_done(st);
+	return 0;
 }
 
+/* Each wanted id whose email is still unknown, by id. */
 static void
-look_up_accounts_by_id(struct state *st)
+look_up_unknown_by_id(struct state *st)
 {
 	size_t i;
 
-	st->lookups_pending += (int)st->n_want;
 	for (i = 0; i < st->n_want; i++) {
 		struct buf f = {0};
+		if (st->want_email[i])
+			continue;
+		st->lookups_pending++;
 		sdm_filter_add(&f, "id", st->want[i]);
 		sdm_accounts_list(st->c, f.data, 0, on_accounts, st);
 		buf_clear(&f);
 	}
 }
 
+/* After the listings per letter: the ids they did not find. */
+static void
+look_up_rest(struct state *st)
+{
+	if (st->n_unknown == 0)
+		return;
+	if (st->n_unknown <= ACCOUNT_LOOKUP_MAX) {
+		look_up_unknown_by_id(st);
+	} else {
+		st->lookups_pending++;
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_page, st);
+	}
+}
+
+static int on_letter_page(void *user, struct sdm_account *v, size_t n, int more,
+                          const struct sdm_error *err);
+
+/* The next listing per letter, unless every email wanted is known (then
+ * the letters not started count as ended). */
+static void
+start_letter(struct state *st)
+{
+	struct buf f = {0};
+	char value[3] = {st->next_letter, '*', '\0'};
+
+	if (st->next_letter > 'z')
+		return;
+	if (st->n_unknown == 0) {
+		st->letters_pending -= 'z' - st->next_letter + 1;
+		st->next_letter = 'z' + 1;
+		return;
+	}
+	st->next_letter++;
+	st->lookups_pending++;
+	sdm_filter_add(&f, "email", value);
+	sdm_accounts_list_pages(st->c, f.data, LIST_LIMIT, on_letter_page, st);
+	buf_clear(&f);
+}
+
+/* A page of the users whose email starts with one letter. An error ends
+ * that listing without a warning: what it would have found is looked up
+ * another way when the last one ends (look_up_rest), which warns if that
+ * fails too. */
+static int
+on_letter_page(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
+{
+	struct state *st = user;
+
+	learn_all(st, v, n);
+	if (!(err && err->code != SDM_OK) && more && st->n_unknown > 0)
+		return 1;
+	st->letters_pending--;
+	start_letter(st);
+	if (st->letters_pending == 0)
+		look_up_rest(st);
+	lookup_done(st);
+	return 0;
+}
+
 /* The first page of every account: the whole listing (a small
- * organization) answers every id at once; else it is set aside and each
- * id looked up. */
+ * organization) answers every id at once; else the ids it did not answer
+ * are looked up by id, or (many) by the listings per letter. */
 static int
 on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const struct sdm_error *err)
 {
 	struct state *st = user;
+	int i;
 
 	if (err && err->code != SDM_OK) {
 		accounts_error(err);
-		sdm_accounts_free(v, n);
 		lookup_done(st);
 		return 0;
 	}
-	if (more) {
-		sdm_accounts_free(v, n);
-		look_up_accounts_by_id(st);
-		lookup_done(st);
-		return 0;
+	learn_all(st, v, n);
+	if (more && st->n_unknown > ACCOUNT_LOOKUP_MAX) {
+		st->letters_pending = 26;
+		st->next_letter = 'a';
+		for (i = 0; i < LETTER_LISTINGS_AT_ONCE; i++)
+			start_letter(st);
+	} else if (more) {
+		look_up_unknown_by_id(st);
 	}
-	keep_wanted_accounts(st, v, n);
 	lookup_done(st);
 	return 0;
 }
@@ -543,19 +621,14 @@ on_accounts_probe(void *user, struct sdm_account *v, size_t n, int more, const s
 static const char *
 account_email(const struct state *st, const char *id)
 {
-	const struct sdm_account *a;
+	ssize_t k = want_index(st, id);
 
-	if (!st->n_accounts)
-		return NULL;
-	a = bsearch(id, st->accounts, st->n_accounts, sizeof *st->accounts, cmp_key_account);
-	return a ? a->email : NULL;
+	return k < 0 ? NULL : st->want_email[k];
 }
 
 /* Queue the look-up of the emails of the removed members without one, as
- * the memberships are read: one or two ids, by id; up to
- * ACCOUNT_LOOKUP_MAX, one page of every account first (on_accounts_probe);
- * more, every account page by page, keeping only those wanted. The ids are
- * copied: a dry run frees the plan before the answers come. */
+ * the memberships are read (see above). The ids are copied: a dry run
+ * frees the plan before the answers come. */
 static void
 queue_email_lookups(struct state *st, const struct plan *p)
 {
@@ -571,18 +644,21 @@ queue_email_lookups(struct state *st, const struct plan *p)
 		if (!u || strcmp(ids[u - 1], ids[i]) != 0)
 			ids[u++] = ids[i];
 	st->want = ecalloc(u + 1, sizeof *st->want);
-	for (i = 0; i < u; i++)
+	st->want_email = ecalloc(u + 1, sizeof *st->want_email);
+	st->want_defer = emalloc((u + 1) * sizeof *st->want_defer);
+	for (i = 0; i < u; i++) {
 		st->want[i] = estrdup(ids[i]);
-	st->n_want = u;
+		st->want_defer[i] = NO_CHANGE;
+	}
+	st->n_want = st->n_unknown = u;
 	free(ids);
 	if (u == 0)
 		return;
 	if (u < ACCOUNT_PROBE_MIN) {
-		look_up_accounts_by_id(st);
+		look_up_unknown_by_id(st);
 	} else {
 		st->lookups_pending++;
-		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT,
-		                        u <= ACCOUNT_LOOKUP_MAX ? on_accounts_probe : on_accounts_page, st);
+		sdm_accounts_list_pages(st->c, NULL, LIST_LIMIT, on_accounts_probe, st);
 	}
 }
 
@@ -1062,14 +1138,16 @@ queue_change(struct state *st, size_t i)
 	if (apply_stop)
 		return;
 	if (c->action == CHANGE_REMOVE && !c->account_email && c->account_id) {
-		const char *e;
+		ssize_t k = want_index(st, c->account_id);
 
-		if (st->lookups_pending > 0) {
+		if (k >= 0 && st->want_email[k]) {
+			c->account_email = estrdup(st->want_email[k]);
+		} else if (k >= 0 && st->lookups_pending > 0) {
 			st->deferred[i] = 1;
+			st->defer_next[i] = st->want_defer[k];
+			st->want_defer[k] = i;
 			return;
 		}
-		if ((e = account_email(st, c->account_id)))
-			c->account_email = estrdup(e);
 	}
 	st->ready[st->n_ready++] = i;
 	pump(st);
@@ -1085,24 +1163,20 @@ settle(struct state *st, size_t i)
 	pump(st);
 }
 
-/* The emails of removed members are known (or will not be): the removes
- * that waited for them start. */
+/* Every look-up has ended: the removes still waiting (their member's
+ * email was not found) start. */
 static void
 emails_known(struct state *st)
 {
 	struct plan *p = st->plan;
 	size_t i;
 
-	sort_accounts(st);
+	for (i = 0; i < st->n_want; i++)
+		st->want_defer[i] = NO_CHANGE;
 	for (i = 0; i < p->n; i++) {
-		struct change *c = &p->v[i];
-		const char *e;
-
 		if (!st->deferred[i])
 			continue;
 		st->deferred[i] = 0;
-		if (!c->account_email && c->account_id && (e = account_email(st, c->account_id)))
-			c->account_email = estrdup(e);
 		queue_change(st, i);
 	}
 }
@@ -1198,6 +1272,7 @@ start_writes(struct state *st)
 	st->member_failed = ecalloc(n + 1, 1);
 	st->ready = ecalloc(n + 1, sizeof *st->ready);
 	st->deferred = ecalloc(n + 1, 1);
+	st->defer_next = ecalloc(n + 1, sizeof *st->defer_next);
 	st->writing = 1;
 	for (i = 0; i < n; i++)
 		st->first_dep[i] = st->next_dep[i] = st->delete_of[i] = NO_CHANGE;
@@ -1274,10 +1349,13 @@ state_clear(struct state *st)
 	free(st->managed);
 	sdm_account_groups_free(st->ags, st->n_ags);
 	sdm_groups_free(st->others, st->n_others);
-	sdm_accounts_free(st->accounts, st->n_accounts);
-	for (i = 0; i < st->n_want; i++)
+	for (i = 0; i < st->n_want; i++) {
 		free(st->want[i]);
+		free(st->want_email[i]);
+	}
 	free(st->want);
+	free(st->want_email);
+	free(st->want_defer);
 	for (i = 0; st->calls && i < st->plan->n; i++)
 		free(st->calls[i].answer);
 	free(st->calls);
@@ -1288,6 +1366,7 @@ state_clear(struct state *st)
 	free(st->member_failed);
 	free(st->ready);
 	free(st->deferred);
+	free(st->defer_next);
 }
 
 struct input_job {
@@ -1305,13 +1384,6 @@ input_thread(void *arg)
 
 	job->rc = input_read(job->in, job->fp, job->name, job->flags);
 	return NULL;
-}
-
-static void
-sort_accounts(struct state *st)
-{
-	if (st->n_accounts > 1)
-		qsort(st->accounts, st->n_accounts, sizeof *st->accounts, cmp_account_id);
 }
 
 /* The plan is made: report it, and hold it under --max-changes. */
@@ -1484,7 +1556,6 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		if (st.read_failed)
 			goto read_failed;
 		dedupe_others(&st);
-		sort_accounts(&st);
 		free(groups);
 		free(members);
 		groups = build_groups(&st, &n_groups, &members, in);
@@ -1513,7 +1584,6 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 	if (!held)
 		start_writes(&st);
 	sdm_run(c);
-	sort_accounts(&st);
 	fill_emails(&st, plan);
 	for (i = 0; !held && i < plan->n; i++)
 		if (plan->v[i].status == CHANGE_FAILED) {

@@ -24,12 +24,16 @@
  * one listing of every group. */
 #define NAME_LOOKUP_MAX 10
 /* Accounts whose email is wanted (members to remove that the input does not
- * name), in the same way: fewer than ACCOUNT_PROBE_MIN, one id: look-up
- * each; up to ACCOUNT_LOOKUP_MAX, first one page of the listing of every
- * account (the whole listing: 1 request; else set aside, then the id
- * look-ups); more, every account page by page, keeping only those wanted. */
+ * name): fewer than ACCOUNT_PROBE_MIN, one id: look-up each; else first one
+ * page of the listing of every account (the whole listing: 1 request); of
+ * the ids it did not answer, up to ACCOUNT_LOOKUP_MAX by id, more by the
+ * listings of the users per first letter of the email (see apply.c). */
 #define ACCOUNT_PROBE_MIN 3
 #define ACCOUNT_LOOKUP_MAX 10
+/* The listings per first letter run this many at a time: a few chains of
+ * pages beside the writes, not 26 at once (a burst of 26 reads of 1,000
+ * accounts each, which the writes would wait behind). */
+#define LETTER_LISTINGS_AT_ONCE 8
 #define LIST_LIMIT 1000
 #define JOBS_DEFAULT 64
 #define JOBS_MAX 256

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
 
-plan 14
+plan 15
 
 rc=0
 TMPDIR=$T "$ROOT/scripts/bench" small --latency-ms 5 --no-offline --no-limits > "$T/bench.out" 2> "$T/bench.err" || rc=$?
@@ -26,6 +26,8 @@ like "$out" "requests +[0-9.]+ \.\. [0-9.]+ s from the start, first to last [0-9
 	"the first sync says when its requests ran and how long after the last write"
 is "$(grep -cE '^  requests +[0-9.]+ \.\. [0-9.]+ s from the start' "$T/bench.out")" 8 \
 	"so does every run and stage (2 syncs, 6 stages)"
+like "$out" "reconcile-groups cpu, 3 runs: median [0-9.]+ s \([0-9.]+ \.\. [0-9.]+\), [0-9.]+ s per 1,000 requests \([0-9]+\)" \
+	"reconcile-groups' first-sync stage runs 3 times: the median of its CPU, and per 1,000 requests"
 like "$out" "final state: every managed group holds exactly the people on call \(checked\)" \
 	"the final state is checked"
 is "$(find "$T" -maxdepth 1 -name 'oncall-bench.*' | wc -l | tr -d ' ')" 0 "it removes its scratch directory"
