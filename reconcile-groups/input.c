@@ -46,42 +46,12 @@ strpool_clear(struct strpool *p)
 	memset(p, 0, sizeof *p);
 }
 
-static size_t
-id_hash(const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	/* FNV's low bits (the ones a table uses) see only the low bits of
-	 * each byte: mix the high bits down */
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93u;
-	h ^= h >> 32;
-	return h;
-}
-
-static struct account_slot *
-account_slot(const struct account_table *t, const char *id, size_t h)
-{
-	size_t i = h & t->mask;
-
-	for (;; i = (i + 1) & t->mask) {
-		struct account_slot *e = &t->v[i];
-		if (!e->a.id || (e->hash == h && strcmp(e->a.id, id) == 0))
-			return e;
-	}
-}
-
 const struct plan_account *
 input_account(const struct input *in, const char *id)
 {
-	const struct account_slot *e;
+	size_t i = map_get(&in->known_ids, id);
 
-	if (!in->known.n || !id)
-		return NULL;
-	e = account_slot(&in->known, id, id_hash(id));
-	return e->a.id ? &e->a : NULL;
+	return i == MAP_NONE ? NULL : &in->known[i];
 }
 
 /* The account id and email as stored once: an account named again (on
@@ -89,36 +59,30 @@ input_account(const struct input *in, const char *id)
 static struct plan_account
 account_keep(struct input *in, const char *id, const char *email)
 {
-	struct account_table *t = &in->known;
-	struct account_slot *e;
-	size_t h = id_hash(id);
+	struct plan_account *e;
+	size_t i = map_get(&in->known_ids, id);
 
-	if (2 * (t->n + 1) > t->mask) {
-		struct account_table old = *t;
-		size_t i, cap = old.v ? 2 * (old.mask + 1) : 1024;
-		t->v = ecalloc(cap, sizeof *t->v);
-		t->mask = cap - 1;
-		for (i = 0; old.v && i <= old.mask; i++)
-			if (old.v[i].a.id)
-				*account_slot(t, old.v[i].a.id, old.v[i].hash) = old.v[i];
-		free(old.v);
+	if (i == MAP_NONE) {
+		if (in->n_known == in->cap_known) {
+			in->cap_known = in->cap_known ? 2 * in->cap_known : 64;
+			in->known = erealloc(in->known, in->cap_known * sizeof *in->known);
+		}
+		e = &in->known[in->n_known];
+		e->id = strpool_dup(&in->pool, id);
+		e->email = strpool_dup(&in->pool, email);
+		/* the key is the pool's copy: it stays while the map does */
+		map_add(&in->known_ids, e->id, in->n_known++);
+		return *e;
 	}
-	e = account_slot(t, id, h);
-	if (!e->a.id) {
-		e->a.id = strpool_dup(&in->pool, id);
-		e->a.email = strpool_dup(&in->pool, email);
-		e->hash = h;
-		t->n++;
-		return e->a;
-	}
-	if (email && !e->a.email)
-		e->a.email = strpool_dup(&in->pool, email);
-	if (email && e->a.email != email && strcmp(e->a.email, email) != 0) {
+	e = &in->known[i];
+	if (email && !e->email)
+		e->email = strpool_dup(&in->pool, email);
+	if (email && e->email != email && strcmp(e->email, email) != 0) {
 		/* the same account with another email: keep what this entry says */
-		struct plan_account other = {e->a.id, strpool_dup(&in->pool, email)};
+		struct plan_account other = {e->id, strpool_dup(&in->pool, email)};
 		return other;
 	}
-	return (struct plan_account){e->a.id, email ? e->a.email : NULL};
+	return (struct plan_account){e->id, email ? e->email : NULL};
 }
 
 static void
@@ -305,7 +269,8 @@ input_clear(struct input *in)
 	for (i = 0; i < in->n_passed; i++)
 		cJSON_Delete(in->passed[i]);
 	free(in->passed);
-	free(in->known.v);
+	free(in->known);
+	map_clear(&in->known_ids);
 	strpool_clear(&in->pool);
 	free(in->schedules);
 	free(in->accounts);

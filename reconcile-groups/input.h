@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
+#include "map.h"
 #include "plan.h"
 
 /* Strings copied out of parsed records, in big blocks (the records
@@ -20,17 +21,6 @@ struct strpool {
 const char *strpool_dup(struct strpool *p, const char *s);
 void strpool_clear(struct strpool *p);
 
-/* The accounts the input names, by id: each id and email stored once. */
-struct account_slot {
-	struct plan_account a;      /* a.id NULL: empty */
-	size_t hash;                /* of a.id: most probes need not touch it */
-};
-
-struct account_table {
-	struct account_slot *v;     /* open addressing */
-	size_t mask, n;
-};
-
 struct input {
 	cJSON **passed;             /* records written on unchanged, input order */
 	size_t n_passed, cap_passed;
@@ -40,7 +30,9 @@ struct input {
 	size_t n_schedules;
 	struct plan_account *accounts;     /* storage behind schedules[].oncall */
 	size_t n_accounts, cap_accounts;
-	struct account_table known;        /* every account once, by id */
+	struct plan_account *known;        /* every account once */
+	size_t n_known, cap_known;
+	struct map known_ids;              /* id -> index into known */
 	size_t error_records;       /* error records read */
 	size_t errors_without_id;   /* error records naming no schedule id */
 	long lines;                 /* lines read */
