@@ -96,7 +96,7 @@ grpc_sdm_headers(struct curl_slist *list, const char *access_key,
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		h = easprintf("%s: %s", names[i], values[i]);
 		list = slist_append_or_die(list, h);
-		free(h);
+		secret_free(h);   /* one of them is the access key */
 	}
 	return list;
 }

@@ -370,6 +370,16 @@ free_headers(struct http_request *req)
 	req->nhdrs = 0;
 }
 
+/* Header lists carry keys (Authorization, x-sdm-authentication): each
+ * line is wiped before libcurl frees it. */
+static void
+headers_free(struct curl_slist *l)
+{
+	for (struct curl_slist *h = l; h; h = h->next)
+		secret_wipe(h->data, strlen(h->data));
+	curl_slist_free_all(l);
+}
+
 void
 http_request_free(struct http_request *req)
 {
@@ -377,8 +387,8 @@ http_request_free(struct http_request *req)
 		return;
 	free(req->method);
 	free(req->url);
-	curl_slist_free_all(req->headers);
-	curl_slist_free_all(req->attempt_headers);
+	headers_free(req->headers);
+	headers_free(req->attempt_headers);
 	free(req->body);
 	buf_clear(&req->resp);
 	free_headers(req);
@@ -406,8 +416,7 @@ http_request_header(struct http_request *req, const char *fmt, ...)
 		die(EXIT_FAILED, "out of memory");
 	req->headers = l;
 	/* the header may carry a key: do not leave it in freed memory */
-	explicit_bzero(b.data, (size_t)n);
-	free(b.data);
+	secret_free(b.data);
 }
 
 void
@@ -696,7 +705,7 @@ start_attempt(struct http_client *c, struct http_request *req)
 		finish(c, req);
 		return;
 	}
-	curl_slist_free_all(req->attempt_headers);
+	headers_free(req->attempt_headers);
 	req->attempt_headers = NULL;
 	if (req->prepare && req->prepare(req) != 0) {
 		if (!req->error[0])
@@ -887,7 +896,7 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 	}
 	curl_easy_cleanup(e);
 	req->easy = NULL;
-	curl_slist_free_all(a->sent_headers);
+	headers_free(a->sent_headers);
 	free(a);
 	if (replay) {
 		/* Not an attempt the server saw: run it again, uncounted, on a new
