@@ -6,13 +6,13 @@
  *   {"type":"identity_set","id":"ig-1","name":"incidentio"}
  * Other fields are ignored, so the "accounts" of a strongdm-sim world file
  * can be used as they are. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "accounts.h"
+#include "ndjson.h"
 #include "util.h"
 
 struct candidate {
@@ -165,36 +165,35 @@ out:
 	return rc;
 }
 
-/* Runs one_line over every line; copies the lines to copy when given. */
+/* Runs one_line over every line; copies the lines to copy when given.
+ * Lines are read by lib/ndjson's bounded reader: one longer than
+ * NDJSON_MAX_LINE is refused with its line number, never held whole. */
 static int
 read_lines(struct file_ctx *f, FILE *fp, FILE *copy)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	struct ndjson_reader r;
+	size_t n;
+	int got, rc = 0;
 
+	ndjson_reader_init(&r, fp, f->name);
 	f->lineno = 0;
-	errno = 0;
-	while ((n = getline(&line, &cap, fp)) >= 0) {
-		f->lineno++;
-		if (copy && fwrite(line, 1, (size_t)n, copy) != (size_t)n) {
+	while ((got = ndjson_read_line(&r, &n)) > 0) {
+		f->lineno = r.lineno;
+		if (copy && fwrite(r.line, 1, n, copy) != n) {
 			weprintf("temporary file:");
 			rc = -1;
 			break;
 		}
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		while (n > 0 && (r.line[n - 1] == '\n' || r.line[n - 1] == '\r'))
 			n--;
-		if (one_line(f, line, (size_t)n)) {
+		if (one_line(f, r.line, n)) {
 			rc = -1;
 			break;
 		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		weprintf("%s:", f->name);
-		rc = -1;
-	}
-	free(line);
+	if (got < 0)
+		rc = -1;   /* said: a read error or a line over the limit */
+	ndjson_reader_clear(&r);
 	return rc;
 }
 

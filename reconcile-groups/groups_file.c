@@ -5,11 +5,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
 #include "groups_file.h"
+#include "ndjson.h"
 #include "spec.h"
 #include "util.h"
 
@@ -148,12 +148,10 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
                  const char *instance)
 {
 	FILE *fp;
-	char *line = NULL;
-	size_t cap = 0, cap_groups = 0, cap_members = 0, i;
-	ssize_t len;
-	long lineno = 0;
+	struct ndjson_reader r;
+	size_t len, cap_groups = 0, cap_members = 0, i;
 	const struct plan_group **byid;
-	int rc = -1;
+	int got, rc = -1;
 
 	memset(gf, 0, sizeof *gf);
 	gf->instance = instance;
@@ -161,29 +159,30 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
 		weprintf("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) > 0) {
+	/* lib/ndjson's bounded reader: a line longer than NDJSON_MAX_LINE is
+	 * refused with its number (said there), never held whole */
+	ndjson_reader_init(&r, fp, path);
+	while ((got = ndjson_read_line(&r, &len)) > 0) {
 		const char *why = NULL;
+		char *line = r.line;
 		cJSON *o;
-		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		if (!(o = cJSON_ParseWithLength(line, (size_t)len))) {
-			weprintf("%s:%ld: not JSON", path, lineno);
+		if (!(o = cJSON_ParseWithLength(line, len))) {
+			weprintf("%s:%ld: not JSON", path, r.lineno);
 			goto out;
 		}
 		if (gf_group(gf, o, &cap_groups, &cap_members, in, &why)) {
-			weprintf("%s:%ld: %s", path, lineno, why);
+			weprintf("%s:%ld: %s", path, r.lineno, why);
 			cJSON_Delete(o);
 			goto out;
 		}
 		cJSON_Delete(o);
 	}
-	if (ferror(fp)) {
-		weprintf("%s: %s", path, strerror(errno));
+	if (got < 0)
 		goto out;
-	}
 	for (i = 0; i < gf->n_groups; i++)
 		if (gf->groups[i].schedule_id) {
 			gf->groups[i].members = gf->members + (uintptr_t)gf->groups[i].members;
@@ -204,7 +203,7 @@ groups_file_read(struct groups_file *gf, const char *path, const struct input *i
 	free(byid);
 	rc = 0;
 out:
-	free(line);
+	ndjson_reader_clear(&r);
 	fclose(fp);
 	if (rc)
 		groups_file_clear(gf);

@@ -120,6 +120,35 @@ like "$(cat "$T/err")" "bad-accounts:2: invalid JSON" "--accounts with a bad lin
 run match-users --accounts "$T/no-such-file" <"$FX/roster.ndjson"
 is "$rc" 2 "--accounts with a missing file: exit 2"
 
+# A line over the 1 MiB limit (3 MiB, valid JSON) is refused where it is,
+# in both modes (alias mode reads the file twice), never read whole.
+{ printf '%s\n' '{"type":"user","id":"a-1","email":"alice@example.com"}'
+  printf '{"type":"user","id":"a-2","email":"'; head -c 3145728 /dev/zero | tr '\0' x
+  printf '@example.com"}\n'; } >"$T/long-accounts"
+run match-users --accounts "$T/long-accounts" <"$FX/roster.ndjson"
+is "$rc" 1 "--accounts with a line over the limit: exit 1"
+like "$(cat "$T/err")" "^match-users: $T/long-accounts:2: line is longer than the limit of 1048576 bytes" \
+	"--accounts with a line over the limit: file, line and limit named"
+is "$(wc -c <"$T/out")" 0 "--accounts with a line over the limit: nothing written"
+run match-users -b alias -i incidentio --accounts "$T/long-accounts" <"$FX/roster.ndjson"
+is "$rc" 1 "--accounts alias with a line over the limit: exit 1"
+like "$(cat "$T/err")" "^match-users: $T/long-accounts:2: line is longer than the limit" \
+	"--accounts alias with a line over the limit: file and line named"
+if [ -x /usr/bin/time ]; then
+	# a 256 MiB line from a pipe: reading stops at the limit (the program
+	# itself measured, not VALGRIND=1's wrapper; no ASan quarantine)
+	rc=0
+	ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M -o "$T/rss" "$ROOT/bin/match-users" \
+		--accounts <(printf '{"type":"user","id":"a-1","email":"'; head -c 268435456 /dev/zero | tr '\0' x) \
+		<"$FX/roster.ndjson" >"$T/out" 2>"$T/err" || rc=$?
+	is "$rc" 1 "--accounts with a 256 MiB line from a pipe: exit 1"
+	kib=$(tail -n 1 "$T/rss")
+	ok "--accounts with a 256 MiB line: peak RSS under 64 MiB ($kib KiB)" test "$kib" -lt 65536
+else
+	pass "# SKIP no /usr/bin/time"
+	pass "# SKIP no /usr/bin/time"
+fi
+
 # --- memory grows with the people, not with the stream ----------------------------
 if [ -x /usr/bin/time ]; then
 	mkdir "$T/small" "$T/big"

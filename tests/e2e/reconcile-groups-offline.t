@@ -89,6 +89,31 @@ like "$(cat "$T/err")" 'bad.ndjson:1: a member must be' "says where"
 rc=0
 reconcile-groups --groups "$T/nope.ndjson" <"$T/in" >"$T/out" 2>"$T/err" || rc=$?
 is "$rc" 1 "a missing file: exit 1"
+# a line over the 1 MiB limit (3 MiB, valid JSON): refused where it is,
+# never read whole
+{ printf '%s\n' '{"id":"group-1","name":"A"}'
+  printf '{"id":"group-2","name":"'; head -c 3145728 /dev/zero | tr '\0' x; printf '"}\n'; } >"$T/long.ndjson"
+rc=0
+reconcile-groups --groups "$T/long.ndjson" <"$T/in" >"$T/out" 2>"$T/err" || rc=$?
+is "$rc" 1 "a line over the limit in the groups file: exit 1"
+like "$(cat "$T/err")" "^reconcile-groups: $T/long.ndjson:2: line is longer than the limit of 1048576 bytes" \
+	"says the file, the line and the limit"
+is "$(changes "$T/out")" "" "no change record"
+is "$(tail -n 1 "$T/out" | jq -r .type)" "end" "the stream still ends"
+if [ -x /usr/bin/time ]; then
+	# a 256 MiB line from a pipe: reading stops at the limit (the program
+	# itself measured, not VALGRIND=1's wrapper; no ASan quarantine)
+	rc=0
+	ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M -o "$T/rss" "$ROOT/bin/reconcile-groups" \
+		--groups <(printf '{"id":"group-2","name":"'; head -c 268435456 /dev/zero | tr '\0' x) \
+		<"$T/in" >"$T/out" 2>"$T/err" || rc=$?
+	is "$rc" 1 "a 256 MiB line from a pipe in the groups file: exit 1"
+	kib=$(tail -n 1 "$T/rss")
+	ok "a 256 MiB line in the groups file: peak RSS under 64 MiB ($kib KiB)" test "$kib" -lt 65536
+else
+	pass "# SKIP no /usr/bin/time"
+	pass "# SKIP no /usr/bin/time"
+fi
 rc=0
 head -n 1 "$T/in" | reconcile-groups --groups "$T/groups.ndjson" >"$T/out" 2>"$T/err" || rc=$?
 is "$rc" 3 "a cut stream with --groups: refused, exit 3"
