@@ -93,6 +93,40 @@ accounts_are_kept_once_by_id(void)
 }
 
 static void
+an_email_given_later_is_kept(void)
+{
+	struct input in;
+	char err[512];
+	const struct plan_account *a;
+	char text[64 * 1024];
+	size_t n = 0;
+	int rc;
+
+	/* enough accounts that the map grows several times */
+	n += (size_t)snprintf(text + n, sizeof text - n,
+	                      "{\"type\":\"roster\",\"schedule\":{\"id\":\"S1\",\"name\":\"A\"},\"oncall\":["
+	                      "{\"account\":{\"id\":\"a-1\"}}");
+	for (int i = 2; i <= 300; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      ",{\"account\":{\"id\":\"a-%d\",\"email\":\"u%d@example.com\"}}", i, i);
+	snprintf(text + n, sizeof text - n, "]}\n"
+	         "{\"type\":\"roster\",\"schedule\":{\"id\":\"S2\",\"name\":\"B\"},\"oncall\":["
+	         "{\"account\":{\"id\":\"a-1\",\"email\":\"alice@example.com\"}},"
+	         "{\"account\":{\"id\":\"a-2\",\"email\":\"other@example.com\"}}]}\n" END(2));
+	rc = read_text(text, &in, err, sizeof err);
+	is_int(rc, 0, "300 accounts, two named again");
+	a = input_account(&in, "a-1");
+	is_str(a ? a->email : NULL, "alice@example.com", "an account first named without email gets the later one");
+	a = input_account(&in, "a-300");
+	is_str(a ? a->email : NULL, "u300@example.com", "the last of 300 is found");
+	is_str(in.schedules[1].oncall[1].email, "other@example.com",
+	       "an account named again with another email: that entry keeps what it says");
+	a = input_account(&in, "a-2");
+	is_str(a ? a->email : NULL, "u2@example.com", "  and the account keeps its first email");
+	input_clear(&in);
+}
+
+static void
 error_without_schedule_id(void)
 {
 	struct input in;
@@ -157,5 +191,6 @@ main(void)
 	        "a stream naming no schedule is refused (--prune would empty StrongDM)");
 	refuses(OTHER END(1), "no roster and no error record", "so is one with only other records");
 	accounts_are_kept_once_by_id();
+	an_email_given_later_is_kept();
 	return tap_done();
 }
