@@ -70,6 +70,9 @@ struct http_request {
 	struct http_header *hdrs;       /* response headers, then trailers */
 	size_t nhdrs;
 	CURLcode curl_code;             /* CURLE_OK or the transfer error */
+	long proxy_status;              /* a proxy's answer to CONNECT when it refused
+	                                   the tunnel (403, 407, 502...), else 0;
+	                                   curl_code is then CURLE_COULDNT_CONNECT */
 	char error[CURL_ERROR_SIZE + 64]; /* a readable message when the attempt failed */
 	int attempts;                   /* attempts made so far */
 
@@ -121,6 +124,11 @@ int http_transport_retryable(CURLcode code);
  * failure may have been applied: the caller must not trust the retry's
  * answer blindly (e.g. ALREADY_EXISTS for its own create). */
 int http_transport_maybe_sent(CURLcode code);
+
+/* Whether the proxy refused the tunnel with a 4xx (403: the host is
+ * blocked, 407: credentials missing or refused): it answers the same every
+ * time, so classify hooks do not retry it. */
+int http_proxy_refused(const struct http_request *req);
 
 /* Backoff for the n-th retry (n >= 1) of this client: base * 2^(n-1), capped,
  * with ±20% jitter. */

@@ -440,7 +440,8 @@ sdm_classify(struct http_request *req, long *delay_ms)
 		return HTTP_RETRY;
 	}
 	if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
-	    (r.transport && (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
+	    (r.transport && !http_proxy_refused(req) &&
+	     (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
 		/* the server may have done the work: an answer to this call
 		 * is then no proof of what happened (sdm_error.replayed) */
 		if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
