@@ -61,6 +61,8 @@ struct http_client {
 	char *cainfo, *capath;        /* trust from the environment, see ca_from_env */
 	int one_connection;           /* gRPC over TLS: see start_attempt */
 	int unsent_replays;           /* since the last success; bounded */
+	volatile sig_atomic_t *stop;  /* see http_client_stop_on */
+	int (*stop_drop)(const struct http_request *req);
 };
 
 /* What one attempt needs beside the request; CURLOPT_PRIVATE points here. */
@@ -743,6 +745,7 @@ reset_results(struct http_request *req)
 	free_headers(req);
 	req->curl_code = CURLE_OK;
 	req->proxy_status = 0;
+	req->stopped = 0;
 	req->error[0] = '\0';
 }
 
@@ -1095,6 +1098,63 @@ start_due(struct http_client *c)
 	return wait;
 }
 
+void
+http_client_stop_on(struct http_client *c, volatile sig_atomic_t *flag,
+                    int (*drop)(const struct http_request *req))
+{
+	c->stop = flag;
+	c->stop_drop = drop;
+}
+
+/* A stop: finish unsent every waiting request stop_drop() lets go. Taken
+ * out of the lanes and the heap first, since done() may queue others. */
+static void
+drop_waiting(struct http_client *c)
+{
+	struct http_request *r, *next, *gone = NULL, **tail = &gone;
+	struct http_request **timers = c->timers;
+	size_t n = c->ntimers;
+
+	for (int i = 0; i < 2; i++) {
+		r = c->lanes[i].head;
+		c->lanes[i].head = c->lanes[i].tail = NULL;
+		for (; r; r = next) {
+			next = r->next;
+			r->next = NULL;
+			if (c->stop_drop(r)) {
+				*tail = r;
+				tail = &r->next;
+			} else {
+				lane_push(c, r);
+			}
+		}
+	}
+	c->timers = NULL;
+	c->ntimers = c->timers_cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = timers[i];
+		if (c->stop_drop(r)) {
+			r->next = NULL;
+			*tail = r;
+			tail = &r->next;
+		} else {
+			timer_push(c, r);
+		}
+	}
+	free(timers);
+	for (r = gone; r; r = next) {
+		next = r->next;
+		r->next = NULL;
+		reset_results(r);
+		r->stopped = 1;
+		r->curl_code = CURLE_ABORTED_BY_CALLBACK;
+		if (snprintf(r->error, sizeof r->error, "%s %s: not sent: stopped", r->method, r->url) < 0)
+			r->error[0] = '\0';
+		logmsg(LOG_DEBUG, "%s", r->error);
+		finish(c, r);
+	}
+}
+
 int
 http_run(struct http_client *c)
 {
@@ -1103,6 +1163,8 @@ http_run(struct http_client *c)
 	long wait;
 
 	for (;;) {
+		if (c->stop && *c->stop && c->stop_drop && queued(c))
+			drop_waiting(c);
 		wait = start_due(c);
 		if (c->inflight == 0 && !queued(c))
 			break;

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
+#include <signal.h>
 
 #include "util.h"
 
@@ -75,6 +76,7 @@ struct http_request {
 	                                   curl_code is then CURLE_COULDNT_CONNECT */
 	char error[CURL_ERROR_SIZE + 64]; /* a readable message when the attempt failed */
 	int attempts;                   /* attempts made so far */
+	int stopped;                    /* finished unsent by a stop (http_client_stop_on) */
 
 	/* Private to http.c. */
 	struct http_client *client;
@@ -99,6 +101,15 @@ void http_request_body(struct http_request *req, const void *p, size_t n);
 
 /* Hand the request to the client. It runs during http_run. */
 void http_submit(struct http_client *c, struct http_request *req);
+
+/* Stop on *flag (set by a signal handler, say): once it is set, each
+ * request waiting to start (queued, held by a pause or pacing, or waiting
+ * out a retry's delay) for which drop(req) says so is finished at once,
+ * unsent: done() sees req->stopped set, status 0 and the error "not sent:
+ * stopped". Requests on the wire run to their end, and so do those drop()
+ * keeps. The loop looks at *flag at least every second while it waits. */
+void http_client_stop_on(struct http_client *c, volatile sig_atomic_t *flag,
+                         int (*drop)(const struct http_request *req));
 
 /* Run until every submitted request (and every request submitted from a
  * done() callback) is done. Returns 0. */
