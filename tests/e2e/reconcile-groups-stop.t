@@ -27,7 +27,7 @@ applied() {
 	jq -n '[inputs | select((.method | test("\\.(Create|Update|Delete)$")) and .outcome == "OK")] | length' \
 		"$STRONGDM_SIM_LOG"
 }
-waits() { grep -Eq 'rate limited; waiting|write limit: .*holding requests' "$T/err"; }
+waits() { grep -Eqs 'rate limited; waiting|write limit: .*holding requests' "$T/err"; }
 wait_for() { # wait_for CMD...: until CMD succeeds (60 s at most)
 	local i
 	for ((i = 0; i < 3000; i++)); do
