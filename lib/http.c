@@ -61,6 +61,8 @@ struct http_client {
 	char *cainfo, *capath;        /* trust from the environment, see ca_from_env */
 	int one_connection;           /* gRPC over TLS: see start_attempt */
 	int unsent_replays;           /* since the last success; bounded */
+	volatile sig_atomic_t *stop;  /* see http_client_stop_on */
+	int (*stop_drop)(const struct http_request *req);
 };
 
 /* What one attempt needs beside the request; CURLOPT_PRIVATE points here. */
@@ -73,6 +75,9 @@ struct attempt {
 	int https_h2;                 /* HTTP/2 required over TLS: ALPN must say h2 */
 	int prereq;                   /* curl was about to send the request */
 	int no_h2;                    /* refused: the TLS server did not choose h2 */
+	long head_status;             /* the last response head's status (a proxy's
+	                                 answer to CONNECT among them) */
+	char head_reason[64];         /* and its reason phrase, printable ASCII */
 };
 
 enum { H2C_NONE, H2C_OPEN, H2C_REUSE };
@@ -454,6 +459,28 @@ on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* "HTTP/1.1 403 Forbidden": the status and reason phrase (printable ASCII,
+ * cut short), for naming a proxy's refusal. */
+static void
+keep_status_line(struct attempt *a, const char *p, size_t n)
+{
+	size_t i = 0, k = 0;
+
+	a->head_status = 0;
+	a->head_reason[0] = '\0';
+	while (i < n && p[i] != ' ')
+		i++;
+	while (i < n && p[i] == ' ')
+		i++;
+	for (; i < n && p[i] >= '0' && p[i] <= '9' && a->head_status < 1000; i++)
+		a->head_status = a->head_status * 10 + (p[i] - '0');
+	while (i < n && p[i] == ' ')
+		i++;
+	for (; i < n && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof a->head_reason; i++)
+		a->head_reason[k++] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	a->head_reason[k] = '\0';
+}
+
 /* Headers, and for HTTP/2 also trailers after the body, one line a call. */
 static size_t
 on_header(char *ptr, size_t size, size_t nitems, void *userdata)
@@ -464,7 +491,9 @@ on_header(char *ptr, size_t size, size_t nitems, void *userdata)
 	const char *colon;
 
 	if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) {
-		/* A new response head (after 1xx): forget the interim one. */
+		/* A new response head (after 1xx, or a proxy's answer to
+		 * CONNECT): forget the interim one, keep its status line. */
+		keep_status_line(a, ptr, n);
 		free_headers(req);
 		return n;
 	}
@@ -529,6 +558,81 @@ tls_hint(CURLcode result, const char *why)
 		return " (the certificate is for another host)";
 	return " (its issuer is not trusted: a private CA or a TLS-inspecting proxy? "
 	       "trust its CA with SSL_CERT_FILE)";
+}
+
+/* The proxy curl takes from the environment for https, as scheme://host:port
+ * (never its credentials nor path), and the variable it came from. */
+static void
+proxy_from_env(char *out, size_t n, const char **var)
+{
+	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+	const char *v = NULL, *auth, *end, *at;
+	size_t i, len, scheme;
+
+	*var = "HTTPS_PROXY";
+	for (i = 0; i < sizeof vars / sizeof *vars && !v; i++)
+		if ((v = getenv(vars[i])) && *v)
+			*var = vars[i];
+		else
+			v = NULL;
+	if (!v) {
+		snprintf(out, n, "(none in the environment)");
+		return;
+	}
+	auth = strstr(v, "://");
+	scheme = auth && auth - v <= 16 ? (size_t)(auth - v) + 3 : 0;
+	auth = v + scheme;
+	end = auth + strcspn(auth, "/?#");
+	/* user:password@ goes */
+	for (at = auth; (at = memchr(at, '@', (size_t)(end - at))) != NULL; auth = ++at)
+		;
+	len = (size_t)(end - auth);
+	snprintf(out, n, "%.*s%.*s", (int)scheme, v, (int)(len > 120 ? 120 : len), auth);
+	for (char *q = out; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+			*q = '?';
+}
+
+/* The host and port of a URL, for messages (our URLs carry no credentials). */
+static void
+url_host(const char *url, char *out, size_t n)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	snprintf(out, n, "%.*s", (int)strcspn(h, "/?#"), h);
+}
+
+/* A proxy refused the tunnel (its answer to CONNECT, status >= 300): name
+ * it in the request's error. Nothing reached the server. */
+static void
+proxy_refusal(struct http_request *req, const struct attempt *a, long code)
+{
+	char proxy[160], host[160];
+	const char *var, *reason;
+
+	proxy_from_env(proxy, sizeof proxy, &var);
+	url_host(req->url, host, sizeof host);
+	reason = a->head_status == code && a->head_reason[0] ? a->head_reason :
+	         code == 403 ? "Forbidden" : code == 407 ? "Proxy Authentication Required" : "";
+	if (code == 407) {
+		if (snprintf(req->error, sizeof req->error, "%s %s: the proxy requires authentication for "
+		         "the tunnel to %s: %ld %s (proxy %s from %s: its user and password, "
+		         "http://USER:PASSWORD@HOST:PORT, are missing or refused)", req->method,
+		         req->url, host, code, reason, proxy, var) < 0)
+			req->error[0] = '\0';
+	} else if (snprintf(req->error, sizeof req->error, "%s %s: the proxy refused the tunnel to "
+	                    "%s: %ld %s (proxy %s from %s; is %s blocked there, or should NO_PROXY "
+	                    "name it?)", req->method, req->url, host, code, reason, proxy, var,
+	                    host) < 0) {
+		req->error[0] = '\0';
+	}
+}
+
+int
+http_proxy_refused(const struct http_request *req)
+{
+	return req->proxy_status >= 400 && req->proxy_status < 500;
 }
 
 /* ---- the loop ---- */
@@ -649,6 +753,8 @@ reset_results(struct http_request *req)
 		req->resp.data[0] = '\0';
 	free_headers(req);
 	req->curl_code = CURLE_OK;
+	req->proxy_status = 0;
+	req->stopped = 0;
 	req->error[0] = '\0';
 }
 
@@ -878,9 +984,25 @@ end_attempt(struct http_client *c, CURL *e, CURLcode result)
 			result = CURLE_ABORTED_BY_CALLBACK;
 		}
 	}
+	/* A proxy that refused CONNECT (CURLE_RECV_ERROR or COULDNT_CONNECT
+	 * with its status in CONNECTCODE): no connection to the server, the
+	 * request unsent. 403 (the host blocked) and 407 (credentials) answer
+	 * the same every time: not retried (http_proxy_refused); a 5xx (the
+	 * proxy could not reach the host) is retried like a failed connect. */
+	if (result != CURLE_OK) {
+		long cc = 0;
+
+		if (curl_easy_getinfo(e, CURLINFO_HTTP_CONNECTCODE, &cc) == CURLE_OK && cc >= 300) {
+			req->proxy_status = cc;
+			result = CURLE_COULDNT_CONNECT;
+		}
+	}
 	req->curl_code = result;
 	if (result == CURLE_OK) {
 		req->status = status;
+	} else if (req->proxy_status) {
+		req->status = 0;
+		proxy_refusal(req, a, req->proxy_status);
 	} else {
 		/* A cut or failed transfer has no trustworthy response. */
 		req->status = 0;
@@ -985,6 +1107,63 @@ start_due(struct http_client *c)
 	return wait;
 }
 
+void
+http_client_stop_on(struct http_client *c, volatile sig_atomic_t *flag,
+                    int (*drop)(const struct http_request *req))
+{
+	c->stop = flag;
+	c->stop_drop = drop;
+}
+
+/* A stop: finish unsent every waiting request stop_drop() lets go. Taken
+ * out of the lanes and the heap first, since done() may queue others. */
+static void
+drop_waiting(struct http_client *c)
+{
+	struct http_request *r, *next, *gone = NULL, **tail = &gone;
+	struct http_request **timers = c->timers;
+	size_t n = c->ntimers;
+
+	for (int i = 0; i < 2; i++) {
+		r = c->lanes[i].head;
+		c->lanes[i].head = c->lanes[i].tail = NULL;
+		for (; r; r = next) {
+			next = r->next;
+			r->next = NULL;
+			if (c->stop_drop(r)) {
+				*tail = r;
+				tail = &r->next;
+			} else {
+				lane_push(c, r);
+			}
+		}
+	}
+	c->timers = NULL;
+	c->ntimers = c->timers_cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = timers[i];
+		if (c->stop_drop(r)) {
+			r->next = NULL;
+			*tail = r;
+			tail = &r->next;
+		} else {
+			timer_push(c, r);
+		}
+	}
+	free(timers);
+	for (r = gone; r; r = next) {
+		next = r->next;
+		r->next = NULL;
+		reset_results(r);
+		r->stopped = 1;
+		r->curl_code = CURLE_ABORTED_BY_CALLBACK;
+		if (snprintf(r->error, sizeof r->error, "%s %s: not sent: stopped", r->method, r->url) < 0)
+			r->error[0] = '\0';
+		logmsg(LOG_DEBUG, "%s", r->error);
+		finish(c, r);
+	}
+}
+
 int
 http_run(struct http_client *c)
 {
@@ -993,6 +1172,8 @@ http_run(struct http_client *c)
 	long wait;
 
 	for (;;) {
+		if (c->stop && *c->stop && c->stop_drop && queued(c))
+			drop_waiting(c);
 		wait = start_due(c);
 		if (c->inflight == 0 && !queued(c))
 			break;
@@ -1149,7 +1330,8 @@ http_classify_rest(struct http_request *req, long *delay_ms)
 	long ra;
 
 	rate_limit_pace(req);
-	retryable = req->curl_code != CURLE_OK ? http_transport_retryable(req->curl_code) :
+	retryable = http_proxy_refused(req) ? 0 :
+	            req->curl_code != CURLE_OK ? http_transport_retryable(req->curl_code) :
 	            req->status == 429 || req->status >= 500;
 	if (!retryable || req->attempts > o->max_retries)
 		return HTTP_DONE;

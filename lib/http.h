@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
+#include <signal.h>
 
 #include "util.h"
 
@@ -70,8 +71,12 @@ struct http_request {
 	struct http_header *hdrs;       /* response headers, then trailers */
 	size_t nhdrs;
 	CURLcode curl_code;             /* CURLE_OK or the transfer error */
+	long proxy_status;              /* a proxy's answer to CONNECT when it refused
+	                                   the tunnel (403, 407, 502...), else 0;
+	                                   curl_code is then CURLE_COULDNT_CONNECT */
 	char error[CURL_ERROR_SIZE + 64]; /* a readable message when the attempt failed */
 	int attempts;                   /* attempts made so far */
+	int stopped;                    /* finished unsent by a stop (http_client_stop_on) */
 
 	/* Private to http.c. */
 	struct http_client *client;
@@ -97,6 +102,15 @@ void http_request_body(struct http_request *req, const void *p, size_t n);
 /* Hand the request to the client. It runs during http_run. */
 void http_submit(struct http_client *c, struct http_request *req);
 
+/* Stop on *flag (set by a signal handler, say): once it is set, each
+ * request waiting to start (queued, held by a pause or pacing, or waiting
+ * out a retry's delay) for which drop(req) says so is finished at once,
+ * unsent: done() sees req->stopped set, status 0 and the error "not sent:
+ * stopped". Requests on the wire run to their end, and so do those drop()
+ * keeps. The loop looks at *flag at least every second while it waits. */
+void http_client_stop_on(struct http_client *c, volatile sig_atomic_t *flag,
+                         int (*drop)(const struct http_request *req));
+
 /* Run until every submitted request (and every request submitted from a
  * done() callback) is done. Returns 0. */
 int http_run(struct http_client *c);
@@ -121,6 +135,11 @@ int http_transport_retryable(CURLcode code);
  * failure may have been applied: the caller must not trust the retry's
  * answer blindly (e.g. ALREADY_EXISTS for its own create). */
 int http_transport_maybe_sent(CURLcode code);
+
+/* Whether the proxy refused the tunnel with a 4xx (403: the host is
+ * blocked, 407: credentials missing or refused): it answers the same every
+ * time, so classify hooks do not retry it. */
+int http_proxy_refused(const struct http_request *req);
 
 /* Backoff for the n-th retry (n >= 1) of this client: base * 2^(n-1), capped,
  * with ±20% jitter. */

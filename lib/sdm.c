@@ -277,6 +277,8 @@ sdm_status_name(int code)
 {
 	if (code == SDM_TRANSPORT)
 		return "TRANSPORT";
+	if (code == SDM_STOPPED)
+		return "STOPPED";
 	return grpc_status_name(code);
 }
 
@@ -416,6 +418,22 @@ rate_limit_delay(struct sdm_client *c, const struct grpc_result *r, int n)
 	return (long)(ms * (0.8 + 0.4 * rng_unit(c)));
 }
 
+/* A write not yet sent, or whose attempts all provably failed unapplied
+ * (RESOURCE_EXHAUSTED, refused before it was sent): a stop may drop it. */
+static int
+sdm_droppable(const struct http_request *req)
+{
+	const struct sdm_call *call = req->user;
+
+	return call->write && !call->replayed;
+}
+
+void
+sdm_client_stop_on(struct sdm_client *c, volatile sig_atomic_t *flag)
+{
+	http_client_stop_on(c->http, flag, sdm_droppable);
+}
+
 static enum http_verdict
 sdm_classify(struct http_request *req, long *delay_ms)
 {
@@ -440,7 +458,8 @@ sdm_classify(struct http_request *req, long *delay_ms)
 		return HTTP_RETRY;
 	}
 	if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
-	    (r.transport && (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
+	    (r.transport && !http_proxy_refused(req) &&
+	     (req->curl_code == CURLE_OK || http_transport_retryable(req->curl_code)))) {
 		/* the server may have done the work: an answer to this call
 		 * is then no proof of what happened (sdm_error.replayed) */
 		if (r.code == SDM_INTERNAL || r.code == SDM_UNAVAILABLE ||
@@ -507,7 +526,7 @@ set_error(struct sdm_error *e, const struct sdm_call *call, int code, const char
 	memset(e, 0, sizeof *e);
 	e->code = code;
 	e->reset_at_ms = reset_at_ms;
-	if (code == SDM_TRANSPORT)
+	if (code == SDM_TRANSPORT || code == SDM_STOPPED)
 		snprintf(e->message, sizeof e->message, "%s: %.*s", call->method,
 		         cut_len(msg, 460), msg);
 	else
@@ -716,6 +735,11 @@ sdm_done(struct http_request *req)
 	if (call->on_wire) {   /* done without classify (the attempt never ran) */
 		call->on_wire = 0;
 		call->c->inflight[call->write]--;
+	}
+	if (req->stopped) {
+		set_error(&err, call, SDM_STOPPED, "not sent: stopped", 0);
+		call_fail(call, &err);
+		return;
 	}
 	grpc_parse_response(req->status, req->hdrs, req->nhdrs, req->resp.data, req->resp.len,
 	                    req->curl_code, req->error, &r);

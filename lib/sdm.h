@@ -16,6 +16,7 @@
 #ifndef ONCALL_SDM_H
 #define ONCALL_SDM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +36,8 @@ enum {
 	SDM_INTERNAL = 13,
 	SDM_UNAVAILABLE = 14,
 	SDM_UNAUTHENTICATED = 16,
-	SDM_TRANSPORT = -1   /* no gRPC status: network error, bad framing, bad message */
+	SDM_TRANSPORT = -1,  /* no gRPC status: network error, bad framing, bad message */
+	SDM_STOPPED = -2     /* not sent: dropped by a stop (sdm_client_stop_on) */
 };
 
 struct sdm_config {
@@ -60,6 +62,14 @@ void sdm_client_free(struct sdm_client *c);
 /* Returns the number of calls (queued before or during this run) whose
  * callback got an error: 0 when all succeeded. */
 int sdm_run(struct sdm_client *c);
+
+/* Stop on *flag (a signal handler sets it): from then on, every write
+ * waiting to be sent (queued, held by the rate limit, or waiting to try
+ * again after RESOURCE_EXHAUSTED) ends at once with SDM_STOPPED, unsent,
+ * unless an earlier attempt of it may have reached StrongDM (it is then
+ * sent again, to settle it). Reads and the writes on the wire run to their
+ * end. */
+void sdm_client_stop_on(struct sdm_client *c, volatile sig_atomic_t *flag);
 
 struct sdm_error {
 	int code;               /* SDM_OK or a gRPC status, or SDM_TRANSPORT */

@@ -802,6 +802,14 @@ finished(struct state *st, size_t i)
 	}
 }
 
+/* A write a stop kept from being sent (SDM_STOPPED: it waited for the rate
+ * limit, say): the change stays planned, not started, and gets no record. */
+static int
+not_sent(const struct sdm_error *err)
+{
+	return err && err->code == SDM_STOPPED;
+}
+
 static void
 create_done(struct state *st, size_t i, const char *group_id)
 {
@@ -900,6 +908,10 @@ on_created(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
+	if (not_sent(err)) {
+		free_single_group(g);
+		return;
+	}
 	if (err && err->code != SDM_OK && err->replayed) {
 		free_single_group(g);
 		check_create(k, err);
@@ -928,6 +940,10 @@ on_renamed(void *user, struct sdm_group *g, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
+	if (not_sent(err)) {
+		free_single_group(g);
+		return;
+	}
 	if (err && err->code != SDM_OK) {
 		if (err->code == SDM_ALREADY_EXISTS)
 			name_taken_answer(k->st, k->i, err);
@@ -1012,6 +1028,8 @@ on_added(void *user, struct sdm_account_group *ag, const struct sdm_error *err)
 
 	k->st->submitted--;
 	free_single_account_group(ag);
+	if (not_sent(err))
+		return;
 	if (err && err->code != SDM_OK && err->replayed) {
 		check_membership(k, err);
 		return;
@@ -1031,6 +1049,8 @@ on_removed(void *user, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
+	if (not_sent(err))
+		return;
 	/* a detach_role that comes back NOT_FOUND is done, replayed or not */
 	if (err && err->code != SDM_OK && err->replayed && c->action != CHANGE_DETACH_ROLE) {
 		struct buf f = {0};
@@ -1059,6 +1079,10 @@ on_attached(void *user, struct sdm_group_role *gr, const struct sdm_error *err)
 	struct change *c = &k->st->plan->v[k->i];
 
 	k->st->submitted--;
+	if (not_sent(err)) {
+		sdm_group_roles_free(gr, gr ? 1 : 0);
+		return;
+	}
 	/* already attached (a concurrent run, a replayed call the server had
 	 * applied): the goal holds */
 	if (err && err->code != SDM_OK && err->code != SDM_ALREADY_EXISTS)
@@ -1581,6 +1605,9 @@ reconcile(struct sdm_client *c, FILE *fp, const char *name, struct input *in, in
 		st.out = o->out;
 	}
 	queue_email_lookups(&st, plan);
+	/* a signal drops the writes still waiting (for the rate limit, say):
+	 * they stay planned, the run ends without waiting for the window */
+	sdm_client_stop_on(c, &apply_stop);
 	if (!held)
 		start_writes(&st);
 	sdm_run(c);

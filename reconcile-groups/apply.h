@@ -53,8 +53,10 @@ struct apply_opts {
 	                               answered; the passed-on records go first */
 };
 
-/* Set (by a SIGTERM or SIGINT handler): no new write is started; the writes
- * in flight are finished and their records written. */
+/* Set (by a SIGTERM or SIGINT handler): no new write is started, those
+ * waiting to be sent (for the rate limit) are dropped unsent
+ * (sdm_client_stop_on); the writes on the wire are finished and their
+ * records written. */
 extern volatile sig_atomic_t apply_stop;
 
 /* Read the input from fp (in a thread) while the managed groups and their

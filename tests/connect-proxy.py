@@ -2,6 +2,7 @@
 """A small HTTP CONNECT proxy for the TLS tests (tests/tls.sh).
 
 Usage: connect-proxy.py --port-file F --log F [--parent PID] [--idle-exit S]
+                        [--refuse STATUS]
 
 Binds 127.0.0.1 on a port the kernel chooses (port 0) and writes it to the
 port file (atomically) once it listens.  Every CONNECT host:port opens a
@@ -12,6 +13,10 @@ request gets the proxy's block page: 200, content-type text/html (the
 TLS tests put nghttpx in front of it to play a captive portal).  One JSON line per tunnel goes to the log, flushed:
   {"n": N, "target": "host:port", "proxy_authorization": bool}
 so a test counts tunnels (and sees whether a credential was offered).
+With --refuse STATUS (403, 407...) it opens no tunnel: every CONNECT gets
+that status (407 with Proxy-Authenticate: Basic), as a corporate proxy
+blocking a host or wanting credentials answers, and its log line says
+"refused": STATUS.
 
 It stops by itself: when the process --parent (default: the one that
 started it) is gone, after --idle-exit seconds without an open tunnel or a
@@ -29,7 +34,11 @@ import time
 
 
 class Proxy:
-    def __init__(self, log_path):
+    REASONS = {400: 'Bad Request', 403: 'Forbidden', 407: 'Proxy Authentication Required',
+               502: 'Bad Gateway', 503: 'Service Unavailable'}
+
+    def __init__(self, log_path, refuse=0):
+        self.refuse = refuse
         self.log = open(log_path, 'a', buffering=1)
         self.lock = threading.Lock()
         self.tunnels = 0
@@ -41,11 +50,13 @@ class Proxy:
             self.open += delta
             self.last_activity = time.monotonic()
 
-    def record(self, target, auth):
+    def record(self, target, auth, refused=0):
         with self.lock:
             self.tunnels += 1
-            self.log.write(json.dumps({'n': self.tunnels, 'target': target,
-                                       'proxy_authorization': auth}) + '\n')
+            line = {'n': self.tunnels, 'target': target, 'proxy_authorization': auth}
+            if refused:
+                line['refused'] = refused
+            self.log.write(json.dumps(line) + '\n')
 
     def handle(self, conn):
         self.touch(+1)
@@ -72,6 +83,16 @@ class Proxy:
                              b'Content-Length: %d\r\nConnection: close\r\n\r\n' % len(page) + page)
                 return
             target = parts[1]
+            if self.refuse:
+                self.record(target, auth, self.refuse)
+                body = b'<html><body>Access denied</body></html>\n'
+                extra = (b'Proxy-Authenticate: Basic realm="test"\r\n'
+                         if self.refuse == 407 else b'')
+                conn.sendall(b'HTTP/1.1 %d %s\r\n' % (self.refuse,
+                             self.REASONS.get(self.refuse, 'Refused').encode())
+                             + extra + b'Content-Type: text/html\r\nContent-Length: %d\r\n'
+                             b'Connection: close\r\n\r\n' % len(body) + body)
+                return
             host, _, port = target.rpartition(':')
             host = host.strip('[]')
             try:
@@ -150,9 +171,10 @@ def main():
     ap.add_argument('--log', required=True)
     ap.add_argument('--parent', type=int, default=os.getppid())
     ap.add_argument('--idle-exit', type=float, default=300)
+    ap.add_argument('--refuse', type=int, default=0)
     args = ap.parse_args()
 
-    proxy = Proxy(args.log)
+    proxy = Proxy(args.log, args.refuse)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.bind(('127.0.0.1', 0))
     srv.listen(512)

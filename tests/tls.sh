@@ -16,7 +16,9 @@
 #                           h2c, http/1.1); sets TLS_PORT and records the
 #                           pid; NAME names its logs ($T/nghttpx-NAME.*)
 #   tls_front_stop_all      stops every nghttpx started
-#   proxy_start             starts tests/connect-proxy.py; exports
+#   proxy_start [--refuse STATUS]
+#                           starts tests/connect-proxy.py (refusing every
+#                           CONNECT with STATUS if given); exports
 #                           HTTPS_PROXY=http://127.0.0.1:PORT and sets
 #                           PROXY_LOG (a JSON line per tunnel), PROXY_PID
 #   proxy_tunnels           how many tunnels the proxy opened so far
@@ -87,7 +89,7 @@ proxy_start() {
 	PROXY_LOG=$T/proxy.ndjson
 	: >"$PROXY_LOG"
 	/usr/bin/python3 "$ROOT/tests/connect-proxy.py" --port-file "$pf" \
-		--log "$PROXY_LOG" --parent $$ >"$T/proxy.out" 2>&1 &
+		--log "$PROXY_LOG" --parent $$ "$@" >"$T/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	while [[ ! -s $pf ]]; do
 		if ! kill -0 "$PROXY_PID" 2>/dev/null; then
