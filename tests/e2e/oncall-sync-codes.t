@@ -104,4 +104,16 @@ explained failed 'StrongDM could not be read for them'
 jq -c 'if .type == "roster" then .oncall |= map(.unmatched = "several users match: ambiguous, duplicate") else . end' \
 	"$J/reasons/matched.ndjson" >"$T/state/last/matched.ndjson"
 explained no_user 'confirm the user exists in StrongDM'
+
+# --- adopt reads the plan's action field, not its text: a group named
+# adopt_group still has its other changes shown
+jq -c '.group = {id: "group-9", name: "adopt_group"} | .status = "planned"' "$J/changes.ndjson" | head -n 1 >"$T/adopt.ndjson"
+jq -c '.action = "adopt_group" | del(.account)' "$T/adopt.ndjson" | cat - "$T/adopt.ndjson" >"$T/plan.ndjson"
+echo '{"type":"end","stage":"reconcile-groups","records":2}' >>"$T/plan.ndjson"
+stand_in reconcile-groups 'cat >/dev/null; cat "'"$T"'/plan.ndjson"'
+run oncall-sync adopt Reasons adopt_group </dev/null
+is "$rc" 3 "adopt, not on a terminal: refused"
+like "$(cat "$T/out")" "Adopting adopt_group \\(group-9\\) adds oncall-sync's tags.*
+The next sync will then make these changes in it:
+  \\+ alice@example.com -> adopt_group" "the adoption, then the group's other changes"
 done_testing

@@ -123,6 +123,14 @@ printf '#!/bin/sh\n[ "$1" != --check-credentials ] || exec "%s" "$@"\n"%s" "$@" 
 ONCALL_LIBEXEC=$T/libexec run oncall-sync doctor
 is "$rc" 1 "a StrongDM error record: exit 1"
 like "$(cat "$T/out")" 'lacks a permission. It needs user:list' "the hint follows the code permission_denied"
+like "$(cat "$T/out")" 'FAIL  StrongDM \(match-users\): StrongDM: no words about it' \
+	"the failure shown is the error record's message, not a line picked by its words"
+# no record (a usage or key problem, exit 2): its last line, whatever it says
+printf '#!/bin/sh\n[ "$1" != --check-credentials ] || exec "%s" "$@"\ncat >/dev/null\necho "match-users: unmatched warning: first" >&2\necho "match-users: a warning about the key, the fatal one" >&2\nexit 2\n' \
+	"$BIN/match-users" >"$T/libexec/match-users"
+ONCALL_LIBEXEC=$T/libexec run oncall-sync doctor
+like "$(cat "$T/out")" 'FAIL  StrongDM \(match-users\): a warning about the key, the fatal one' \
+	"without an error record, the stage's last line"
 
 # A schedule whose name holds a newline (incident.io allows it)
 jq '.incidentio.schedules |= map(if .name == "Platform" then .name = "Plat\nform" else . end)' \

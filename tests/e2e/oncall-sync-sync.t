@@ -204,6 +204,24 @@ like "$(cat "$T/out")" 'its group was left unchanged' "and that the groups were 
 like "$(cat "$T/out")" "Last successful sync: $(date -u -d "@$success1" +%Y-%m-%dT%H:%M:%SZ)" "and when the last good one was"
 incidentio_sim_faults_clear
 
+# --- fetch-oncall failing midway (its stream cut, no end record): the later
+# stages refuse the cut input (exit 3) and the wrapper says why, once, from
+# the exit statuses
+mkdir -p "$T/cut"
+for p in match-users reconcile-groups; do ln -sf "$BIN/$p" "$T/cut/$p"; done
+printf '#!/bin/sh\ncase "$1" in --check-*) exec "%s" "$@" ;; esac\n"%s" "$@" | grep -v %s\necho "fetch-oncall: stopped midway" >&2\nexit 1\n' \
+	"$BIN/fetch-oncall" "$BIN/fetch-oncall" "'\"type\":\"end\"'" >"$T/cut/fetch-oncall"
+chmod +x "$T/cut/fetch-oncall"
+ONCALL_LIBEXEC=$T/cut run oncall-sync sync
+is "$rc" 1 "a cut stream: the sync exits 1"
+like "$(cat "$T/err")" 'oncall-sync: match-users and reconcile-groups stopped without acting: their input was cut short because fetch-oncall failed \(exit 1\)' \
+	"the later stages' refusal is said once, naming the stage that failed"
+like "$(cat "$STATE/last/stderr.log")" 'stopped without acting: .* because fetch-oncall failed' "and kept in stderr.log"
+is "$(jq -r '[.failed_stage, .exit_status] | @tsv' "$STATE/last/run.json")" "fetch-oncall	1" \
+	"run.json names fetch-oncall"
+is "$(ocs_groups)" "Support: bob@example.com
+TestSchedule: carlos@example.com deanna@example.com" "no group changed"
+
 # --- a sync stopped by a signal (systemd stopping the unit) is recorded
 # the first schedule read is answered after a minute: the sync is stopped
 # while the simulator holds it

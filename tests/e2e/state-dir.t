@@ -69,6 +69,16 @@ ln -s "$OUT/precious" "$S/last/roster.ndjson.tmp"
 refused "a planted run file symlink" "$S/last/roster.ndjson.tmp is a symbolic link"
 
 fresh
+mkdir -m 700 "$S/dry-run"
+: >"$S/dry-run/changes.ndjson"
+chmod 666 "$S/dry-run/changes.ndjson"
+refused "a kept file others can write to" "$S/dry-run/changes.ndjson mode -rw-rw-rw- lets group members and others write to it"
+
+fresh
+mkfifo "$S/metrics.prom"
+refused "a FIFO in place of a kept file" "$S/metrics.prom is not a regular file"
+
+fresh
 chmod 777 "$S"
 ln -s "$OUT/precious" "$S/lock"
 rmdir "$S/last"

@@ -95,6 +95,8 @@ ok "then it sleeps until Bob's shift ends" \
 run oncall-sync status
 like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + h + 3601))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on \"Handover\" at" \
 	"status shows the next planned sync and why"
+is "$(jq -c '[.schedule.name, .next_change]' "$T/state/daemon.json")" \
+	"[\"Handover\",\"$(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)\"]" "daemon.json names the schedule and its next change"
 
 # SIGHUP: sync now.
 kill -HUP "$pid"
