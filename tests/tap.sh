@@ -81,6 +81,20 @@ require_tool() {
 	[[ -x $BUILD_DIR/tests/tools/$1 ]] || skip_all "$BUILD_DIR/tests/tools/$1 is not built (make unit)"
 }
 
+# long_line_run PREFIX OPTION PROGRAM [ARGS...] < INPUT: runs bin/PROGRAM
+# itself (not VALGRIND=1's wrapper; no ASan quarantine) with OPTION naming a
+# pipe that carries PREFIX and 256 MiB more on one line; sets rc, and kib to
+# its peak RSS. Needs /usr/bin/time.
+long_line_run() {
+	local prefix=$1 opt=$2 prog=$3
+	shift 3
+	rc=0
+	ASAN_OPTIONS=quarantine_size_mb=0 /usr/bin/time -f %M -o "$T/rss" "$ROOT/bin/$prog" \
+		"$opt" <(printf '%s' "$prefix"; head -c 268435456 /dev/zero | tr '\0' x) "$@" \
+		>"$T/out" 2>"$T/err" || rc=$?
+	kib=$(tail -n 1 "$T/rss")
+}
+
 # start_incidentio_sim WORLD [ARGS...], start_strongdm_sim WORLD [ARGS...]:
 # incidentio_sim_start, strongdm_sim_start (tests/sim-*.sh), or bail out
 start_incidentio_sim() { incidentio_sim_start "$@" || bail "incidentio-sim did not start"; }
