@@ -86,26 +86,77 @@ size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_wi
 	return np;
 }
 
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int ms_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The ids on call in window w, each once, sorted, into ids (room for n). */
+static size_t ids_in(const struct oncall_shift *shifts, size_t n, struct oncall_window w,
+                     const char **ids)
+{
+	size_t k = 0, i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!shifts[i].user_id || !oncall_shift_overlaps(&shifts[i], w))
+			continue;
+		for (j = 0; j < k && strcmp(ids[j], shifts[i].user_id) != 0; j++)
+			;
+		if (j == k)
+			ids[k++] = shifts[i].user_id;
+	}
+	qsort(ids, k, sizeof *ids, str_ptr_cmp);
+	return k;
+}
+
 int oncall_next_change(const struct oncall_shift *shifts, size_t n, int64_t at_ms,
                        int64_t lead_ms, int64_t grace_ms, int64_t horizon_ms, int64_t *next_ms)
 {
-	int64_t best = INT64_MAX, c;
-	size_t i;
+	const char **now, **then;
+	int64_t *edges, c;
+	size_t ne = 0, k0, k, i, j;
+	int found = 0;
 
+	if (n == 0)
+		return 0;
+	edges = ecalloc(2 * n, sizeof *edges);
 	for (i = 0; i < n; i++) {
 		if (!shifts[i].user_id)
 			continue; /* puts nobody on call: changes nothing */
 		c = sat_sub(shifts[i].start_ms, lead_ms < 0 ? 0 : lead_ms);
-		if (c > at_ms && c < best)
-			best = c;
+		if (c > at_ms && c <= horizon_ms)
+			edges[ne++] = c;
 		c = sat_add(shifts[i].end_ms, grace_ms < 0 ? 0 : grace_ms);
-		if (c > at_ms && c < best)
-			best = c;
+		if (c > at_ms && c <= horizon_ms)
+			edges[ne++] = c;
 	}
-	if (best == INT64_MAX || best > horizon_ms)
-		return 0;
-	*next_ms = best;
-	return 1;
+	qsort(edges, ne, sizeof *edges, ms_cmp);
+	now = ecalloc(n, sizeof *now);
+	then = ecalloc(n, sizeof *then);
+	/* the roster is the same between two edges: each edge is a sync's view */
+	k0 = ids_in(shifts, n, oncall_window_at(at_ms, lead_ms, grace_ms), now);
+	for (i = 0; i < ne && !found; i++) {
+		if (i > 0 && edges[i] == edges[i - 1])
+			continue;
+		k = ids_in(shifts, n, oncall_window_at(edges[i], lead_ms, grace_ms), then);
+		for (j = 0; k == k0 && j < k && strcmp(now[j], then[j]) == 0; j++)
+			;
+		if (k != k0 || j < k) {
+			*next_ms = edges[i];
+			found = 1;
+		}
+	}
+	free(then);
+	free(now);
+	free(edges);
+	return found;
 }
 
 static cJSON *add_obj(cJSON *parent, const char *key)

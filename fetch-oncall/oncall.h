@@ -44,13 +44,16 @@ int oncall_shift_overlaps(const struct oncall_shift *s, struct oncall_window w);
 size_t oncall_fold(const struct oncall_shift *shifts, size_t n, struct oncall_window w,
                    struct oncall_person **out);
 
-/* When the roster next changes after at_ms, from the shifts read: the
- * earliest S - lead or E + grace later than at_ms over the shifts [S, E) that
- * have a user (a shift starting at S puts someone on call from S - lead; one
- * ending at E takes them off at E + grace). Shifts starting after
- * horizon_ms + lead were not read, so a change later than horizon_ms is not
- * known: returns 0 then, or when no shift gives a change; else 1 with
- * *next_ms set. */
+/* When the roster next differs from the roster at at_ms, from the shifts
+ * read: the earliest edge later than at_ms (S - lead or E + grace of a shift
+ * [S, E) that has a user: a shift starting at S puts someone on call from
+ * S - lead, one ending at E takes them off at E + grace) at which the people
+ * on call are not the same as at at_ms. A person whose next shift starts as
+ * the last ends is no change. The end of the shifts read empties the roster,
+ * so a roster that stays the same to the end of what is known changes there.
+ * Shifts starting after horizon_ms + lead were not read, so a change later
+ * than horizon_ms is not known: returns 0 then, or when nothing changes;
+ * else 1 with *next_ms set. */
 int oncall_next_change(const struct oncall_shift *shifts, size_t n, int64_t at_ms,
                        int64_t lead_ms, int64_t grace_ms, int64_t horizon_ms, int64_t *next_ms);
 

@@ -47,8 +47,8 @@ incidentio_sim_stop
 
 # --- now: current_shifts and next_shifts, no entries read -------------------
 # A world whose times are computed from now: the simulator's clock frozen at
-# T0, a 2-hour rotation handing over at T0 + 1h, and one whose override
-# (Carlos) starts at T0 + 20m.
+# T0, a 2-hour rotation handing over at T0 + 1h, one whose override
+# (Carlos) starts at T0 + 20m, and one of Alice alone.
 t0=$(date -u +%s)
 ts() { date -u -d "@$((t0 + $1))" +%Y-%m-%dT%H:%M:%SZ; }
 jq -n --arg now "$(ts 0)" --arg start "$(ts -3600)" --arg ov_from "$(ts 1200)" --arg ov_to "$(ts 5400)" '{
@@ -62,7 +62,10 @@ jq -n --arg now "$(ts 0)" --arg start "$(ts -3600)" --arg ov_from "$(ts 1200)" -
     {id: "01G0NEXTB0000000000000001", name: "Override",
      rotations: [{id: "RB", name: "Primary", layers: [{id: "LB", name: "Layer 1"}], users: ["U1", "U2"],
                   handover_start_at: $start, handover_interval: "8h"}],
-     overrides: [{rotation_id: "RB", layer_id: "LB", user_id: "U3", start_at: $ov_from, end_at: $ov_to}]}]}' >"$T/now-world.json"
+     overrides: [{rotation_id: "RB", layer_id: "LB", user_id: "U3", start_at: $ov_from, end_at: $ov_to}]},
+    {id: "01G0NEXTC0000000000000001", name: "Solo",
+     rotations: [{id: "RC", name: "Primary", layers: [{id: "LC", name: "Layer 1"}], users: ["U1"],
+                  handover_start_at: $start, handover_interval: "2h"}]}]}' >"$T/now-world.json"
 start_incidentio_sim "$T/now-world.json"
 
 run fetch-oncall --look-ahead 15m -s 01G0NEXTA0000000000000001
@@ -79,6 +82,13 @@ run fetch-oncall --look-ahead 2h -s Handover -s Override
 is "$(nexts)" "Handover=$(ts 3600) Override=$(ts 1200)" "by name, through the list: the override's start comes first"
 is "$(count /v2/)" 1 "one request"
 like "$(jq -r .query "$INCIDENTIO_SIM_LOG")" '^page_size=25$' "the list asked 25 a page, the most for which it carries next_shifts"
+
+# A handover from Alice to Alice changes nothing: the roster next differs
+# when what is known of her shifts ends (next_shifts: up to T0 + 3h).
+run fetch-oncall --look-ahead 2h -s Solo
+is "$(nexts)" "Solo=-" "Alice handing over to herself at T0 + 1h is no change"
+run fetch-oncall --look-ahead 4h -s Solo
+is "$(nexts)" "Solo=$(ts 10800)" "the roster differs at the end of the shifts known (T0 + 3h)"
 
 reset_log
 run fetch-oncall -s Handover

@@ -220,6 +220,32 @@ static void next_change_should_be_absent_beyond_the_horizon_and_for_empty_shifts
 	   "an end of time plus grace saturates: no change");
 }
 
+static void next_change_should_skip_edges_where_the_roster_stays_the_same(void)
+{
+	struct oncall_shift s[] = {
+		SHIFT("U1", "Alice", NULL, "2026-11-29T01:00:00Z", "2026-11-29T09:00:00Z"),
+		SHIFT("U1", "Alice", NULL, "2026-11-29T09:00:00Z", "2026-11-29T17:00:00Z"),
+		SHIFT("U2", "Bob", NULL, "2026-11-29T17:00:00Z", "2026-11-30T01:00:00Z"),
+		SHIFT("U3", "Carlos", NULL, "2026-11-29T12:00:00Z", "2026-11-29T13:00:00Z"),
+		SHIFT("U1", "Alice", NULL, "2026-11-29T11:00:00Z", "2026-11-29T14:00:00Z"),
+	};
+	int64_t at = T("2026-11-29T07:00:00Z"), far = T("2026-12-29T00:00:00Z"), next = 0;
+
+	ok(oncall_next_change(s, 3, at, 0, 0, far, &next), "Alice into her next shift, then Bob");
+	is_int(next, T("2026-11-29T17:00:00Z"), "Alice's handover to herself at 09:00 is no change");
+	ok(oncall_next_change(s, 2, at, 0, 0, far, &next), "Alice's two shifts, nothing after");
+	is_int(next, T("2026-11-29T17:00:00Z"), "the end of what is known empties the roster: a change");
+	ok(oncall_next_change(s, 2, at, 15 * 60000, 10 * 60000, far, &next), "with lead and grace");
+	is_int(next, T("2026-11-29T17:10:00Z"), "Alice off at the end + grace");
+	ok(!oncall_next_change(s, 2, at, 0, 0, T("2026-11-29T16:59:59Z"), &next),
+	   "a look-ahead that ends before the roster differs: nothing known");
+	ok(oncall_next_change(s + 1, 4, T("2026-11-29T10:00:00Z"), 0, 0, far, &next),
+	   "an overlapping shift of someone already on");
+	is_int(next, T("2026-11-29T12:00:00Z"), "changes nothing: Carlos coming on does");
+	ok(oncall_next_change(s + 1, 4, T("2026-11-29T12:30:00Z"), 0, 0, far, &next), "after Carlos came on");
+	is_int(next, T("2026-11-29T13:00:00Z"), "his going off (Alice's second shift ending at 14:00 is none)");
+}
+
 static void roster_record_should_carry_next_change_when_known(void)
 {
 	struct oncall_window w = oncall_window_at(T("2026-11-29T07:00:00Z"), 0, 0);
@@ -245,6 +271,7 @@ int main(void)
 	next_change_should_be_the_earliest_start_or_end_after_at();
 	next_change_should_apply_lead_and_grace();
 	next_change_should_be_absent_beyond_the_horizon_and_for_empty_shifts();
+	next_change_should_skip_edges_where_the_roster_stays_the_same();
 	roster_record_should_carry_next_change_when_known();
 	return tap_done();
 }
