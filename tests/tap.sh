@@ -81,6 +81,17 @@ require_tool() {
 	[[ -x $BUILD_DIR/tests/tools/$1 ]] || skip_all "$BUILD_DIR/tests/tools/$1 is not built (make unit)"
 }
 
+# wait_for CMD...: until CMD succeeds, polled every 0.02 s; fails only when
+# it never does (two minutes: a guard against a hang, not a timing)
+wait_for() {
+	local i
+	for ((i = 0; i < 6000; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # long_line_run PREFIX OPTION PROGRAM [ARGS...] < INPUT: runs bin/PROGRAM
 # itself (not VALGRIND=1's wrapper; no ASan quarantine) with OPTION naming a
 # pipe that carries PREFIX and 256 MiB more on one line; sets rc, and kib to

@@ -28,14 +28,6 @@ applied() {
 		"$STRONGDM_SIM_LOG"
 }
 waits() { grep -Eqs 'rate limited; waiting|write limit: .*holding requests' "$T/err"; }
-wait_for() { # wait_for CMD...: until CMD succeeds (60 s at most)
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	return 1
-}
 
 ONCALL_LOG=info reconcile-groups <"$T/in.ndjson" >"$T/out" 2>"$T/err" &
 pid=$!

@@ -52,14 +52,6 @@ settled() {
 	logged=$(grep -c . "$STRONGDM_SIM_LOG" || true)
 	[[ $started == "$logged" ]]
 }
-wait_for() { # wait_for CMD...: until CMD succeeds (20 s at most)
-	local i
-	for ((i = 0; i < 1000; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	return 1
-}
 writes_at_least() { (($(applied) >= $1)); }
 audit_done() { jq -c 'select(.type == "change" and .status == "done")' "$AUDIT" 2>/dev/null | wc -l; }
 # the pid of the wrapper's child running program $2

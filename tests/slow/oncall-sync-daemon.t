@@ -13,7 +13,7 @@ ocs_start_sims
 ocs_config '{"schedules": ["TestSchedule"]}'
 
 # waits (generously: only a hung daemon fails) until FILE matches REGEX
-wait_for() {
+wait_log() {
 	local i
 	for ((i = 0; i < 1200; i++)); do
 		grep -Eq "$2" "$1" 2>/dev/null && return 0
@@ -81,17 +81,17 @@ ocs_config "{\"schedules\": [\"$HANDOVER_ID\"]}"
 : >"$INCIDENTIO_SIM_LOG"
 oncall-sync daemon --every 1h --min-interval 1s --jitter 0 >"$T/d.out" 2>"$T/d.err" &
 pid=$!
-ok "the first sync puts Alice in the group" wait_for "$T/d.err" 'synced 1 schedule'
+ok "the first sync puts Alice in the group" wait_log "$T/d.err" 'synced 1 schedule'
 handover=$(date -u -d "@$((t0 + h))" +%Y-%m-%dT%H:%M:%SZ)
 ok "the daemon plans the next sync a second after the handover ($handover), not in 1 h" \
-	wait_for "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + h + 1))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s\\): handover on \"Handover\" at $handover"
+	wait_log "$T/d.err" "daemon: next sync at $(date -u -d "@$((t0 + h + 1))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s\\): handover on \"Handover\" at $handover"
 seen=$(handover_wait_members "bob@example.com" 600) || seen=
 ok "the group holds Bob alone after the handover" test -n "$seen"
 note "swapped $((${seen:-0} - t0 - h)) s after the handover (tests/slow/daemon-handover.t checks the 60 s)"
-ok "the sync after the handover is logged" wait_for "$T/d.err" 'synced 1 schedule: 1 added, 1 removed'
+ok "the sync after the handover is logged" wait_log "$T/d.err" 'synced 1 schedule: 1 added, 1 removed'
 is "$(incidentio_sim_count /v2/schedules)" 2 "two syncs (one schedule read each): none between start and handover"
 ok "then it sleeps until Bob's shift ends" \
-	wait_for "$T/d.err" "next sync at .*handover on \"Handover\" at $(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
+	wait_log "$T/d.err" "next sync at .*handover on \"Handover\" at $(date -u -d "@$((t0 + h + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
 run oncall-sync status
 like "$(cat "$T/out")" "Next sync: $(date -u -d "@$((t0 + h + 3601))" +%Y-%m-%dT%H:%M:%SZ) \\(in [0-9]+ s, daemon pid $pid\\): handover on \"Handover\" at" \
 	"status shows the next planned sync and why"
@@ -100,7 +100,7 @@ is "$(jq -c '[.schedule.name, .next_change]' "$T/state/daemon.json")" \
 
 # SIGHUP: sync now.
 kill -HUP "$pid"
-ok "SIGHUP makes it sync now" wait_for "$T/d.err" 'SIGHUP: syncing now'
+ok "SIGHUP makes it sync now" wait_log "$T/d.err" 'SIGHUP: syncing now'
 ok "a third sync follows" wait_count "$T/d.err" 'daemon: next sync at' 3
 is "$(incidentio_sim_count /v2/schedules)" 3 "three syncs in all"
 
@@ -118,7 +118,7 @@ incidentio_sim_fault '{"path_prefix": "/v2/schedules", "kind": "slow", "delay_ms
 : >"$T/d.err"
 oncall-sync daemon --every 1h >"$T/d.out" 2>"$T/d.err" &
 pid=$!
-ok "a sync starts" wait_for "$T/d.err" 'daemon: syncing at each handover'
+ok "a sync starts" wait_log "$T/d.err" 'daemon: syncing at each handover'
 for _ in $(seq 1200); do [[ -e $T/state/last/roster.ndjson.tmp ]] && break; sleep 0.05; done
 kill -TERM "$pid"
 rc=0
@@ -139,7 +139,7 @@ ocs_start_sims "$T/world.json"
 : >"$T/d.err"
 oncall-sync daemon --every 1h >"$T/d.out" 2>"$T/d.err" &
 pid=$!
-ok "the daemon plans the handover" wait_for "$T/d.err" 'next sync at'
+ok "the daemon plans the handover" wait_log "$T/d.err" 'next sync at'
 kill -TERM "$pid"
 wait_exit "$pid" || true
 wait "$pid" || true
